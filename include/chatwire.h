@@ -1,0 +1,352 @@
+/*
+ * chatwire.h - call an OpenAI-compatible Chat Completions API in fixed,
+ * caller-owned memory.
+ *
+ *   cw_client_t client;           // context: place it anywhere
+ *   static uint8_t io[1024];      // staging for bytes on the wire
+ *   static uint8_t work[8192];    // response body / stream event + JSON tokens
+ *   cw_client_config_t cfg = { .transport = tp, .api_key = key,
+ *                              .io_buf = io, .io_size = sizeof io,
+ *                              .work_buf = work, .work_size = sizeof work };
+ *   cw_client_init(&client, &cfg);
+ *   cw_message_t msgs[] = { { "user", "Hello" } };
+ *   cw_chat_request_t req;
+ *   cw_chat_request_init(&req, msgs, 1);
+ *   cw_result_t res;
+ *   if (cw_chat(&client, &req, &res) == CW_OK) puts(res.content);
+ *
+ * Nothing here allocates. Every function is re-entrant on distinct contexts;
+ * one context must not be used from two threads at once.
+ */
+#ifndef CHATWIRE_H
+#define CHATWIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chatwire_config.h"
+#include "chatwire_transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CW_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- status */
+
+/* Every chatwire function that can fail returns one of these. 0 is success,
+ * errors are negative. cw_strerror() gives a fixed English sentence. */
+typedef enum cw_status {
+    CW_OK = 0,
+    CW_ERR_INVALID_ARG = -1,      /* a NULL, out-of-range or unsafe argument */
+    CW_ERR_WOULD_BLOCK = -2,      /* nothing yet: call again / need input */
+    CW_ERR_BUFFER_TOO_SMALL = -3, /* a caller buffer cannot hold the data;
+                                     cw_result_t.needed says how much, when
+                                     known */
+    CW_ERR_TIMEOUT = -4,          /* a deadline from now_ms passed */
+    CW_ERR_CLOSED = -5,           /* the peer closed the connection early */
+    CW_ERR_DNS = -6,              /* the host name did not resolve */
+    CW_ERR_CONNECT = -7,          /* the TCP connection was refused/failed */
+    CW_ERR_IO = -8,               /* another socket error */
+    CW_ERR_TLS = -9,              /* TLS handshake or record error */
+    CW_ERR_CERT = -10,            /* the server certificate was rejected */
+    CW_ERR_HTTP = -11,            /* non-2xx status without an error object;
+                                     the status is in cw_result_t.http */
+    CW_ERR_API = -12,             /* the service returned an error object
+                                     (non-2xx body, or inside a stream); see
+                                     cw_result_t.error */
+    CW_ERR_MALFORMED = -13,       /* the response breaks HTTP, chunked, SSE or
+                                     JSON rules; cw_result_t.error_offset says
+                                     where */
+    CW_ERR_HEADER_TOO_LARGE = -14,/* a header line or the header section is
+                                     over CW_HTTP_MAX_LINE /
+                                     CW_HTTP_MAX_HEADER_SECTION */
+    CW_ERR_EVENT_TOO_LARGE = -15, /* a server-sent event is larger than the
+                                     event buffer (the work buffer) */
+    CW_ERR_INVALID_UTF8 = -16,    /* a request string is not valid UTF-8 */
+    CW_ERR_NO_CONTENT = -17,      /* the answer's content is null (a refusal,
+                                     or tool calls); see cw_result_t.refusal */
+    CW_ERR_INCOMPLETE = -18,      /* the body ended cleanly but the stream had
+                                     neither [DONE] nor a finish_reason */
+    CW_ERR_ABORTED = -19          /* the caller's callback asked to stop */
+} cw_status_t;
+
+/* A fixed English description of a status. Never NULL; unknown values give
+ * "unknown status". */
+const char *cw_strerror(int status);
+
+/* ---------------------------------------------------------------- base URL */
+
+/* A parsed base URL. The pointers point into the string that was parsed,
+ * which the caller keeps alive as long as the cw_url_t is used. */
+typedef struct cw_url {
+    const char *host;   /* without brackets for an IPv6 literal */
+    size_t host_len;
+    const char *path;   /* path prefix without its trailing '/', maybe "" */
+    size_t path_len;
+    const char *query;  /* query string without '?', maybe "" */
+    size_t query_len;
+    uint16_t port;      /* explicit, or 443 / 80 from the scheme */
+    bool tls;           /* https */
+    bool port_explicit; /* a port was written in the URL */
+    bool ipv6;          /* host is an IPv6 literal */
+} cw_url_t;
+
+/* Parses "http[s]://host[:port][/path][?query]". Returns CW_OK, or
+ * CW_ERR_INVALID_ARG for any other scheme, an empty or unsafe host (spaces,
+ * control characters), a bad port, user info, or a fragment. */
+cw_status_t cw_url_parse(const char *url, cw_url_t *out);
+
+/* ---------------------------------------------------------------- request */
+
+typedef struct cw_message {
+    const char *role;    /* "system", "user", "assistant", ... (UTF-8) */
+    const char *content; /* NUL-terminated UTF-8; any characters allowed */
+} cw_message_t;
+
+/* Called with each piece of streamed answer text, in order. text is valid
+ * only during the call, is not NUL-terminated, and never ends inside a UTF-8
+ * sequence. Return 0 to go on, non-zero to abort (cw_chat then returns
+ * CW_ERR_ABORTED). */
+typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
+
+/* One chat completion request. The caller owns every string and array it
+ * points to; they must stay valid for the duration of the call. */
+typedef struct cw_chat_request {
+    const char *model;             /* NULL: CW_DEFAULT_MODEL */
+    const cw_message_t *messages;  /* at least one */
+    size_t message_count;
+    bool stream;                   /* ask for server-sent events */
+    bool include_usage;            /* stream_options.include_usage */
+    int32_t max_tokens;            /* <= 0: not sent */
+    float temperature;             /* 0..2, up to 3 decimals; < 0: not sent */
+    float top_p;                   /* 0..1, up to 3 decimals; < 0: not sent */
+    const char *const *stop;       /* up to 4 stop strings */
+    size_t stop_count;
+    const char *user;              /* end-user id; NULL: not sent */
+    cw_delta_fn on_delta;          /* required when stream is true */
+    void *on_delta_user;           /* passed to on_delta */
+} cw_chat_request_t;
+
+/* Fills *req with defaults (default model, no stream, no optional field)
+ * and the given messages. */
+void cw_chat_request_init(cw_chat_request_t *req,
+                          const cw_message_t *messages, size_t count);
+
+/* How the API key is sent. */
+typedef enum cw_auth_style {
+    CW_AUTH_BEARER = 0,  /* Authorization: Bearer KEY (OpenAI, CometAPI...) */
+    CW_AUTH_API_KEY = 1  /* api-key: KEY (Azure OpenAI) */
+} cw_auth_style_t;
+
+/* Receives request bytes from cw_request_write. Returns CW_OK or a negative
+ * cw_status_t, which stops the write and is returned from it. */
+typedef int (*cw_sink_fn)(void *ctx, const uint8_t *data, size_t len);
+
+/* Writes the whole HTTP/1.1 request (head and JSON body) for req to sink,
+ * through buf (cap bytes, at least 1): the bytes are the same whatever cap
+ * is. The body is measured by a dry run first, for Content-Length, which is
+ * also where invalid UTF-8 and unsafe header values are caught: when this
+ * returns an error other than the sink's, nothing was written.
+ * sink may be NULL: then only *total is computed. *total (may be NULL)
+ * receives the request's size in bytes. api_key may be NULL or "" (no
+ * authentication header). */
+cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
+                             cw_auth_style_t auth,
+                             const cw_chat_request_t *req, uint8_t *buf,
+                             size_t cap, cw_sink_fn sink, void *sink_ctx,
+                             size_t *total);
+
+/* ---------------------------------------------------------------- result */
+
+/* Response header values kept for the caller. Absent strings are "",
+ * absent numbers -1. */
+typedef struct cw_http_info {
+    int status;                                     /* e.g. 200, 429 */
+    char content_type[CW_HEADER_VALUE_MAX];
+    char request_id[CW_HEADER_VALUE_MAX];           /* x-request-id */
+    char retry_after[CW_HEADER_VALUE_MAX];          /* raw: seconds or date */
+    int64_t retry_after_ms;                         /* retry-after-ms */
+    int8_t should_retry;                            /* x-should-retry: 1/0/-1 */
+    bool keep_alive;                                /* connection reusable */
+    int64_t ratelimit_remaining_requests;
+    int64_t ratelimit_remaining_tokens;
+    char ratelimit_reset_requests[CW_HEADER_VALUE_MAX]; /* e.g. "6m0s" */
+    char ratelimit_reset_tokens[CW_HEADER_VALUE_MAX];   /* e.g. "20ms" */
+    uint8_t truncated;   /* bit set per string field cut to fit: see
+                            CW_TRUNC_* */
+} cw_http_info_t;
+
+#define CW_TRUNC_CONTENT_TYPE 0x01u
+#define CW_TRUNC_REQUEST_ID 0x02u
+#define CW_TRUNC_RETRY_AFTER 0x04u
+#define CW_TRUNC_RESET_REQUESTS 0x08u
+#define CW_TRUNC_RESET_TOKENS 0x10u
+
+/* An error object returned by the service, copied into caller memory.
+ * Strings are NUL-terminated and cut at a UTF-8 boundary when too long. */
+typedef struct cw_api_error {
+    bool present;                          /* an error object was found */
+    bool message_truncated;                /* message was cut to fit */
+    char message[CW_ERROR_MESSAGE_MAX];
+    char type[CW_FIELD_MAX];               /* e.g. invalid_request_error */
+    char code[CW_FIELD_MAX];               /* e.g. invalid_api_key; numbers
+                                              (llama.cpp, vLLM) as digits */
+    char param[CW_FIELD_MAX];
+} cw_api_error_t;
+
+/* Everything cw_chat learned. Filled on success and on error. */
+typedef struct cw_result {
+    /* Non-streamed answer: points into the caller's work buffer,
+     * NUL-terminated, valid until the next call on the client. NULL when
+     * streaming (the text went to on_delta) or when there is none. */
+    const char *content;
+    size_t content_len;      /* streamed: total bytes given to on_delta */
+    bool content_null;       /* "content": null in the answer */
+    bool refusal;            /* a refusal: its text is in content */
+    bool partial;            /* streamed text was delivered, then an error */
+    bool done;               /* the stream's data: [DONE] arrived */
+    char id[CW_FIELD_MAX];
+    char model[CW_FIELD_MAX];
+    char finish_reason[CW_FIELD_MAX];
+    int64_t prompt_tokens;   /* usage; -1 when absent */
+    int64_t completion_tokens;
+    int64_t total_tokens;
+    cw_http_info_t http;
+    cw_api_error_t error;
+    uint64_t error_offset;   /* CW_ERR_MALFORMED: offset in the response
+                                (HTTP layer) or in the body/event (JSON) */
+    size_t needed;           /* CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
+                                unknown */
+    uint32_t attempts;       /* requests sent for this call */
+} cw_result_t;
+
+/* ------------------------------------------------ incremental parsers
+ *
+ * The I/O-free layers the client drives. Their state is public so that a
+ * context can be placed by the caller; the fields are private.
+ */
+
+typedef int (*cw_http_headers_fn)(void *user);
+typedef int (*cw_http_body_fn)(void *user, const uint8_t *data, size_t len);
+
+/* HTTP/1.1 response parser: status line, headers, then a body framed by
+ * Content-Length, chunked coding or the connection's close. */
+typedef struct cw_http_parser {
+    cw_http_info_t *info;
+    cw_http_headers_fn on_headers;
+    cw_http_body_fn on_body;
+    void *user;
+    uint64_t pos;            /* bytes consumed since init */
+    uint64_t content_length;
+    uint64_t remaining;      /* body or chunk bytes left */
+    uint64_t num;            /* number being parsed */
+    uint32_t line_len;
+    uint32_t header_len;
+    uint16_t cand;           /* kept header names still matching */
+    uint16_t vlen;
+    uint8_t state;
+    uint8_t hdr;             /* which kept header is being read */
+    uint8_t flags;
+    uint8_t vflags;          /* per-value flags */
+    uint8_t minor;           /* HTTP/1.x minor version */
+    char scratch[15];        /* a short value token */
+} cw_http_parser_t;
+
+/* Server-sent events splitter over a caller buffer for one event's data. */
+typedef int (*cw_sse_event_fn)(void *user, const char *event, char *data,
+                               size_t len);
+
+typedef struct cw_sse_parser {
+    char *buf;
+    size_t cap;
+    size_t len;
+    cw_sse_event_fn on_event;
+    void *user;
+    uint8_t state;
+    uint8_t flags;
+    uint8_t nlen;
+    uint8_t elen;
+    char name[8];
+    char event[16];
+} cw_sse_parser_t;
+
+/* ---------------------------------------------------------------- client */
+
+typedef struct cw_client_config {
+    cw_transport_t transport;  /* copied into the client */
+    const char *base_url;      /* NULL: CW_DEFAULT_BASE_URL. Kept by
+                                  pointer: must outlive the client */
+    const char *api_key;       /* kept by pointer; never logged */
+    cw_auth_style_t auth;
+    uint8_t *io_buf;           /* request staging and receive buffer */
+    size_t io_size;            /* >= CW_IO_MIN */
+    uint8_t *work_buf;         /* response body / event data + JSON tokens */
+    size_t work_size;          /* >= CW_WORK_MIN */
+    uint32_t timeout_ms;       /* whole request; 0: CW_DEFAULT_TIMEOUT_MS */
+} cw_client_config_t;
+
+/* Size of one JSON token (jsmn's jsmntok_t: four ints). */
+#define CW_JSON_TOKEN_SIZE (4u * sizeof(int))
+/* Work buffer bytes taken by the token array. */
+#define CW_WORK_TOKENS_SIZE (CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE + 8u)
+/* Smallest buffers cw_client_init accepts. The work buffer must also hold
+ * the largest non-streamed body, or the largest stream event: size it as
+ * CW_WORK_TOKENS_SIZE + that. */
+#define CW_IO_MIN 64u
+#define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
+
+typedef struct cw_client {
+    cw_transport_t tp;
+    cw_url_t url;
+    const char *api_key;
+    cw_auth_style_t auth;
+    uint8_t *io;
+    size_t io_size;
+    char *body;              /* start of the work buffer */
+    size_t body_cap;         /* bytes before the token array */
+    void *tokens;            /* token array, aligned, at the end of work */
+    uint32_t timeout_ms;
+    bool connected;
+    /* per request */
+    cw_http_parser_t http;
+    cw_sse_parser_t sse;
+    cw_result_t *res;
+    const cw_chat_request_t *req;
+    size_t body_len;
+    int cb_status;           /* error raised inside a parser callback */
+    uint8_t mode;            /* how the body is being consumed */
+    uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
+    char carry[4];
+} cw_client_t;
+
+/* Sets up a client. Keeps pointers to config->base_url, api_key and the two
+ * buffers; copies the transport. Returns CW_ERR_INVALID_ARG for a missing
+ * send/recv/now_ms, buffers below CW_IO_MIN / CW_WORK_MIN, or a base URL
+ * cw_url_parse refuses. Does not connect. */
+cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *config);
+
+/* Sends one chat completion request and reads the whole answer, blocking
+ * until it is complete, an error occurs, or the client's timeout passes.
+ * Connects first (through transport.connect) when not connected, and leaves
+ * the connection open for the next call when the server allows it.
+ *
+ * Non-streamed (req->stream false): on CW_OK res->content holds the answer.
+ * Streamed: each piece of text goes to req->on_delta as it arrives; on
+ * CW_OK the stream reached [DONE] (or a finish_reason and a clean end).
+ *
+ * res is always filled: status, headers, error object, usage. An error
+ * after some streamed text was delivered sets res->partial. */
+cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
+                    cw_result_t *res);
+
+/* Closes the connection, if any (transport.close). */
+void cw_client_close(cw_client_t *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHATWIRE_H */

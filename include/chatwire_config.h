@@ -1,0 +1,120 @@
+/*
+ * chatwire_config.h - compile-time options, each with an #ifndef default.
+ *
+ * Override any of them by defining it on the compiler command line, or by
+ * defining CW_CONFIG_FILE as the name of a header of your own that is
+ * included first ("-DCW_CONFIG_FILE=\"my_cw_config.h\"").
+ *
+ * The cost given for each option is what it adds to a structure the caller
+ * places (context, result), not code size.
+ */
+#ifndef CHATWIRE_CONFIG_H
+#define CHATWIRE_CONFIG_H
+
+#ifdef CW_CONFIG_FILE
+#include CW_CONFIG_FILE
+#endif
+
+/* Longest single line (status line, header line, chunk-size line, trailer)
+ * accepted in an HTTP response. Costs no memory: lines are parsed as they
+ * stream past, this only bounds them. Default 8192. */
+#ifndef CW_HTTP_MAX_LINE
+#define CW_HTTP_MAX_LINE 8192u
+#endif
+
+/* Largest response header section (status line + headers + blank line)
+ * accepted. Costs no memory. Default 32768. */
+#ifndef CW_HTTP_MAX_HEADER_SECTION
+#define CW_HTTP_MAX_HEADER_SECTION 32768u
+#endif
+
+/* Size of each kept response header value in cw_http_info_t (Content-Type,
+ * x-request-id, Retry-After and the rate-limit reset strings). Longer values
+ * are cut and flagged in cw_http_info_t.truncated. Costs 6 x this many bytes
+ * in cw_result_t. Default 64. */
+#ifndef CW_HEADER_VALUE_MAX
+#define CW_HEADER_VALUE_MAX 64u
+#endif
+
+/* Sizes of the small string fields of cw_result_t (id, model, finish reason)
+ * and of the error fields (type, code, param). Longer values are cut and
+ * flagged. Default 64 each. */
+#ifndef CW_FIELD_MAX
+#define CW_FIELD_MAX 64u
+#endif
+
+/* Size of cw_api_error_t.message. Longer messages are cut at a UTF-8
+ * boundary and flagged (message_truncated). Default 256. */
+#ifndef CW_ERROR_MESSAGE_MAX
+#define CW_ERROR_MESSAGE_MAX 256u
+#endif
+
+/* Most JSON tokens (jsmn) one response body or stream event may hold. The
+ * token array is carved from the end of the caller's work buffer:
+ * CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE bytes. A typical chat.completion
+ * body has 40-60 tokens, a stream chunk 20-30. Default 128 (2 KiB on a
+ * 32-bit or 64-bit target). */
+#ifndef CW_JSON_MAX_TOKENS
+#define CW_JSON_MAX_TOKENS 128u
+#endif
+
+/* Default total time for one request, writing included, in milliseconds,
+ * when cw_client_config_t.timeout_ms is 0. Default 60000. */
+#ifndef CW_DEFAULT_TIMEOUT_MS
+#define CW_DEFAULT_TIMEOUT_MS 60000u
+#endif
+
+/* Default base URL and model. */
+#ifndef CW_DEFAULT_BASE_URL
+#define CW_DEFAULT_BASE_URL "https://api.cometapi.com/v1"
+#endif
+#ifndef CW_DEFAULT_MODEL
+#define CW_DEFAULT_MODEL "gpt-4-0314"
+#endif
+
+/* Logging: compiles to nothing unless the user maps these macros onto a sink
+ * of their own, e.g.
+ *   #define CW_LOG_DEBUG(...) my_log("chatwire", __VA_ARGS__)
+ * The library never logs an API key or an Authorization header. */
+#ifndef CW_LOG_ERROR
+#define CW_LOG_ERROR(...) ((void)0)
+#endif
+#ifndef CW_LOG_WARN
+#define CW_LOG_WARN(...) ((void)0)
+#endif
+#ifndef CW_LOG_INFO
+#define CW_LOG_INFO(...) ((void)0)
+#endif
+#ifndef CW_LOG_DEBUG
+#define CW_LOG_DEBUG(...) ((void)0)
+#endif
+
+/* Invariant checks inside the library (never argument checks: those return
+ * CW_ERR_INVALID_ARG). Off unless CW_ENABLE_ASSERT is defined, or mapped by
+ * the user onto their own assert. */
+#ifndef CW_ASSERT
+#ifdef CW_ENABLE_ASSERT
+#include <assert.h>
+#define CW_ASSERT(x) assert(x)
+#else
+#define CW_ASSERT(x) ((void)0)
+#endif
+#endif
+
+#if CW_HTTP_MAX_LINE < 64u
+#error "CW_HTTP_MAX_LINE must be at least 64"
+#endif
+#if CW_HTTP_MAX_HEADER_SECTION < CW_HTTP_MAX_LINE
+#error "CW_HTTP_MAX_HEADER_SECTION must be at least CW_HTTP_MAX_LINE"
+#endif
+#if CW_HEADER_VALUE_MAX < 16u || CW_FIELD_MAX < 16u
+#error "CW_HEADER_VALUE_MAX and CW_FIELD_MAX must be at least 16"
+#endif
+#if CW_ERROR_MESSAGE_MAX < 16u
+#error "CW_ERROR_MESSAGE_MAX must be at least 16"
+#endif
+#if CW_JSON_MAX_TOKENS < 16u
+#error "CW_JSON_MAX_TOKENS must be at least 16"
+#endif
+
+#endif /* CHATWIRE_CONFIG_H */

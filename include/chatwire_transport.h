@@ -1,0 +1,70 @@
+/*
+ * chatwire_transport.h - the contract between the chatwire client and a
+ * platform port (POSIX sockets, lwIP, a TLS layer wrapping either, or a test
+ * fake).
+ *
+ * A transport is a struct of function pointers plus one context pointer that
+ * the port owns. chatwire never looks inside the context.
+ *
+ * Return values of send and recv:
+ *   > 0  number of bytes moved (send may move fewer than asked: the client
+ *        calls again with the rest);
+ *   0    nothing moved yet, try again: the port waited its own short poll
+ *        interval (or none) and had nothing to do. The client keeps calling
+ *        until its own deadline, read from now_ms, passes;
+ *   < 0  a cw_status_t error. A connection closed by the peer is
+ *        CW_ERR_CLOSED, never 0. A TLS port returns CW_ERR_TLS or
+ *        CW_ERR_CERT, a socket port CW_ERR_IO, CW_ERR_DNS or CW_ERR_CONNECT.
+ *
+ * Blocking: each call may block, but should return within a short bounded
+ * time (a POSIX port uses poll() with a timeout of a few hundred ms at most,
+ * or the timeout_ms the client passes) so that the client's timeouts work.
+ *
+ * A TLS transport wraps another transport: its own send/recv encrypt and
+ * decrypt through the inner transport's send/recv, the way mbedTLS BIO
+ * callbacks stack. Its connect first calls the inner connect, then does the
+ * handshake with the host name as SNI and for certificate verification.
+ */
+#ifndef CHATWIRE_TRANSPORT_H
+#define CHATWIRE_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cw_transport {
+    /* The port's own state. Owned by the caller; chatwire only passes it. */
+    void *ctx;
+
+    /* Opens a connection to host:port. host is host_len bytes, not
+     * NUL-terminated (an IPv6 literal comes without brackets). Blocks for
+     * at most timeout_ms. Returns CW_OK or a negative cw_status_t.
+     * Optional: NULL means the caller connects the transport itself before
+     * calling the client, and the client never reconnects. */
+    int (*connect)(void *ctx, const char *host, size_t host_len,
+                   uint16_t port, uint32_t timeout_ms);
+
+    /* Writes up to len bytes. See the contract above. Required. */
+    int32_t (*send)(void *ctx, const uint8_t *buf, size_t len,
+                    uint32_t timeout_ms);
+
+    /* Reads up to len bytes into buf. See the contract above. Required. */
+    int32_t (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
+
+    /* Closes the connection; the transport may be connected again later.
+     * Optional (NULL: nothing to do). Never fails. */
+    void (*close)(void *ctx);
+
+    /* Monotonic milliseconds; wraps around at 2^32 (differences are taken
+     * modulo 2^32). Required. */
+    uint32_t (*now_ms)(void *ctx);
+} cw_transport_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHATWIRE_TRANSPORT_H */

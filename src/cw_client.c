@@ -1,0 +1,418 @@
+/*
+ * cw_client.c - drives the core layers over a transport: writes the request,
+ * feeds what arrives to the HTTP parser, and routes the body to the JSON
+ * extractor (buffered) or to the SSE splitter (streamed).
+ *
+ * Memory: the io buffer stages outgoing bytes and receives incoming ones; the
+ * work buffer holds the JSON token array (at its start) and then either the
+ * whole non-streamed body or the stream event being assembled.
+ */
+#include "cw_internal.h"
+
+#include <string.h>
+
+enum {
+    MODE_NONE,
+    MODE_BUFFER,   /* JSON body, kept whole in the work buffer */
+    MODE_OVERFLOW, /* error body larger than the buffer: the start is kept */
+    MODE_SSE       /* text/event-stream */
+};
+
+#define TOKEN_ALIGN 8u
+
+cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
+{
+    uintptr_t addr;
+    size_t skip;
+    size_t tok_bytes = CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE;
+    cw_status_t rc;
+
+    if (c == NULL || cfg == NULL || cfg->transport.send == NULL ||
+        cfg->transport.recv == NULL || cfg->transport.now_ms == NULL ||
+        cfg->io_buf == NULL || cfg->io_size < CW_IO_MIN ||
+        cfg->work_buf == NULL || cfg->work_size < CW_WORK_MIN ||
+        (cfg->auth != CW_AUTH_BEARER && cfg->auth != CW_AUTH_API_KEY)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memset(c, 0, sizeof *c);
+    rc = cw_url_parse(cfg->base_url != NULL ? cfg->base_url
+                                            : CW_DEFAULT_BASE_URL, &c->url);
+    if (rc != CW_OK) {
+        return rc;
+    }
+    c->tp = cfg->transport;
+    c->api_key = cfg->api_key;
+    c->auth = cfg->auth;
+    c->io = cfg->io_buf;
+    c->io_size = cfg->io_size;
+    c->timeout_ms = cfg->timeout_ms != 0u ? cfg->timeout_ms
+                                          : CW_DEFAULT_TIMEOUT_MS;
+    /* the token array first, aligned; the body after it */
+    addr = (uintptr_t)cfg->work_buf;
+    skip = (size_t)((TOKEN_ALIGN - (addr % TOKEN_ALIGN)) % TOKEN_ALIGN);
+    c->tokens = cfg->work_buf + skip;
+    c->body = (char *)cfg->work_buf + skip + tok_bytes;
+    c->body_cap = cfg->work_size - skip - tok_bytes;
+    return CW_OK;
+}
+
+void cw_client_close(cw_client_t *c)
+{
+    if (c != NULL && c->connected) {
+        if (c->tp.close != NULL) {
+            c->tp.close(c->tp.ctx);
+        }
+        c->connected = false;
+    }
+}
+
+/* ------------------------------------------------------------ timing */
+
+typedef struct deadline {
+    uint32_t start;
+    uint32_t limit;
+} deadline_t;
+
+/* Milliseconds left before the deadline, 0 when it has passed. */
+static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
+{
+    uint32_t spent = c->tp.now_ms(c->tp.ctx) - d->start;
+    return spent >= d->limit ? 0u : d->limit - spent;
+}
+
+/* ------------------------------------------------------------ sending */
+
+typedef struct send_ctx {
+    cw_client_t *c;
+    const deadline_t *d;
+} send_ctx_t;
+
+static int send_all(void *ctx, const uint8_t *data, size_t len)
+{
+    send_ctx_t *s = (send_ctx_t *)ctx;
+    cw_client_t *c = s->c;
+
+    while (len > 0u) {
+        uint32_t left = time_left(c, s->d);
+        int32_t n;
+
+        if (left == 0u) {
+            return CW_ERR_TIMEOUT;
+        }
+        n = c->tp.send(c->tp.ctx, data, len, left);
+        if (n < 0) {
+            return (int)n;
+        }
+        if ((size_t)n > len) {
+            return CW_ERR_IO; /* a port that claims more than it was given */
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return CW_OK;
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static const char replacement[3] = { '\xef', '\xbf', '\xbd' }; /* U+FFFD */
+
+static int emit_text(cw_client_t *c, const char *text, size_t len)
+{
+    const cw_chat_request_t *req = c->req;
+
+    if (len == 0u) {
+        return CW_OK;
+    }
+    c->res->content_len += len;
+    if (req->on_delta(req->on_delta_user, text, len) != 0) {
+        return CW_ERR_ABORTED;
+    }
+    return CW_OK;
+}
+
+/* Gives text to on_delta so that no call ends inside a UTF-8 sequence: an
+ * unfinished sequence at the end waits in c->carry for the next delta. */
+static int deliver(cw_client_t *c, const char *text, size_t len)
+{
+    size_t tail;
+    int rc;
+
+    if (c->carry_len > 0u) {
+        size_t need;
+        size_t i = 0;
+        uint8_t lead = (uint8_t)c->carry[0];
+
+        need = lead >= 0xf0u ? 4u : lead >= 0xe0u ? 3u : 2u;
+        while (c->carry_len < need && i < len &&
+               ((uint8_t)text[i] & 0xc0u) == 0x80u) {
+            c->carry[c->carry_len++] = text[i++];
+        }
+        if (c->carry_len == need) {
+            rc = emit_text(c, c->carry, need);
+        } else if (i < len) {
+            rc = emit_text(c, replacement, sizeof replacement); /* broken */
+        } else {
+            return CW_OK; /* still unfinished: wait for more */
+        }
+        c->carry_len = 0;
+        if (rc != CW_OK) {
+            return rc;
+        }
+        text += i;
+        len -= i;
+    }
+    tail = cw_utf8_tail(text, len);
+    rc = emit_text(c, text, len - tail);
+    if (rc == CW_OK && tail > 0u) {
+        memcpy(c->carry, text + len - tail, tail);
+        c->carry_len = (uint8_t)tail;
+    }
+    return rc;
+}
+
+/* The text ended inside a UTF-8 sequence: it becomes U+FFFD. */
+static int flush_carry(cw_client_t *c)
+{
+    if (c->carry_len == 0u) {
+        return CW_OK;
+    }
+    c->carry_len = 0;
+    return emit_text(c, replacement, sizeof replacement);
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static bool starts_with_ci(const char *s, const char *prefix)
+{
+    for (; *prefix != '\0'; s++, prefix++) {
+        if (cw_lower(*s) != *prefix) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int on_event(void *user, const char *event, char *data, size_t len)
+{
+    cw_client_t *c = (cw_client_t *)user;
+    cw_chunk_t chunk;
+    int rc;
+
+    if (c->res->done) {
+        return CW_OK; /* nothing counts after [DONE] */
+    }
+    if (len == 6u && memcmp(data, "[DONE]", 6) == 0) {
+        c->res->done = true;
+        return CW_OK;
+    }
+    if (strcmp(event, "error") == 0) {
+        rc = cw_json_error(data, len, c->tokens, CW_JSON_MAX_TOKENS, c->res);
+        return rc == CW_OK ? CW_ERR_API : rc;
+    }
+    rc = cw_json_chunk(data, len, c->tokens, CW_JSON_MAX_TOKENS, c->res,
+                       &chunk);
+    if (rc == CW_OK && chunk.content != NULL) {
+        rc = deliver(c, chunk.content, chunk.content_len);
+    }
+    return rc;
+}
+
+static int on_headers(void *user)
+{
+    cw_client_t *c = (cw_client_t *)user;
+    cw_result_t *res = c->res;
+    uint64_t cl = 0;
+    bool ok = res->http.status >= 200 && res->http.status < 300;
+
+    if (ok && c->req->stream &&
+        starts_with_ci(res->http.content_type, "text/event-stream")) {
+        c->mode = MODE_SSE;
+        cw_sse_init(&c->sse, c->body, c->body_cap, on_event, c);
+        return CW_OK;
+    }
+    c->mode = MODE_BUFFER;
+    if (ok && cw_http_content_length(&c->http, &cl) && cl >= c->body_cap) {
+        /* the whole body cannot fit: say how big the work buffer must be */
+        res->needed = (size_t)(cl + 1u) + CW_WORK_TOKENS_SIZE;
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    return CW_OK;
+}
+
+static int on_body(void *user, const uint8_t *data, size_t len)
+{
+    cw_client_t *c = (cw_client_t *)user;
+    size_t room;
+
+    switch (c->mode) {
+    case MODE_SSE:
+        return cw_sse_feed(&c->sse, data, len);
+    case MODE_BUFFER:
+        room = c->body_cap - 1u - c->body_len; /* one byte for a NUL */
+        if (len > room) {
+            if (c->res->http.status >= 200 && c->res->http.status < 300) {
+                c->res->needed = 0; /* length unknown (chunked or close) */
+                return CW_ERR_BUFFER_TOO_SMALL;
+            }
+            c->mode = MODE_OVERFLOW;
+            len = room;
+        }
+        memcpy(c->body + c->body_len, data, len);
+        c->body_len += len;
+        return CW_OK;
+    default:
+        return CW_OK; /* MODE_OVERFLOW: the rest of an error page */
+    }
+}
+
+/* The whole response has arrived: interpret the body. */
+static int finish_body(cw_client_t *c)
+{
+    cw_result_t *res = c->res;
+    int status = res->http.status;
+    int rc;
+
+    if (c->mode == MODE_SSE) {
+        cw_sse_finish(&c->sse);
+        rc = flush_carry(c);
+        if (rc != CW_OK) {
+            return rc;
+        }
+        if (res->done || res->finish_reason[0] != '\0') {
+            return CW_OK;
+        }
+        return CW_ERR_INCOMPLETE;
+    }
+    c->body[c->body_len] = '\0';
+    if (status < 200 || status >= 300) {
+        rc = CW_ERR_MALFORMED;
+        if (c->mode == MODE_BUFFER && c->body_len > 0u) {
+            rc = cw_json_error(c->body, c->body_len, c->tokens,
+                               CW_JSON_MAX_TOKENS, res);
+        }
+        res->error_offset = 0;
+        return rc == CW_OK ? CW_ERR_API : CW_ERR_HTTP;
+    }
+    rc = cw_json_completion(c->body, c->body_len, c->tokens,
+                            CW_JSON_MAX_TOKENS, res);
+    if (rc == CW_OK && c->req->stream) {
+        /* asked to stream, answered whole: hand it over all the same */
+        size_t n = res->content_len;
+        res->content_len = 0;
+        rc = deliver(c, res->content, n);
+        res->content = NULL;
+        if (rc == CW_OK) {
+            rc = flush_carry(c);
+        }
+    }
+    return rc;
+}
+
+static void result_reset(cw_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->prompt_tokens = -1;
+    res->completion_tokens = -1;
+    res->total_tokens = -1;
+}
+
+/* Reads and parses the response until it is complete. */
+static int receive(cw_client_t *c, const deadline_t *d)
+{
+    int rc = CW_OK;
+
+    while (!cw_http_done(&c->http)) {
+        uint32_t left = time_left(c, d);
+        int32_t n;
+        size_t used = 0;
+
+        if (left == 0u) {
+            return CW_ERR_TIMEOUT;
+        }
+        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, left);
+        if (n == CW_ERR_CLOSED) {
+            rc = cw_http_finish(&c->http);
+            break;
+        }
+        if (n < 0) {
+            return (int)n;
+        }
+        if ((size_t)n > c->io_size) {
+            return CW_ERR_IO;
+        }
+        rc = cw_http_feed(&c->http, c->io, (size_t)n, &used);
+        if (rc != CW_OK) {
+            if (rc == CW_ERR_MALFORMED || rc == CW_ERR_HEADER_TOO_LARGE) {
+                c->res->error_offset = cw_http_error_offset(&c->http);
+            }
+            return rc;
+        }
+        if (used < (size_t)n) {
+            /* bytes after the end of the response: the connection's framing
+             * can no longer be trusted, so it is not reused */
+            c->res->http.keep_alive = false;
+        }
+    }
+    return rc;
+}
+
+cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
+                    cw_result_t *res)
+{
+    deadline_t d;
+    send_ctx_t sc;
+    int rc;
+
+    if (res != NULL) {
+        result_reset(res);
+    }
+    if (c == NULL || req == NULL || res == NULL ||
+        (req->stream && req->on_delta == NULL)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    c->req = req;
+    c->res = res;
+    c->body_len = 0;
+    c->mode = MODE_NONE;
+    c->carry_len = 0;
+    d.start = c->tp.now_ms(c->tp.ctx);
+    d.limit = c->timeout_ms;
+
+    /* validate the whole request before touching the network */
+    rc = cw_request_write(&c->url, c->api_key, c->auth, req, NULL, 0, NULL,
+                          NULL, NULL);
+    if (rc != CW_OK) {
+        return (cw_status_t)rc;
+    }
+    if (!c->connected && c->tp.connect != NULL) {
+        rc = c->tp.connect(c->tp.ctx, c->url.host, c->url.host_len,
+                           c->url.port, time_left(c, &d));
+        if (rc != CW_OK) {
+            return (cw_status_t)rc;
+        }
+    }
+    c->connected = true;
+    res->attempts = 1;
+    sc.c = c;
+    sc.d = &d;
+    cw_http_init(&c->http, &res->http, on_headers, on_body, c);
+    rc = cw_request_write(&c->url, c->api_key, c->auth, req, c->io,
+                          c->io_size, send_all, &sc, NULL);
+    if (rc == CW_OK) {
+        rc = receive(c, &d);
+    }
+    if (rc == CW_OK) {
+        rc = finish_body(c);
+    }
+    if (rc != CW_OK && res->content_len > 0u && req->stream) {
+        res->partial = true;
+    }
+    if (rc != CW_OK && rc != CW_ERR_API && rc != CW_ERR_HTTP &&
+        rc != CW_ERR_NO_CONTENT) {
+        res->http.keep_alive = false; /* the stream position is unknown */
+    }
+    if (!cw_http_done(&c->http) || !res->http.keep_alive) {
+        cw_client_close(c);
+    }
+    return (cw_status_t)rc;
+}

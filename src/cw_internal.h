@@ -1,0 +1,123 @@
+/*
+ * cw_internal.h - the library's internal layers. Not installed; tests and
+ * fuzzers include it to drive each layer alone.
+ */
+#ifndef CW_INTERNAL_H
+#define CW_INTERNAL_H
+
+#include "chatwire.h"
+
+/* ------------------------------------------------------------ strings */
+
+/* Copies src[0..len) into dst (size bytes, >= 1), NUL-terminated, cut at a
+ * UTF-8 boundary when it does not fit. Returns true when it was cut. */
+bool cw_copy_field(char *dst, size_t size, const char *src, size_t len);
+
+/* ASCII lower-case. */
+static inline char cw_lower(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/* Length of the unfinished UTF-8 sequence at the end of s[0..len): 0 when s
+ * ends on a boundary (or with a byte that cannot start a sequence). */
+size_t cw_utf8_tail(const char *s, size_t len);
+
+/* Checks that s[0..len) is valid UTF-8 (no overlongs, no surrogates, at
+ * most U+10FFFF). */
+bool cw_utf8_valid(const char *s, size_t len);
+
+/* ------------------------------------------------------------ HTTP */
+
+/* Prepares p for one response. info is cleared and filled as headers
+ * arrive. on_headers (may be NULL) runs once the header section is complete
+ * (after any 1xx interim responses); on_body receives the decoded body in
+ * pieces that point into the caller's input. A negative return from either
+ * stops the parser and is returned by cw_http_feed. */
+void cw_http_init(cw_http_parser_t *p, cw_http_info_t *info,
+                  cw_http_headers_fn on_headers, cw_http_body_fn on_body,
+                  void *user);
+
+/* Feeds len bytes. Returns CW_OK with *consumed == len when it wants more,
+ * or with *consumed <= len when the response is complete (cw_http_done);
+ * bytes past the end of the response are not consumed. Returns a negative
+ * status on error (CW_ERR_MALFORMED, CW_ERR_HEADER_TOO_LARGE, or a callback's
+ * status); cw_http_error_offset then tells at which byte. */
+int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
+                 size_t *consumed);
+
+/* The connection was closed: completes a close-delimited body (CW_OK) or
+ * returns CW_ERR_CLOSED when the response was not complete. */
+int cw_http_finish(cw_http_parser_t *p);
+
+bool cw_http_done(const cw_http_parser_t *p);
+bool cw_http_headers_done(const cw_http_parser_t *p);
+uint64_t cw_http_error_offset(const cw_http_parser_t *p);
+/* True when the body has a known length (Content-Length); *len gets it. */
+bool cw_http_content_length(const cw_http_parser_t *p, uint64_t *len);
+
+/* ------------------------------------------------------------ SSE */
+
+/* Splits a text/event-stream body into events. Each event's data lines are
+ * joined with '\n' in buf (cap bytes; one byte is kept for a NUL, which
+ * on_event receives after the data). event is the event's "event:" name, ""
+ * when none. A negative return from on_event stops the parser. */
+void cw_sse_init(cw_sse_parser_t *s, char *buf, size_t cap,
+                 cw_sse_event_fn on_event, void *user);
+
+/* Feeds len bytes of body. Returns CW_OK, CW_ERR_EVENT_TOO_LARGE, or
+ * on_event's negative status. */
+int cw_sse_feed(cw_sse_parser_t *s, const uint8_t *data, size_t len);
+
+/* The body ended: an event not yet ended by a blank line is dropped, as the
+ * SSE specification says. Returns true if one was pending. */
+bool cw_sse_finish(cw_sse_parser_t *s);
+
+/* ------------------------------------------------------------ JSON */
+
+/* What one stream chunk held. */
+typedef struct cw_chunk {
+    char *content;        /* unescaped delta text in place, or NULL */
+    size_t content_len;
+    bool error;           /* an error object: res->error was filled */
+} cw_chunk_t;
+
+/* Parses a chat.completion body (json[0..len), modified in place: strings
+ * are unescaped where they lie). tokens is space for ntok jsmn tokens.
+ * Fills res (content, id, model, finish_reason, usage, refusal). Returns
+ * CW_OK, CW_ERR_NO_CONTENT, CW_ERR_API (an error object instead),
+ * CW_ERR_MALFORMED (res->error_offset), or CW_ERR_BUFFER_TOO_SMALL (too many
+ * tokens; res->needed is 0). */
+int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
+                       cw_result_t *res);
+
+/* Parses one chat.completion.chunk event the same way; the delta's text is
+ * returned in *chunk (pointing into json). */
+int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
+                  cw_result_t *res, cw_chunk_t *chunk);
+
+/* Parses an error body ({"error": {...}}, {"error": "text"}, or vLLM's
+ * top-level {"object": "error", "message": ...}) into res->error. Returns
+ * CW_OK when an error object was found, CW_ERR_MALFORMED otherwise. */
+int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
+                  cw_result_t *res);
+
+/* Number of tokens that fit in bytes of (suitably aligned) memory. */
+size_t cw_json_token_capacity(size_t bytes);
+size_t cw_json_token_align(void);
+
+/* Unescapes the JSON string body s[0..len) in place (result never longer).
+ * \uXXXX escapes become UTF-8; a surrogate pair becomes one 4-byte sequence;
+ * a lone surrogate becomes U+FFFD. Returns the new length, or (size_t)-1 for
+ * a malformed escape. */
+size_t cw_json_unescape(char *s, size_t len);
+
+/* ------------------------------------------------------------ request */
+
+/* The request body (JSON) alone, for tests. Same contract as
+ * cw_request_write. */
+cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
+                                  size_t cap, cw_sink_fn sink, void *sink_ctx,
+                                  size_t *total);
+
+#endif /* CW_INTERNAL_H */

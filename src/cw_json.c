@@ -1,0 +1,574 @@
+/*
+ * cw_json.c - pulls what a caller needs out of chat.completion bodies,
+ * chat.completion.chunk events and error bodies, using jsmn.
+ *
+ * jsmn tokenises the text into the caller's token array (no allocation);
+ * strings are then unescaped in place, inside their own span of the text,
+ * and NUL-terminated there (an unescaped string is never longer than its
+ * escaped form, so this is safe and needs no second buffer).
+ *
+ * Lone UTF-16 surrogates (\uD800-\uDFFF not forming a pair) become U+FFFD,
+ * the way most JSON decoders replace them.
+ */
+#include "cw_internal.h"
+
+#include <string.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+typedef char cw_token_size_check[(sizeof(jsmntok_t) <= CW_JSON_TOKEN_SIZE)
+                                  ? 1 : -1];
+
+#define UNESCAPE_ERROR ((size_t)-1)
+
+size_t cw_json_token_capacity(size_t bytes)
+{
+    return bytes / sizeof(jsmntok_t);
+}
+
+size_t cw_json_token_align(void)
+{
+    return sizeof(int);
+}
+
+/* ------------------------------------------------------------ UTF-8 */
+
+bool cw_copy_field(char *dst, size_t size, const char *src, size_t len)
+{
+    size_t n = len;
+    bool cut = false;
+
+    if (size == 0u) {
+        return len > 0u;
+    }
+    if (n > size - 1u) {
+        n = size - 1u;
+        cut = true;
+        /* do not end inside a UTF-8 sequence */
+        while (n > 0u && ((uint8_t)src[n] & 0xc0u) == 0x80u) {
+            n--;
+        }
+    }
+    if (n > 0u) {
+        memmove(dst, src, n);
+    }
+    dst[n] = '\0';
+    return cut;
+}
+
+static size_t utf8_seq_len(uint8_t lead)
+{
+    if (lead < 0x80u) {
+        return 1;
+    }
+    if (lead >= 0xc2u && lead <= 0xdfu) {
+        return 2;
+    }
+    if (lead >= 0xe0u && lead <= 0xefu) {
+        return 3;
+    }
+    if (lead >= 0xf0u && lead <= 0xf4u) {
+        return 4;
+    }
+    return 0;
+}
+
+size_t cw_utf8_tail(const char *s, size_t len)
+{
+    size_t back = 0;
+
+    while (back < 4u && back < len) {
+        uint8_t b = (uint8_t)s[len - 1u - back];
+        if ((b & 0xc0u) != 0x80u) {
+            size_t need = utf8_seq_len(b);
+            size_t have = back + 1u;
+            return (need > have) ? have : 0u;
+        }
+        back++;
+    }
+    return 0;
+}
+
+bool cw_utf8_valid(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        uint8_t b = (uint8_t)s[i];
+        size_t n = utf8_seq_len(b);
+        size_t k;
+
+        if (n == 0u || n > len - i) {
+            return false;
+        }
+        if (n >= 2u) {
+            uint8_t b1 = (uint8_t)s[i + 1u];
+            if ((b == 0xe0u && b1 < 0xa0u) ||  /* overlong */
+                (b == 0xedu && b1 > 0x9fu) ||  /* surrogates */
+                (b == 0xf0u && b1 < 0x90u) ||  /* overlong */
+                (b == 0xf4u && b1 > 0x8fu)) {  /* > U+10FFFF */
+                return false;
+            }
+        }
+        for (k = 1; k < n; k++) {
+            if (((uint8_t)s[i + k] & 0xc0u) != 0x80u) {
+                return false;
+            }
+        }
+        i += n;
+    }
+    return true;
+}
+
+static size_t utf8_put(char *out, uint32_t cp)
+{
+    if (cp < 0x80u) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800u) {
+        out[0] = (char)(0xc0u | (cp >> 6));
+        out[1] = (char)(0x80u | (cp & 0x3fu));
+        return 2;
+    }
+    if (cp < 0x10000u) {
+        out[0] = (char)(0xe0u | (cp >> 12));
+        out[1] = (char)(0x80u | ((cp >> 6) & 0x3fu));
+        out[2] = (char)(0x80u | (cp & 0x3fu));
+        return 3;
+    }
+    out[0] = (char)(0xf0u | (cp >> 18));
+    out[1] = (char)(0x80u | ((cp >> 12) & 0x3fu));
+    out[2] = (char)(0x80u | ((cp >> 6) & 0x3fu));
+    out[3] = (char)(0x80u | (cp & 0x3fu));
+    return 4;
+}
+
+/* Four hex digits at s (which has at least 4 bytes); -1 if not hex. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        char ch = cw_lower(s[i]);
+        long d;
+        if (ch >= '0' && ch <= '9') {
+            d = ch - '0';
+        } else if (ch >= 'a' && ch <= 'f') {
+            d = ch - 'a' + 10;
+        } else {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+size_t cw_json_unescape(char *s, size_t len)
+{
+    size_t r = 0;
+    size_t w = 0;
+
+    while (r < len) {
+        char ch = s[r];
+        long cp;
+
+        if (ch != '\\') {
+            s[w++] = ch;
+            r++;
+            continue;
+        }
+        if (len - r < 2u) {
+            return UNESCAPE_ERROR;
+        }
+        ch = s[r + 1u];
+        r += 2u;
+        switch (ch) {
+        case '"':
+        case '\\':
+        case '/':
+            s[w++] = ch;
+            continue;
+        case 'b':
+            s[w++] = '\b';
+            continue;
+        case 'f':
+            s[w++] = '\f';
+            continue;
+        case 'n':
+            s[w++] = '\n';
+            continue;
+        case 'r':
+            s[w++] = '\r';
+            continue;
+        case 't':
+            s[w++] = '\t';
+            continue;
+        case 'u':
+            break;
+        default:
+            return UNESCAPE_ERROR;
+        }
+        if (len - r < 4u || (cp = hex4(s + r)) < 0) {
+            return UNESCAPE_ERROR;
+        }
+        r += 4u;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            long lo = -1;
+            if (len - r >= 6u && s[r] == '\\' && s[r + 1u] == 'u') {
+                lo = hex4(s + r + 2u);
+            }
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                r += 6u;
+            } else {
+                cp = 0xfffd; /* lone high surrogate */
+            }
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+            cp = 0xfffd; /* lone low surrogate */
+        }
+        /* w + written <= r: an escape is longer than its UTF-8 */
+        w += utf8_put(s + w, (uint32_t)cp);
+    }
+    return w;
+}
+
+/* ------------------------------------------------------------ tokens */
+
+typedef struct doc {
+    char *js;
+    const jsmntok_t *t;
+    int n;
+} doc_t;
+
+/* Index just past the subtree rooted at i. */
+static int skip(const doc_t *d, int i)
+{
+    int left = 1;
+
+    while (left > 0 && i < d->n) {
+        left += d->t[i].size;
+        left--;
+        i++;
+    }
+    return i;
+}
+
+static bool tok_is(const doc_t *d, int i, jsmntype_t type)
+{
+    return i >= 0 && i < d->n && d->t[i].type == type;
+}
+
+static bool tok_eq(const doc_t *d, int i, const char *lit)
+{
+    size_t n = strlen(lit);
+    const jsmntok_t *t = &d->t[i];
+    return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n &&
+           memcmp(d->js + t->start, lit, n) == 0;
+}
+
+static bool tok_is_null(const doc_t *d, int i)
+{
+    return tok_is(d, i, JSMN_PRIMITIVE) && d->js[d->t[i].start] == 'n';
+}
+
+/* The value of key in the object at index obj, or -1. */
+static int get(const doc_t *d, int obj, const char *key)
+{
+    int i;
+    int k;
+
+    if (!tok_is(d, obj, JSMN_OBJECT)) {
+        return -1;
+    }
+    i = obj + 1;
+    for (k = 0; k < d->t[obj].size && i + 1 < d->n; k++) {
+        if (tok_eq(d, i, key)) {
+            return i + 1;
+        }
+        i = skip(d, i + 1);
+    }
+    return -1;
+}
+
+/* Element 0 of the array at index arr, or -1. */
+static int first(const doc_t *d, int arr)
+{
+    if (!tok_is(d, arr, JSMN_ARRAY) || d->t[arr].size < 1 ||
+        arr + 1 >= d->n) {
+        return -1;
+    }
+    return arr + 1;
+}
+
+/* Unescapes string token i in place; returns its text and length. */
+static int str(const doc_t *d, int i, char **out, size_t *len)
+{
+    const jsmntok_t *t = &d->t[i];
+    size_t n = cw_json_unescape(d->js + t->start,
+                                (size_t)(t->end - t->start));
+    if (n == UNESCAPE_ERROR) {
+        return CW_ERR_MALFORMED;
+    }
+    d->js[(size_t)t->start + n] = '\0';
+    *out = d->js + t->start;
+    *len = n;
+    return CW_OK;
+}
+
+/* Copies the string (or primitive, as text) at i into dst; "" for null or
+ * absent. Sets *cut when it was truncated. */
+static int copy_to(const doc_t *d, int i, char *dst, size_t size, bool *cut)
+{
+    char *s;
+    size_t n;
+    bool c = false;
+
+    dst[0] = '\0';
+    if (i < 0 || tok_is_null(d, i)) {
+        /* absent */
+    } else if (tok_is(d, i, JSMN_STRING)) {
+        if (str(d, i, &s, &n) != CW_OK) {
+            return CW_ERR_MALFORMED;
+        }
+        c = cw_copy_field(dst, size, s, n);
+    } else if (tok_is(d, i, JSMN_PRIMITIVE)) {
+        c = cw_copy_field(dst, size, d->js + d->t[i].start,
+                          (size_t)(d->t[i].end - d->t[i].start));
+    }
+    if (cut != NULL) {
+        *cut = c;
+    }
+    return CW_OK;
+}
+
+/* Integer primitive at i, or -1. */
+static int64_t int_at(const doc_t *d, int i)
+{
+    int64_t v = 0;
+    int k;
+
+    if (!tok_is(d, i, JSMN_PRIMITIVE)) {
+        return -1;
+    }
+    for (k = d->t[i].start; k < d->t[i].end; k++) {
+        char ch = d->js[k];
+        if (ch < '0' || ch > '9' || v > (INT64_MAX - 9) / 10) {
+            return -1;
+        }
+        v = v * 10 + (ch - '0');
+    }
+    return v;
+}
+
+static void usage(const doc_t *d, int u, cw_result_t *res)
+{
+    if (!tok_is(d, u, JSMN_OBJECT)) {
+        return;
+    }
+    res->prompt_tokens = int_at(d, get(d, u, "prompt_tokens"));
+    res->completion_tokens = int_at(d, get(d, u, "completion_tokens"));
+    res->total_tokens = int_at(d, get(d, u, "total_tokens"));
+}
+
+/* Tokenises json; the root must be one object spanning the text. */
+static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
+                 cw_result_t *res)
+{
+    jsmn_parser p;
+    int n;
+
+    if (len > (size_t)INT32_MAX || ntok > (size_t)INT32_MAX) {
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    jsmn_init(&p);
+    n = jsmn_parse(&p, json, len, (jsmntok_t *)tokens, (unsigned int)ntok);
+    if (n == JSMN_ERROR_NOMEM) {
+        res->needed = 0;
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    if (n < 0) {
+        res->error_offset = p.pos;
+        return CW_ERR_MALFORMED;
+    }
+    d->js = json;
+    d->t = (const jsmntok_t *)tokens;
+    d->n = n;
+    if (n < 1 || d->t[0].type != JSMN_OBJECT || skip(d, 0) != n) {
+        res->error_offset = n < 1 ? 0u : (uint64_t)d->t[0].start;
+        return CW_ERR_MALFORMED;
+    }
+    return CW_OK;
+}
+
+/* Fills res->error from an error object ({"error": {...}}), an error string
+ * ({"error": "text"}) or vLLM's top-level form. Returns CW_OK if found. */
+static int error_object(const doc_t *d, cw_result_t *res)
+{
+    cw_api_error_t *e = &res->error;
+    int obj = get(d, 0, "error");
+    int rc = CW_OK;
+    bool cut = false;
+
+    if (obj >= 0 && tok_is(d, obj, JSMN_STRING)) {
+        rc = copy_to(d, obj, e->message, sizeof e->message, &cut);
+        e->message_truncated = cut;
+        e->present = true;
+        return rc;
+    }
+    if (!tok_is(d, obj, JSMN_OBJECT)) {
+        int o = get(d, 0, "object");
+        if (o < 0 || !tok_eq(d, o, "error") || get(d, 0, "message") < 0) {
+            return CW_ERR_MALFORMED;
+        }
+        obj = 0; /* vLLM: {"object":"error","message":...,"code":400} */
+    }
+    e->present = true;
+    if (rc == CW_OK) {
+        rc = copy_to(d, get(d, obj, "message"), e->message,
+                     sizeof e->message, &cut);
+    }
+    e->message_truncated = cut;
+    if (rc == CW_OK) {
+        rc = copy_to(d, get(d, obj, "type"), e->type, sizeof e->type, NULL);
+    }
+    if (rc == CW_OK) {
+        rc = copy_to(d, get(d, obj, "code"), e->code, sizeof e->code, NULL);
+    }
+    if (rc == CW_OK) {
+        rc = copy_to(d, get(d, obj, "param"), e->param, sizeof e->param,
+                     NULL);
+    }
+    return rc;
+}
+
+static bool has_error(const doc_t *d)
+{
+    int e = get(d, 0, "error");
+    int o = get(d, 0, "object");
+    return (e >= 0 && !tok_is_null(d, e)) || (o >= 0 && tok_eq(d, o, "error"));
+}
+
+/* id and model, when present. */
+static int ids(const doc_t *d, cw_result_t *res)
+{
+    int rc = CW_OK;
+    int i = get(d, 0, "id");
+    if (i >= 0) {
+        rc = copy_to(d, i, res->id, sizeof res->id, NULL);
+    }
+    i = get(d, 0, "model");
+    if (rc == CW_OK && i >= 0) {
+        rc = copy_to(d, i, res->model, sizeof res->model, NULL);
+    }
+    return rc;
+}
+
+int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
+                  cw_result_t *res)
+{
+    doc_t d;
+    int rc = parse(&d, json, len, tokens, ntok, res);
+    if (rc == CW_OK) {
+        rc = error_object(&d, res);
+    }
+    return rc;
+}
+
+int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
+                       cw_result_t *res)
+{
+    doc_t d;
+    int choice;
+    int msg;
+    int content;
+    int rc = parse(&d, json, len, tokens, ntok, res);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (has_error(&d)) {
+        rc = error_object(&d, res);
+        return rc == CW_OK ? CW_ERR_API : rc;
+    }
+    rc = ids(&d, res);
+    usage(&d, get(&d, 0, "usage"), res);
+    choice = first(&d, get(&d, 0, "choices"));
+    msg = get(&d, choice, "message");
+    if (rc == CW_OK && !tok_is(&d, msg, JSMN_OBJECT)) {
+        res->error_offset = (uint64_t)d.t[0].start;
+        rc = CW_ERR_MALFORMED; /* no choices[0].message */
+    }
+    if (rc == CW_OK) {
+        rc = copy_to(&d, get(&d, choice, "finish_reason"), res->finish_reason,
+                     sizeof res->finish_reason, NULL);
+    }
+    if (rc != CW_OK) {
+        return rc;
+    }
+    content = get(&d, msg, "content");
+    if (tok_is(&d, content, JSMN_STRING)) {
+        char *s;
+        rc = str(&d, content, &s, &res->content_len);
+        res->content = s;
+        return rc;
+    }
+    if (content >= 0 && !tok_is_null(&d, content)) {
+        res->error_offset = (uint64_t)d.t[content].start;
+        return CW_ERR_MALFORMED; /* content is neither a string nor null */
+    }
+    res->content_null = true;
+    content = get(&d, msg, "refusal");
+    if (tok_is(&d, content, JSMN_STRING)) {
+        char *s;
+        rc = str(&d, content, &s, &res->content_len);
+        res->content = s;
+        res->refusal = true;
+    }
+    return rc == CW_OK ? CW_ERR_NO_CONTENT : rc;
+}
+
+int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
+                  cw_result_t *res, cw_chunk_t *chunk)
+{
+    doc_t d;
+    int choice;
+    int delta;
+    int content;
+    int rc = parse(&d, json, len, tokens, ntok, res);
+
+    chunk->content = NULL;
+    chunk->content_len = 0;
+    chunk->error = false;
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (has_error(&d)) {
+        chunk->error = true;
+        rc = error_object(&d, res);
+        return rc == CW_OK ? CW_ERR_API : rc;
+    }
+    rc = ids(&d, res);
+    usage(&d, get(&d, 0, "usage"), res);
+    choice = first(&d, get(&d, 0, "choices"));
+    if (rc != CW_OK || choice < 0) {
+        return rc; /* e.g. the usage chunk: "choices": [] */
+    }
+    content = get(&d, choice, "finish_reason");
+    if (content >= 0 && !tok_is_null(&d, content)) {
+        rc = copy_to(&d, content, res->finish_reason,
+                     sizeof res->finish_reason, NULL);
+    }
+    delta = get(&d, choice, "delta");
+    content = get(&d, delta, "content");
+    if (rc == CW_OK && tok_is(&d, content, JSMN_STRING)) {
+        rc = str(&d, content, &chunk->content, &chunk->content_len);
+    } else if (rc == CW_OK && content >= 0 && !tok_is_null(&d, content)) {
+        res->error_offset = (uint64_t)d.t[content].start;
+        rc = CW_ERR_MALFORMED;
+    }
+    return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * cw_request.c - the HTTP/1.1 request writer.
+ *
+ * The request is generated twice by the same code: a dry run that only
+ * counts (and validates) the JSON body, for Content-Length, then the real
+ * pass that streams head and body through the caller's small buffer to a
+ * sink. Memory use does not depend on the size of the conversation, and the
+ * bytes are the same whatever the buffer size, because the buffer is only
+ * where bytes wait before the sink takes them.
+ */
+#include "cw_internal.h"
+
+#include <string.h>
+
+typedef struct emit {
+    uint8_t *buf;
+    size_t cap;
+    size_t used;
+    size_t total;
+    cw_sink_fn sink;  /* NULL: count only */
+    void *ctx;
+    int rc;
+} emit_t;
+
+static void flush(emit_t *e)
+{
+    if (e->rc == CW_OK && e->used > 0u) {
+        e->rc = e->sink(e->ctx, e->buf, e->used);
+        if (e->rc > 0) {
+            e->rc = CW_OK;
+        }
+    }
+    e->used = 0;
+}
+
+static void put(emit_t *e, const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+
+    e->total += n;
+    if (e->sink == NULL) {
+        return;
+    }
+    while (n > 0u && e->rc == CW_OK) {
+        size_t k = e->cap - e->used;
+        if (k > n) {
+            k = n;
+        }
+        memcpy(e->buf + e->used, p, k);
+        e->used += k;
+        p += k;
+        n -= k;
+        if (e->used == e->cap) {
+            flush(e);
+        }
+    }
+}
+
+static void puts_(emit_t *e, const char *s)
+{
+    put(e, s, strlen(s));
+}
+
+static void put_u64(emit_t *e, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+
+    do {
+        tmp[--i] = (char)('0' + (v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    put(e, tmp + i, sizeof tmp - i);
+}
+
+/* v in [0, 100], written with at most 3 decimals, no trailing zeros. */
+static void put_decimal(emit_t *e, float v)
+{
+    uint32_t milli = (uint32_t)(v * 1000.0f + 0.5f);
+    char frac[4];
+    size_t n = 3;
+
+    put_u64(e, milli / 1000u);
+    milli %= 1000u;
+    if (milli == 0u) {
+        return;
+    }
+    frac[0] = '.';
+    frac[1] = (char)('0' + milli / 100u);
+    frac[2] = (char)('0' + (milli / 10u) % 10u);
+    frac[3] = (char)('0' + milli % 10u);
+    while (frac[n] == '0') {
+        n--;
+    }
+    put(e, frac, n + 1u);
+}
+
+/* A JSON string, quoted and escaped. Invalid UTF-8 is refused. */
+static void put_json_string(emit_t *e, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(s);
+    size_t i = 0;
+
+    if (e->rc != CW_OK) {
+        return;
+    }
+    if (!cw_utf8_valid(s, len)) {
+        e->rc = CW_ERR_INVALID_UTF8;
+        return;
+    }
+    put(e, "\"", 1);
+    while (i < len) {
+        size_t run = i;
+        uint8_t ch;
+        char esc[6];
+
+        while (run < len && (uint8_t)s[run] >= 0x20u && s[run] != '"' &&
+               s[run] != '\\') {
+            run++;
+        }
+        put(e, s + i, run - i);
+        if (run == len) {
+            break;
+        }
+        ch = (uint8_t)s[run];
+        esc[0] = '\\';
+        switch (ch) {
+        case '"':
+        case '\\':
+            esc[1] = (char)ch;
+            put(e, esc, 2);
+            break;
+        case '\n':
+            put(e, "\\n", 2);
+            break;
+        case '\r':
+            put(e, "\\r", 2);
+            break;
+        case '\t':
+            put(e, "\\t", 2);
+            break;
+        case '\b':
+            put(e, "\\b", 2);
+            break;
+        case '\f':
+            put(e, "\\f", 2);
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 0xfu];
+            put(e, esc, 6);
+            break;
+        }
+        i = run + 1u;
+    }
+    put(e, "\"", 1);
+}
+
+static int check_request(const cw_chat_request_t *req)
+{
+    size_t i;
+
+    if (req == NULL || req->messages == NULL || req->message_count == 0u ||
+        req->stop_count > 4u || (req->stop_count > 0u && req->stop == NULL) ||
+        (req->include_usage && !req->stream)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < req->message_count; i++) {
+        const cw_message_t *m = &req->messages[i];
+        if (m->role == NULL || m->role[0] == '\0' || m->content == NULL) {
+            return CW_ERR_INVALID_ARG;
+        }
+    }
+    for (i = 0; i < req->stop_count; i++) {
+        if (req->stop[i] == NULL) {
+            return CW_ERR_INVALID_ARG;
+        }
+    }
+    /* NaN fails these comparisons too */
+    if ((req->temperature >= 0.0f || req->temperature != req->temperature) &&
+        !(req->temperature <= 2.0f)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if ((req->top_p >= 0.0f || req->top_p != req->top_p) &&
+        !(req->top_p <= 1.0f)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (req->model != NULL && req->model[0] == '\0') {
+        return CW_ERR_INVALID_ARG;
+    }
+    return CW_OK;
+}
+
+static void body(emit_t *e, const cw_chat_request_t *req)
+{
+    size_t i;
+
+    puts_(e, "{\"model\":");
+    put_json_string(e, req->model != NULL ? req->model : CW_DEFAULT_MODEL);
+    puts_(e, ",\"messages\":[");
+    for (i = 0; i < req->message_count; i++) {
+        puts_(e, i == 0u ? "{\"role\":" : ",{\"role\":");
+        put_json_string(e, req->messages[i].role);
+        puts_(e, ",\"content\":");
+        put_json_string(e, req->messages[i].content);
+        puts_(e, "}");
+    }
+    puts_(e, "]");
+    if (req->stream) {
+        puts_(e, ",\"stream\":true");
+        if (req->include_usage) {
+            puts_(e, ",\"stream_options\":{\"include_usage\":true}");
+        }
+    }
+    if (req->max_tokens > 0) {
+        puts_(e, ",\"max_tokens\":");
+        put_u64(e, (uint64_t)req->max_tokens);
+    }
+    if (req->temperature >= 0.0f) {
+        puts_(e, ",\"temperature\":");
+        put_decimal(e, req->temperature);
+    }
+    if (req->top_p >= 0.0f) {
+        puts_(e, ",\"top_p\":");
+        put_decimal(e, req->top_p);
+    }
+    if (req->stop_count > 0u) {
+        for (i = 0; i < req->stop_count; i++) {
+            puts_(e, i == 0u ? ",\"stop\":[" : ",");
+            put_json_string(e, req->stop[i]);
+        }
+        puts_(e, "]");
+    }
+    if (req->user != NULL) {
+        puts_(e, ",\"user\":");
+        put_json_string(e, req->user);
+    }
+    puts_(e, "}");
+}
+
+void cw_chat_request_init(cw_chat_request_t *req,
+                          const cw_message_t *messages, size_t count)
+{
+    if (req == NULL) {
+        return;
+    }
+    memset(req, 0, sizeof *req);
+    req->messages = messages;
+    req->message_count = count;
+    req->temperature = -1.0f;
+    req->top_p = -1.0f;
+}
+
+static void emit_init(emit_t *e, uint8_t *buf, size_t cap, cw_sink_fn sink,
+                      void *ctx)
+{
+    memset(e, 0, sizeof *e);
+    e->buf = buf;
+    e->cap = cap;
+    e->sink = sink;
+    e->ctx = ctx;
+}
+
+cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
+                                  size_t cap, cw_sink_fn sink, void *sink_ctx,
+                                  size_t *total)
+{
+    emit_t e;
+    int rc = check_request(req);
+
+    if (rc != CW_OK || (sink != NULL && (buf == NULL || cap == 0u))) {
+        return CW_ERR_INVALID_ARG;
+    }
+    emit_init(&e, NULL, 0, NULL, NULL);
+    body(&e, req); /* dry run: validates before any byte leaves */
+    if (e.rc != CW_OK) {
+        return (cw_status_t)e.rc;
+    }
+    emit_init(&e, buf, cap, sink, sink_ctx);
+    body(&e, req);
+    if (sink != NULL) {
+        flush(&e);
+    }
+    if (total != NULL) {
+        *total = e.total;
+    }
+    return (cw_status_t)e.rc;
+}
+
+static bool key_ok(const char *key)
+{
+    for (; *key != '\0'; key++) {
+        if ((uint8_t)*key <= 0x20u || (uint8_t)*key >= 0x7fu) {
+            return false; /* would break or inject a header line */
+        }
+    }
+    return true;
+}
+
+cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
+                             cw_auth_style_t auth,
+                             const cw_chat_request_t *req, uint8_t *buf,
+                             size_t cap, cw_sink_fn sink, void *sink_ctx,
+                             size_t *total)
+{
+    emit_t e;
+    size_t body_len = 0;
+    int rc;
+
+    if (url == NULL || url->host == NULL || url->path == NULL ||
+        url->query == NULL || (api_key != NULL && !key_ok(api_key)) ||
+        (auth != CW_AUTH_BEARER && auth != CW_AUTH_API_KEY)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    rc = cw_request_write_body(req, NULL, 0, NULL, NULL, &body_len);
+    if (rc != CW_OK) {
+        return (cw_status_t)rc;
+    }
+    if (sink != NULL && (buf == NULL || cap == 0u)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    emit_init(&e, buf, cap, sink, sink_ctx);
+    puts_(&e, "POST ");
+    put(&e, url->path, url->path_len);
+    puts_(&e, "/chat/completions");
+    if (url->query_len > 0u) {
+        puts_(&e, "?");
+        put(&e, url->query, url->query_len);
+    }
+    puts_(&e, " HTTP/1.1\r\nHost: ");
+    if (url->ipv6) {
+        puts_(&e, "[");
+    }
+    put(&e, url->host, url->host_len);
+    if (url->ipv6) {
+        puts_(&e, "]");
+    }
+    if (url->port != (url->tls ? 443u : 80u)) {
+        puts_(&e, ":");
+        put_u64(&e, url->port);
+    }
+    puts_(&e, "\r\n");
+    if (api_key != NULL && api_key[0] != '\0') {
+        puts_(&e, auth == CW_AUTH_API_KEY ? "api-key: "
+                                          : "Authorization: Bearer ");
+        puts_(&e, api_key);
+        puts_(&e, "\r\n");
+    }
+    puts_(&e, "Content-Type: application/json\r\nAccept: ");
+    puts_(&e, req->stream ? "text/event-stream" : "application/json");
+    puts_(&e, "\r\nUser-Agent: chatwire/" CW_VERSION_STRING
+              "\r\nContent-Length: ");
+    put_u64(&e, body_len);
+    puts_(&e, "\r\nConnection: keep-alive\r\n\r\n");
+    body(&e, req);
+    if (sink != NULL) {
+        flush(&e);
+    }
+    if (total != NULL) {
+        *total = e.total;
+    }
+    return (cw_status_t)e.rc;
+}
