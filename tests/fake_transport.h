@@ -1,0 +1,165 @@
+/*
+ * fake_transport.h - a scripted transport for tests: it serves a recorded
+ * response in slices of chosen sizes, can interleave "try again" (0)
+ * returns, close early, fail after N bytes, and records what was sent.
+ * Time is a counter that moves forward by `tick` ms on every call.
+ */
+#ifndef FAKE_TRANSPORT_H
+#define FAKE_TRANSPORT_H
+
+#include "chatwire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fake {
+    const uint8_t *in;
+    size_t in_len;
+    size_t in_pos;
+    const size_t *sizes;   /* slice sizes, cycled; NULL: as much as asked */
+    size_t nsizes;
+    size_t k;
+    bool would_block;      /* every other recv returns 0 */
+    bool blocked;
+    size_t close_after;    /* recv returns CW_ERR_CLOSED past this many
+                              bytes (0: at the end of in) */
+    size_t fail_after;     /* recv returns fail_code past this (0: never) */
+    int fail_code;
+    size_t send_fail_after;/* send fails past this many bytes (0: never) */
+    uint8_t sent[1u << 17];
+    size_t sent_len;
+    size_t send_calls;
+    uint32_t clock;
+    uint32_t tick;
+    int connects;
+    int closes;
+    int connect_rc;
+} fake_t;
+
+static int fake_connect(void *ctx, const char *host, size_t host_len,
+                        uint16_t port, uint32_t timeout_ms)
+{
+    fake_t *f = (fake_t *)ctx;
+    (void)host;
+    (void)host_len;
+    (void)port;
+    (void)timeout_ms;
+    f->connects++;
+    return f->connect_rc;
+}
+
+static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len,
+                         uint32_t timeout_ms)
+{
+    fake_t *f = (fake_t *)ctx;
+    (void)timeout_ms;
+    f->clock += f->tick;
+    f->send_calls++;
+    if (f->send_fail_after != 0u && f->sent_len + len > f->send_fail_after) {
+        return CW_ERR_IO;
+    }
+    if (f->sent_len + len > sizeof f->sent) {
+        len = sizeof f->sent - f->sent_len;
+    }
+    memcpy(f->sent + f->sent_len, buf, len);
+    f->sent_len += len;
+    return (int32_t)len;
+}
+
+static int32_t fake_recv(void *ctx, uint8_t *buf, size_t len,
+                         uint32_t timeout_ms)
+{
+    fake_t *f = (fake_t *)ctx;
+    size_t limit = f->close_after != 0u ? f->close_after : f->in_len;
+    size_t n = len;
+    (void)timeout_ms;
+
+    f->clock += f->tick;
+    if (f->would_block) {
+        f->blocked = !f->blocked;
+        if (f->blocked) {
+            return 0;
+        }
+    }
+    if (f->fail_after != 0u && f->in_pos >= f->fail_after) {
+        return f->fail_code;
+    }
+    if (f->in_pos >= limit) {
+        return CW_ERR_CLOSED;
+    }
+    if (f->sizes != NULL) {
+        size_t s = f->sizes[f->k++ % f->nsizes];
+        if (s == 0u) {
+            return 0;
+        }
+        if (n > s) {
+            n = s;
+        }
+    }
+    if (n > limit - f->in_pos) {
+        n = limit - f->in_pos;
+    }
+    if (f->fail_after != 0u && n > f->fail_after - f->in_pos) {
+        n = f->fail_after - f->in_pos;
+    }
+    memcpy(buf, f->in + f->in_pos, n);
+    f->in_pos += n;
+    return (int32_t)n;
+}
+
+static void fake_close(void *ctx)
+{
+    ((fake_t *)ctx)->closes++;
+}
+
+static uint32_t fake_now(void *ctx)
+{
+    return ((fake_t *)ctx)->clock;
+}
+
+static void fake_reset(fake_t *f, const uint8_t *in, size_t len)
+{
+    memset(f, 0, offsetof(fake_t, sent));
+    f->sent_len = 0;
+    f->send_calls = 0;
+    f->clock = 1000;
+    f->tick = 1;
+    f->connects = 0;
+    f->closes = 0;
+    f->connect_rc = CW_OK;
+    f->in = in;
+    f->in_len = len;
+}
+
+static cw_transport_t fake_transport(fake_t *f)
+{
+    cw_transport_t t;
+    t.ctx = f;
+    t.connect = fake_connect;
+    t.send = fake_send;
+    t.recv = fake_recv;
+    t.close = fake_close;
+    t.now_ms = fake_now;
+    return t;
+}
+
+/* Reads a file from the test data directory into a static buffer. */
+static size_t load_data(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[512];
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof path, "%s/%s", CW_TEST_DATA_DIR, name);
+    fp = fopen(path, "rb");
+    if (fp == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    n = fread(buf, 1, cap, fp);
+    fclose(fp);
+    return n;
+}
+
+#endif

@@ -1,0 +1,686 @@
+/*
+ * test_client.c - the whole pipeline (request, HTTP, chunked, SSE, JSON)
+ * over a scripted transport, on recorded responses of real services' shapes.
+ *
+ * Every recorded response is served whole, split in two at every offset, one
+ * byte at a time, and in odd slices with "try again" returns in between: the
+ * description of the outcome (status, content, deltas, headers, error
+ * object, usage) must be identical every time, and equal to what is
+ * expected of that response.
+ */
+#include "cw_internal.h"
+#include "cw_test.h"
+#include "fake_transport.h"
+
+static fake_t fake;
+static cw_client_t client;
+static uint8_t io_buf[256];
+static uint8_t work_buf[16384];
+
+/* What on_delta received. */
+typedef struct deltas {
+    char text[2048];
+    size_t len;
+    size_t calls;
+    bool split_utf8;    /* a call ended inside a UTF-8 sequence */
+    size_t abort_after; /* return non-zero after this many calls (0: never) */
+} deltas_t;
+
+static deltas_t got;
+
+static int on_delta(void *user, const char *text, size_t len)
+{
+    deltas_t *d = (deltas_t *)user;
+    if (len == 0u || cw_utf8_tail(text, len) != 0u ||
+        ((uint8_t)text[0] & 0xc0u) == 0x80u) {
+        d->split_utf8 = true;
+    }
+    if (d->len + len < sizeof d->text) {
+        memcpy(d->text + d->len, text, len);
+        d->len += len;
+        d->text[d->len] = '\0';
+    }
+    d->calls++;
+    return d->abort_after != 0u && d->calls >= d->abort_after;
+}
+
+static const cw_message_t hello[] = { { "user", "Hello" } };
+
+static void setup(size_t io_size, size_t work_size)
+{
+    cw_client_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.transport = fake_transport(&fake);
+    cfg.base_url = "https://api.cometapi.com/v1";
+    cfg.api_key = "sk-test-key";
+    cfg.io_buf = io_buf;
+    cfg.io_size = io_size;
+    cfg.work_buf = work_buf;
+    cfg.work_size = work_size;
+    cfg.timeout_ms = 5000;
+    if (cw_client_init(&client, &cfg) != CW_OK) {
+        fprintf(stderr, "cw_client_init failed\n");
+        exit(2);
+    }
+}
+
+static int run(bool stream, cw_result_t *res)
+{
+    cw_chat_request_t req;
+    cw_chat_request_init(&req, hello, 1);
+    req.stream = stream;
+    req.on_delta = on_delta;
+    req.on_delta_user = &got;
+    memset(&got, 0, sizeof got);
+    return cw_chat(&client, &req, res);
+}
+
+/* A printable summary of everything the caller can see. */
+static void describe(char *out, size_t cap, int rc, const cw_result_t *r)
+{
+    snprintf(out, cap,
+             "rc=%d status=%d content=[%.*s] clen=%zu null=%d refusal=%d "
+             "partial=%d done=%d deltas=[%s] calls=%zu split=%d id=%s "
+             "model=%s finish=%s usage=%lld/%lld/%lld ct=%s rid=%s ra=%s "
+             "ram=%lld sr=%d ka=%d rem=%lld/%lld reset=%s/%s trunc=%u "
+             "err=%d msg=%s mt=%d type=%s code=%s param=%s off=%llu need=%zu",
+             rc, r->http.status, r->content ? (int)r->content_len : 0,
+             r->content ? r->content : "", r->content_len, r->content_null,
+             r->refusal, r->partial, r->done, got.text, got.calls,
+             got.split_utf8, r->id, r->model, r->finish_reason,
+             (long long)r->prompt_tokens, (long long)r->completion_tokens,
+             (long long)r->total_tokens, r->http.content_type,
+             r->http.request_id, r->http.retry_after,
+             (long long)r->http.retry_after_ms, r->http.should_retry,
+             r->http.keep_alive,
+             (long long)r->http.ratelimit_remaining_requests,
+             (long long)r->http.ratelimit_remaining_tokens,
+             r->http.ratelimit_reset_requests, r->http.ratelimit_reset_tokens,
+             r->http.truncated, r->error.present, r->error.message,
+             r->error.message_truncated, r->error.type, r->error.code,
+             r->error.param, (unsigned long long)r->error_offset, r->needed);
+}
+
+typedef struct expect {
+    const char *file;
+    bool stream;
+    int rc;
+    int status;
+    const char *text;    /* content, or the joined deltas */
+    const char *request_id;
+    const char *code;    /* error code, or NULL */
+    bool keep_alive;
+} expect_t;
+
+static const char snapshot_answer[] =
+    "Snapshot versions such as gpt-4-0314 pin a model's behaviour to a "
+    "date, so results stay reproducible.";
+
+static const expect_t recorded[] = {
+    { "ok_content_length.http", false, CW_OK, 200, snapshot_answer,
+      "req_7b2f8c1e4d9a4b6c8e0f1a2b3c4d5e6f", NULL, true },
+    { "ok_chunked_ext_trailers.http", false, CW_OK, 200, snapshot_answer,
+      "req_chunked_01", NULL, true },
+    { "ok_close_delimited.http", false, CW_OK, 200, snapshot_answer,
+      "req_close", NULL, false },
+    { "ok_unicode_interim_100.http", false, CW_OK, 200,
+      "Line1\nTab\tQuote\" Back\\ Slash/ \xe4\xb8\xad\xe6\x96\x87 "
+      "\xf0\x9f\x98\x80 caf\xc3\xa9 lone:\xef\xbf\xbd!", "req_uni", NULL,
+      true },
+    { "refusal.http", false, CW_ERR_NO_CONTENT, 200,
+      "I'm sorry, I can't help with that.", "req_refusal", NULL, true },
+    { "stream_many_events_crlf.http", true, CW_OK, 200,
+      "Snapshot versions keep answers stable.", "req_stream_1", NULL, true },
+    { "stream_one_event.http", true, CW_OK, 200, "Hello!", "req_one", NULL,
+      true },
+    { "stream_openrouter_comments_lf.http", true, CW_OK, 200,
+      "\xc2\xbfQu\xc3\xa9 tal? \xf0\x9f\xa6\x80", "gen-1732", NULL, true },
+    { "stream_cr_multiline_close.http", true, CW_OK, 200, "multi-line", "",
+      NULL, false },
+    { "stream_utf8_split_across_deltas.http", true, CW_OK, 200,
+      "smile \xf0\x9f\x98\x80!", "", NULL, true },
+    { "stream_error_midstream.http", true, CW_ERR_API, 200, "Partial answer",
+      "req_stream_1", "", true },
+    { "error_400_context_length.http", false, CW_ERR_API, 400, "",
+      "req_err_400", "context_length_exceeded", true },
+    { "error_400_long_message_chunked.http", true, CW_ERR_API, 400, "",
+      "req_long", "string_above_max_length", true },
+    { "error_400_vllm_toplevel.http", false, CW_ERR_API, 400, "",
+      "req_err_400", "404", true },
+    { "error_400_azure_content_filter.http", false, CW_ERR_API, 400, "",
+      "req_err_400", "content_filter", true },
+    { "error_401_invalid_api_key.http", true, CW_ERR_API, 401, "",
+      "req_err_401", "invalid_api_key", true },
+    { "error_401_openrouter_numeric_code.http", false, CW_ERR_API, 401, "",
+      "req_err_401", "401", true },
+    { "error_404_model_not_found.http", false, CW_ERR_API, 404, "",
+      "req_err_404", "model_not_found", true },
+    { "error_429_rate_limit.http", true, CW_ERR_API, 429, "", "req_err_429",
+      "rate_limit_exceeded", true },
+    { "error_429_insufficient_quota.http", false, CW_ERR_API, 429, "",
+      "req_err_429", "insufficient_quota", true },
+    { "error_500_server_error.http", false, CW_ERR_API, 500, "",
+      "req_err_500", "", true },
+    { "error_500_llamacpp.http", false, CW_ERR_API, 500, "", "req_err_500",
+      "500", true },
+    { "error_502_nginx_html.http", false, CW_ERR_HTTP, 502, "", "", NULL,
+      true },
+};
+
+static uint8_t response[65536];
+
+static int serve(const expect_t *e, size_t len, cw_result_t *res, char *desc,
+                 size_t desc_cap)
+{
+    int rc;
+    fake.in = response;
+    fake.in_len = len;
+    rc = run(e->stream, res);
+    describe(desc, desc_cap, rc, res);
+    return rc;
+}
+
+static void check_expected(const expect_t *e, int rc, const cw_result_t *r)
+{
+    const char *text = e->stream && r->content == NULL ? got.text
+                                                       : r->content;
+    if (rc != e->rc || r->http.status != e->status ||
+        strcmp(text != NULL ? text : "", e->text) != 0 ||
+        strcmp(r->http.request_id, e->request_id) != 0 ||
+        r->http.keep_alive != e->keep_alive || got.split_utf8 ||
+        (e->code != NULL && (!r->error.present ||
+                             strcmp(r->error.code, e->code) != 0))) {
+        char desc[8192];
+        describe(desc, sizeof desc, rc, r);
+        fprintf(stderr, "%s: unexpected outcome:\n  %s\n", e->file, desc);
+        cw_test_failures++;
+    }
+}
+
+/* The outcome for one recorded response, whole and in every slicing. */
+static void check_every_split(const expect_t *e, size_t io_size)
+{
+    static char base[8192];
+    static char desc[8192];
+    static const size_t odd[] = { 3, 0, 1, 7, 0, 64, 2 };
+    cw_result_t res;
+    size_t len = load_data(e->file, response, sizeof response);
+    size_t k;
+    int rc;
+
+    setup(io_size, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    rc = serve(e, len, &res, base, sizeof base);
+    check_expected(e, rc, &res);
+
+    for (k = 1; k < len; k++) {
+        size_t sizes[2];
+        sizes[0] = k;
+        sizes[1] = len;
+        setup(io_size, sizeof work_buf);
+        fake_reset(&fake, response, len);
+        fake.sizes = sizes;
+        fake.nsizes = 2;
+        serve(e, len, &res, desc, sizeof desc);
+        if (strcmp(desc, base) != 0) {
+            fprintf(stderr, "%s split at %zu:\n  got  %s\n  want %s\n",
+                    e->file, k, desc, base);
+            cw_test_failures++;
+            return;
+        }
+    }
+
+    setup(io_size, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    fake.sizes = &odd[2]; /* 1 */
+    fake.nsizes = 1;
+    serve(e, len, &res, desc, sizeof desc);
+    if (strcmp(desc, base) != 0) {
+        fprintf(stderr, "%s byte at a time:\n  got  %s\n  want %s\n", e->file,
+                desc, base);
+        cw_test_failures++;
+    }
+
+    setup(io_size, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    fake.sizes = odd;
+    fake.nsizes = sizeof odd / sizeof odd[0];
+    fake.would_block = true;
+    serve(e, len, &res, desc, sizeof desc);
+    if (strcmp(desc, base) != 0) {
+        fprintf(stderr, "%s odd slices with would-block:\n  got  %s\n"
+                "  want %s\n", e->file, desc, base);
+        cw_test_failures++;
+    }
+}
+
+TEST(test_recorded_responses_split_at_every_offset)
+{
+    size_t i;
+    for (i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
+        check_every_split(&recorded[i], sizeof io_buf);
+    }
+}
+
+TEST(test_recorded_responses_with_smallest_io_buffer)
+{
+    size_t i;
+    for (i = 0; i < sizeof recorded / sizeof recorded[0]; i++) {
+        check_every_split(&recorded[i], CW_IO_MIN);
+    }
+}
+
+static int load_and_run(const char *file, bool stream, cw_result_t *res)
+{
+    size_t len = load_data(file, response, sizeof response);
+    fake_reset(&fake, response, len);
+    return run(stream, res);
+}
+
+TEST(test_completion_fields_extracted)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("ok_content_length.http", false, &r), CW_OK);
+    CHECK_EQ_STR(r.id, "chatcmpl-9xYzAbCdEfGhIjKlMnOpQrStUvWx");
+    CHECK_EQ_STR(r.model, "gpt-4-0314");
+    CHECK_EQ_STR(r.finish_reason, "stop");
+    CHECK_EQ_INT(r.prompt_tokens, 27);
+    CHECK_EQ_INT(r.completion_tokens, 21);
+    CHECK_EQ_INT(r.total_tokens, 48);
+    CHECK_EQ_STR(r.http.content_type, "application/json");
+    CHECK_EQ_INT(r.http.ratelimit_remaining_requests, 9999);
+    CHECK_EQ_INT(r.http.ratelimit_remaining_tokens, 29999967);
+    CHECK_EQ_STR(r.http.ratelimit_reset_requests, "6ms");
+    CHECK_EQ_STR(r.http.ratelimit_reset_tokens, "0s");
+    CHECK_EQ_INT(r.http.retry_after_ms, -1);
+    CHECK_EQ_INT(r.http.should_retry, -1);
+    CHECK_EQ_INT(r.attempts, 1);
+    CHECK(r.content[r.content_len] == '\0');
+    CHECK(!r.content_null && !r.refusal && !r.partial);
+}
+
+TEST(test_request_sent_is_the_writer_output)
+{
+    cw_result_t r;
+    static uint8_t expect[4096];
+    size_t total = 0;
+    cw_chat_request_t req;
+    struct { uint8_t *p; size_t n; } sink_state = { expect, 0 };
+    (void)sink_state;
+
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("ok_content_length.http", false, &r), CW_OK);
+    cw_chat_request_init(&req, hello, 1);
+    CHECK_EQ_INT(cw_request_write(&client.url, "sk-test-key", CW_AUTH_BEARER,
+                                  &req, NULL, 0, NULL, NULL, &total),
+                 CW_OK);
+    CHECK_EQ_INT(fake.sent_len, total);
+    CHECK(memcmp(fake.sent, "POST /v1/chat/completions HTTP/1.1\r\n", 36) ==
+          0);
+    /* one send per full io buffer, not one per header line */
+    CHECK(fake.send_calls <= total / sizeof io_buf + 1u);
+}
+
+TEST(test_stream_usage_and_finish_reason)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_many_events_crlf.http", true, &r),
+                 CW_OK);
+    CHECK(r.done);
+    CHECK(r.content == NULL);
+    CHECK_EQ_INT(r.content_len, strlen("Snapshot versions keep answers stable."));
+    CHECK_EQ_STR(r.finish_reason, "stop");
+    CHECK_EQ_INT(r.prompt_tokens, 27);
+    CHECK_EQ_INT(r.completion_tokens, 6);
+    CHECK_EQ_INT(r.total_tokens, 33);
+    CHECK_EQ_INT(got.calls, 6); /* the empty first delta is not delivered */
+    CHECK_EQ_STR(r.http.content_type, "text/event-stream; charset=utf-8");
+}
+
+TEST(test_utf8_never_split_across_callbacks)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_utf8_split_across_deltas.http", true,
+                              &r), CW_OK);
+    CHECK(!got.split_utf8);
+    CHECK_EQ_STR(got.text, "smile \xf0\x9f\x98\x80!");
+    CHECK_EQ_INT(got.calls, 3); /* "smile ", the emoji, "!" */
+}
+
+TEST(test_error_objects_extracted)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("error_429_rate_limit.http", false, &r),
+                 CW_ERR_API);
+    CHECK_EQ_INT(r.http.status, 429);
+    CHECK_EQ_STR(r.error.type, "requests");
+    CHECK_EQ_STR(r.error.code, "rate_limit_exceeded");
+    CHECK_EQ_STR(r.error.param, "");
+    CHECK(strncmp(r.error.message, "Rate limit reached for gpt-4-0314", 33) ==
+          0);
+    CHECK(!r.error.message_truncated);
+    CHECK_EQ_STR(r.http.retry_after, "20");
+    CHECK_EQ_INT(r.http.retry_after_ms, 19874);
+    CHECK_EQ_INT(r.http.should_retry, 1);
+    CHECK_EQ_INT(r.http.ratelimit_remaining_requests, 0);
+    CHECK_EQ_STR(r.http.ratelimit_reset_requests, "19.874s");
+
+    CHECK_EQ_INT(load_and_run("error_429_insufficient_quota.http", false, &r),
+                 CW_ERR_API);
+    CHECK_EQ_STR(r.error.type, "insufficient_quota");
+    CHECK_EQ_INT(r.http.should_retry, 0);
+
+    CHECK_EQ_INT(load_and_run("error_500_llamacpp.http", false, &r),
+                 CW_ERR_API);
+    CHECK_EQ_STR(r.error.code, "500");
+    CHECK_EQ_STR(r.error.type, "exceed_context_size_error");
+
+    CHECK_EQ_INT(load_and_run("error_400_vllm_toplevel.http", false, &r),
+                 CW_ERR_API);
+    CHECK_EQ_STR(r.error.message, "The model `llama` does not exist.");
+    CHECK_EQ_STR(r.error.type, "NotFoundError");
+
+    CHECK_EQ_INT(load_and_run("error_400_azure_content_filter.http", false,
+                              &r), CW_ERR_API);
+    CHECK_EQ_STR(r.error.param, "prompt");
+    CHECK_EQ_STR(r.error.type, "");
+
+    CHECK_EQ_INT(load_and_run("error_400_long_message_chunked.http", false,
+                              &r), CW_ERR_API);
+    CHECK(r.error.message_truncated);
+    CHECK(strlen(r.error.message) < CW_ERROR_MESSAGE_MAX);
+    CHECK(strlen(r.error.message) + 4u >= CW_ERROR_MESSAGE_MAX);
+    CHECK(cw_utf8_valid(r.error.message, strlen(r.error.message)));
+    CHECK_EQ_STR(r.error.param, "messages[0].content");
+
+    CHECK_EQ_INT(load_and_run("error_502_nginx_html.http", false, &r),
+                 CW_ERR_HTTP);
+    CHECK(!r.error.present);
+    CHECK_EQ_INT(r.http.status, 502);
+}
+
+TEST(test_in_stream_error_flags_partial_content)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_error_midstream.http", true, &r),
+                 CW_ERR_API);
+    CHECK(r.partial);
+    CHECK_EQ_STR(got.text, "Partial answer");
+    CHECK_EQ_STR(r.error.type, "server_error");
+    CHECK(strncmp(r.error.message, "The server had an error", 23) == 0);
+    CHECK_EQ_INT(r.http.status, 200);
+}
+
+TEST(test_refusal_reported_as_no_content)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("refusal.http", false, &r), CW_ERR_NO_CONTENT);
+    CHECK(r.content_null);
+    CHECK(r.refusal);
+    CHECK_EQ_STR(r.content, "I'm sorry, I can't help with that.");
+}
+
+TEST(test_early_close_mid_stream_is_an_error_with_partial_flag)
+{
+    cw_result_t r;
+    size_t len = load_data("stream_many_events_crlf.http", response,
+                           sizeof response);
+    const char *cut = strstr((const char *)response, " answers");
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    CHECK(cut != NULL);
+    fake.close_after = (size_t)(cut - (const char *)response);
+    CHECK_EQ_INT(run(true, &r), CW_ERR_CLOSED);
+    CHECK(r.partial);
+    CHECK_EQ_STR(got.text, "Snapshot versions keep");
+    CHECK(!r.done);
+    CHECK(fake.closes == 1);
+}
+
+TEST(test_early_close_mid_body_is_an_error)
+{
+    cw_result_t r;
+    size_t len = load_data("ok_content_length.http", response,
+                           sizeof response);
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    fake.close_after = len - 10u;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_CLOSED);
+    CHECK(r.content == NULL);
+    CHECK(!r.partial);
+
+    fake_reset(&fake, response, len);
+    fake.close_after = 20; /* inside the status line's reason... */
+    CHECK_EQ_INT(run(false, &r), CW_ERR_CLOSED);
+}
+
+TEST(test_transport_failure_after_n_bytes)
+{
+    cw_result_t r;
+    size_t len = load_data("stream_many_events_crlf.http", response,
+                           sizeof response);
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    fake.fail_after = 900;
+    fake.fail_code = CW_ERR_TLS;
+    CHECK_EQ_INT(run(true, &r), CW_ERR_TLS);
+    CHECK(fake.closes == 1);
+
+    fake_reset(&fake, response, len);
+    fake.send_fail_after = 50;
+    CHECK_EQ_INT(run(true, &r), CW_ERR_IO);
+    CHECK_EQ_INT(got.calls, 0);
+}
+
+TEST(test_silent_server_times_out)
+{
+    cw_result_t r;
+    static const size_t never[] = { 0 };
+    size_t len = load_data("ok_content_length.http", response,
+                           sizeof response);
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    fake.sizes = never;
+    fake.nsizes = 1;
+    fake.tick = 100;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK(fake.clock - 1000u >= 5000u);
+    CHECK(fake.clock - 1000u < 5400u);
+}
+
+TEST(test_body_larger_than_work_buffer_reports_size_needed)
+{
+    cw_result_t r;
+    size_t body_len;
+    size_t len = load_data("ok_content_length.http", response,
+                           sizeof response);
+    const char *body = strstr((const char *)response, "\r\n\r\n") + 4;
+    body_len = len - (size_t)(body - (const char *)response);
+
+    setup(sizeof io_buf, CW_WORK_MIN);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(r.needed, CW_WORK_TOKENS_SIZE + body_len + 1u);
+    CHECK(r.content == NULL);
+    CHECK(fake.closes == 1);
+
+    /* with the size it asked for, it works */
+    setup(sizeof io_buf, r.needed);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    CHECK_EQ_STR(r.content, snapshot_answer);
+
+    /* chunked: the length is not known in advance */
+    len = load_data("ok_chunked_ext_trailers.http", response, sizeof response);
+    setup(sizeof io_buf, CW_WORK_MIN);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(r.needed, 0);
+    CHECK(r.content == NULL);
+}
+
+TEST(test_event_larger_than_work_buffer_is_an_error)
+{
+    static char big[4096];
+    cw_result_t r;
+    int n;
+
+    /* one short event, then one of 600 bytes of content */
+    n = snprintf(big, sizeof big,
+                 "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                 "Connection: close\r\n\r\n"
+                 "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\n"
+                 "data: {\"choices\":[{\"delta\":{\"content\":\"%0600d\"}}]}"
+                 "\n\ndata: [DONE]\n\n", 7);
+    memcpy(response, big, (size_t)n);
+    setup(sizeof io_buf, CW_WORK_MIN);
+    CHECK(client.body_cap < 600u);
+    fake_reset(&fake, response, (size_t)n);
+    CHECK_EQ_INT(run(true, &r), CW_ERR_EVENT_TOO_LARGE);
+    CHECK(r.partial);
+    CHECK_EQ_STR(got.text, "ok");
+
+    /* a work buffer that holds it gets it all */
+    setup(sizeof io_buf, CW_WORK_MIN + 600u);
+    fake_reset(&fake, response, (size_t)n);
+    CHECK_EQ_INT(run(true, &r), CW_OK);
+    CHECK_EQ_INT(got.len, 602u);
+}
+
+TEST(test_keep_alive_reuses_connection_and_close_reconnects)
+{
+    cw_result_t r;
+    size_t len = load_data("ok_content_length.http", response,
+                           sizeof response);
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    fake.in_pos = 0; /* the server answers the next request the same way */
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    CHECK_EQ_INT(fake.connects, 1);
+    CHECK_EQ_INT(fake.closes, 0);
+
+    len = load_data("ok_close_delimited.http", response, sizeof response);
+    fake_reset(&fake, response, len);
+    client.connected = false;
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    fake.in_pos = 0;
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    CHECK_EQ_INT(fake.connects, 2);
+    CHECK_EQ_INT(fake.closes, 2);
+}
+
+TEST(test_callback_abort_stops_the_stream)
+{
+    cw_result_t r;
+    cw_chat_request_t req;
+    size_t len = load_data("stream_many_events_crlf.http", response,
+                           sizeof response);
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, len);
+    cw_chat_request_init(&req, hello, 1);
+    req.stream = true;
+    req.on_delta = on_delta;
+    req.on_delta_user = &got;
+    memset(&got, 0, sizeof got);
+    got.abort_after = 2;
+    CHECK_EQ_INT(cw_chat(&client, &req, &r), CW_ERR_ABORTED);
+    CHECK_EQ_STR(got.text, "Snapshot versions");
+    CHECK(r.partial);
+}
+
+TEST(test_connect_failure_is_reported)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, 0);
+    fake.connect_rc = CW_ERR_DNS;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_DNS);
+    CHECK_EQ_INT(fake.sent_len, 0);
+}
+
+TEST(test_invalid_arguments_refused)
+{
+    cw_result_t r;
+    cw_chat_request_t req;
+    cw_client_config_t cfg;
+    cw_client_t c2;
+
+    setup(sizeof io_buf, sizeof work_buf);
+    fake_reset(&fake, response, 0);
+    cw_chat_request_init(&req, hello, 1);
+    req.stream = true; /* without a callback */
+    CHECK_EQ_INT(cw_chat(&client, &req, &r), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cw_chat(NULL, &req, &r), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cw_chat(&client, &req, NULL), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fake.connects, 0);
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.transport = fake_transport(&fake);
+    cfg.io_buf = io_buf;
+    cfg.io_size = sizeof io_buf;
+    cfg.work_buf = work_buf;
+    cfg.work_size = CW_WORK_MIN - 1u;
+    CHECK_EQ_INT(cw_client_init(&c2, &cfg), CW_ERR_INVALID_ARG);
+    cfg.work_size = sizeof work_buf;
+    cfg.base_url = "ftp://x";
+    CHECK_EQ_INT(cw_client_init(&c2, &cfg), CW_ERR_INVALID_ARG);
+    cfg.base_url = NULL;
+    cfg.transport.recv = NULL;
+    CHECK_EQ_INT(cw_client_init(&c2, &cfg), CW_ERR_INVALID_ARG);
+}
+
+TEST(test_malformed_response_reports_offset)
+{
+    static const char bad[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n";
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    memcpy(response, bad, sizeof bad - 1u);
+    fake_reset(&fake, response, sizeof bad - 1u);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_MALFORMED);
+    CHECK_EQ_INT(r.error_offset, strstr(bad, "zz") - bad);
+    CHECK(fake.closes == 1);
+}
+
+TEST(test_strerror_covers_every_status)
+{
+    int s;
+    for (s = CW_OK; s >= CW_ERR_ABORTED; s--) {
+        CHECK(strcmp(cw_strerror(s), "unknown status") != 0);
+    }
+    CHECK_EQ_STR(cw_strerror(-1000), "unknown status");
+}
+
+static const cw_test_case_t tests[] = {
+    T(test_recorded_responses_split_at_every_offset),
+    T(test_recorded_responses_with_smallest_io_buffer),
+    T(test_completion_fields_extracted),
+    T(test_request_sent_is_the_writer_output),
+    T(test_stream_usage_and_finish_reason),
+    T(test_utf8_never_split_across_callbacks),
+    T(test_error_objects_extracted),
+    T(test_in_stream_error_flags_partial_content),
+    T(test_refusal_reported_as_no_content),
+    T(test_early_close_mid_stream_is_an_error_with_partial_flag),
+    T(test_early_close_mid_body_is_an_error),
+    T(test_transport_failure_after_n_bytes),
+    T(test_silent_server_times_out),
+    T(test_body_larger_than_work_buffer_reports_size_needed),
+    T(test_event_larger_than_work_buffer_is_an_error),
+    T(test_keep_alive_reuses_connection_and_close_reconnects),
+    T(test_callback_abort_stops_the_stream),
+    T(test_connect_failure_is_reported),
+    T(test_invalid_arguments_refused),
+    T(test_malformed_response_reports_offset),
+    T(test_strerror_covers_every_status),
+};
+
+CW_TEST_MAIN(tests)
