@@ -391,7 +391,8 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
         return CW_ERR_BUFFER_TOO_SMALL;
     }
     if (n < 0) {
-        res->error_offset = p.pos;
+        /* PART: the text ended inside a value; INVAL: p.pos is the spot */
+        res->error_offset = n == JSMN_ERROR_PART ? len : p.pos;
         return CW_ERR_MALFORMED;
     }
     d->js = json;
