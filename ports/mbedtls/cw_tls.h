@@ -1,0 +1,92 @@
+/*
+ * cw_tls.h - a chatwire transport that speaks TLS over another transport,
+ * using mbedTLS (2.28 or 3.6).
+ *
+ * Secure by default, with no way to turn that off: the server certificate
+ * is always verified (MBEDTLS_SSL_VERIFY_REQUIRED) against the trust anchors
+ * given, and the host name is always sent as SNI and checked against the
+ * certificate. TLS 1.2 and, where the mbedTLS build has it, TLS 1.3.
+ *
+ * The whole TLS state lives in cw_tls_t, which the caller places. mbedTLS
+ * itself allocates its record buffers and handshake state with calloc: on a
+ * microcontroller, point that at a static arena with
+ * MBEDTLS_MEMORY_BUFFER_ALLOC_C (see ports/mbedtls/).
+ */
+#ifndef CW_TLS_H
+#define CW_TLS_H
+
+#include "chatwire_transport.h"
+
+#include <stdbool.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef CW_TLS_DEFAULT_CA_FILE
+#define CW_TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#endif
+
+enum { CW_TLS_1_2 = 2, CW_TLS_1_3 = 3 };
+
+typedef struct cw_tls_config {
+    /* Trust anchors: a PEM bundle file, or a buffer of PEM (with its final
+     * NUL counted in ca_len) or DER. Neither given: CW_TLS_DEFAULT_CA_FILE
+     * (where the build has file support). */
+    const char *ca_file;
+    const unsigned char *ca;
+    size_t ca_len;
+    uint8_t min_version;  /* CW_TLS_1_2 (0 too) or CW_TLS_1_3 */
+    uint8_t max_version;  /* 0: the highest this mbedTLS build supports */
+} cw_tls_config_t;
+
+typedef struct cw_tls {
+    cw_transport_t inner;
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt ca;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    uint32_t deadline_start;
+    uint32_t deadline_ms;
+    int inner_error;       /* a cw_status_t from the inner transport */
+    int tls_error;         /* last mbedTLS error code */
+    uint32_t verify_flags; /* mbedTLS verification flags of the last try */
+    bool connected;
+    bool self_signed;      /* the peer's certificate signed itself */
+    char host[256];
+    char peer_name[96];    /* first DNS name (or subject) of the peer */
+    char error[192];       /* the last failure, in words */
+} cw_tls_t;
+
+/* Prepares t over inner (copied): seeds the DRBG, loads the trust anchors,
+ * sets up the configuration. Returns CW_OK, CW_ERR_INVALID_ARG (bad versions,
+ * or trust anchors that do not load: see cw_tls_error) or CW_ERR_TLS. */
+int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg);
+
+/* The transport. Its connect connects inner, then performs the handshake
+ * with the host as SNI and for verification: CW_ERR_CERT when the
+ * certificate is refused (cw_tls_error says why: expired, not yet valid,
+ * wrong host, unknown CA, self-signed), CW_ERR_TLS for other handshake
+ * failures. */
+cw_transport_t cw_tls_transport(cw_tls_t *t);
+
+/* Frees what mbedTLS allocated for t. */
+void cw_tls_free(cw_tls_t *t);
+
+/* The last failure in words ("" when none). Never contains secrets. */
+const char *cw_tls_error(const cw_tls_t *t);
+
+/* The negotiated protocol ("TLSv1.2", "TLSv1.3") or "" when not connected. */
+const char *cw_tls_version(const cw_tls_t *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * cw_posix.h - chatwire transport over POSIX sockets.
+ *
+ * IPv4 and IPv6 through getaddrinfo (which blocks for as long as the
+ * system resolver takes: it has no timeout of its own), a non-blocking
+ * connect bounded by the client's timeout, send and recv bounded by poll(),
+ * TCP_NODELAY on, SIGPIPE never raised (MSG_NOSIGNAL), now_ms from
+ * CLOCK_MONOTONIC.
+ */
+#ifndef CW_POSIX_H
+#define CW_POSIX_H
+
+#include "chatwire_transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cw_posix {
+    int fd;             /* -1 when closed */
+    int last_errno;     /* errno of the last failure, for messages */
+    int gai_error;      /* getaddrinfo's code after CW_ERR_DNS */
+    uint32_t send_calls;/* count of send() system calls made */
+} cw_posix_t;
+
+/* Prepares p (closed). */
+void cw_posix_init(cw_posix_t *p);
+
+/* The transport; p must outlive it. */
+cw_transport_t cw_posix_transport(cw_posix_t *p);
+
+/* A monotonic millisecond clock, also usable on its own. */
+uint32_t cw_posix_now_ms(void *unused);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

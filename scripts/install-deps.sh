@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what chatwire's build, tests and demo need, from Debian's packages.
+# Idempotent; run as root (or with sudo). Non-interactive.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config   # the build
+  libjsmn-dev                        # JSON tokenizer (header only)
+  libmbedtls-dev                     # TLS (mbedTLS 2.28 from bookworm)
+  libcjson-dev                       # tests: an independent JSON parser
+  clang                              # libFuzzer targets
+  python3 openssl nginx-light curl   # local test servers and certificates
+  gcc-arm-none-eabi libnewlib-arm-none-eabi  # Cortex-M size figures
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
