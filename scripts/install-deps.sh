@@ -9,7 +9,7 @@ pkgs=(
   libmbedtls-dev                     # TLS (mbedTLS 2.28 from bookworm)
   libcjson-dev                       # tests: an independent JSON parser
   clang                              # libFuzzer targets
-  python3 openssl nginx-light curl   # local test servers and certificates
+  python3 openssl nginx curl   # local test servers and certificates
   gcc-arm-none-eabi libnewlib-arm-none-eabi  # Cortex-M size figures
 )
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test: a normal build and an AddressSanitizer + UBSan build, each
-# with ctest. Usage: scripts/test.sh   (after scripts/install-deps.sh)
+# Runs every test, with ctest, in three builds:
+#   build          Debian's mbedTLS 2.28 (TLS 1.2)
+#   build-asan     the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   build-mbedtls3 mbedTLS 3.6 (TLS 1.2 and 1.3), built from Debian's source
+#                  package by scripts/get-deps-src.sh
+# Usage: scripts/test.sh   (after scripts/install-deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -16,4 +20,7 @@ run_build() {
 
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON
+eval "$(bash scripts/get-deps-src.sh --only mbedtls)"
+run_build build-mbedtls3 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCW_MBEDTLS_ROOT="$MBEDTLS_3_6_DIR"
 echo "== all tests passed"

@@ -64,6 +64,7 @@ static void usage(FILE *out)
 "  --tls-min 1.2|1.3  lowest TLS version to accept (default 1.2)\n"
 "  --tls-max 1.2|1.3  highest TLS version to offer\n"
 "  -v                 status, request id, timings and usage on stderr\n"
+"  --version          versions of chatwire, mbedTLS and the TLS versions built\n"
 "The key comes from COMETAPI_KEY, or else OPENAI_API_KEY.\n"
 "Exit codes: 0 ok, 1 usage, 2 network, 3 TLS, 4 API error, 5 bad response,\n"
 "6 no content (refusal).\n",
@@ -103,6 +104,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "tls-min", required_argument, NULL, '1' },
         { "tls-max", required_argument, NULL, '2' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int ch;
@@ -158,6 +160,9 @@ static int parse_args(int argc, char **argv, options_t *o)
         }
         case 'h':
             usage(stdout);
+            exit(0);
+        case 'V':
+            printf("chatwire %s (%s)\n", CW_VERSION_STRING, cw_tls_build_info());
             exit(0);
         default:
             usage(stderr);
@@ -351,11 +356,15 @@ int main(int argc, char **argv)
     if (rc == CW_OK && !o.stream) {
         fwrite(res.content, 1, res.content_len, stdout);
     }
-    if (rc == CW_OK || res.content_len > 0u) {
+    if (rc == CW_OK || (o.stream && res.content_len > 0u)) {
         fputc('\n', stdout);
         fflush(stdout);
     }
-    if (o.verbose) {
+    if (o.verbose && res.http.status == 0) {
+        fprintf(stderr, "chatwire: no HTTP response after %u ms\n",
+                (unsigned)(cw_posix_now_ms(NULL) - t0));
+    } else if (o.verbose) {
+        const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
         fprintf(stderr, "chatwire: HTTP %d, request id %s, model %s, "
                 "finish %s, tokens %lld prompt + %lld completion = %lld, "
                 "%s%s%u ms\n", res.http.status,
@@ -363,8 +372,7 @@ int main(int argc, char **argv)
                 res.model[0] ? res.model : "-",
                 res.finish_reason[0] ? res.finish_reason : "-",
                 (long long)res.prompt_tokens, (long long)res.completion_tokens,
-                (long long)res.total_tokens, cw_tls_version(&tls),
-                client.url.tls ? ", " : "",
+                (long long)res.total_tokens, tv, tv[0] ? ", " : "",
                 (unsigned)(cw_posix_now_ms(NULL) - t0));
     }
     if (rc != CW_OK) {

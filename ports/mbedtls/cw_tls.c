@@ -273,9 +273,18 @@ const char *cw_tls_error(const cw_tls_t *t)
     return t->error;
 }
 
+const char *cw_tls_build_info(void)
+{
+    return "mbedTLS " MBEDTLS_VERSION_STRING ", TLS 1.2"
+#if CW_HAVE_TLS13
+           ", TLS 1.3"
+#endif
+        ;
+}
+
 const char *cw_tls_version(const cw_tls_t *t)
 {
-    return t->connected ? mbedtls_ssl_get_version(&t->ssl) : "";
+    return t->version != NULL ? t->version : "";
 }
 
 /* ------------------------------------------------------------ transport */
@@ -318,6 +327,7 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     tls_close(t);
     t->error[0] = '\0';
     t->verify_flags = 0;
+    t->version = NULL;
     if (host_len == 0u || host_len >= sizeof t->host) {
         return CW_ERR_INVALID_ARG;
     }
@@ -349,6 +359,16 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
                 tls_close(t);
                 return CW_ERR_CERT;
             }
+            if (t->inner_error == CW_ERR_CLOSED) {
+                /* a server that hangs up mid-handshake found nothing in
+                 * common with us: that is a TLS failure, not a network one */
+                t->inner_error = 0;
+                snprintf(t->error, sizeof t->error,
+                         "TLS handshake failed: the server closed the "
+                         "connection (no TLS version or cipher in common?)");
+                tls_close(t);
+                return CW_ERR_TLS;
+            }
             rc = fail(t, "TLS handshake failed", rc);
             tls_close(t);
             return rc;
@@ -360,6 +380,7 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
         }
     }
     t->connected = true;
+    t->version = mbedtls_ssl_get_version(&t->ssl); /* a static string */
     return CW_OK;
 }
 

@@ -59,6 +59,7 @@ typedef struct cw_tls {
     uint32_t verify_flags; /* mbedTLS verification flags of the last try */
     bool connected;
     bool self_signed;      /* the peer's certificate signed itself */
+    const char *version;   /* of the last handshake, kept after close */
     char host[256];
     char peer_name[96];    /* first DNS name (or subject) of the peer */
     char error[192];       /* the last failure, in words */
@@ -82,7 +83,11 @@ void cw_tls_free(cw_tls_t *t);
 /* The last failure in words ("" when none). Never contains secrets. */
 const char *cw_tls_error(const cw_tls_t *t);
 
-/* The negotiated protocol ("TLSv1.2", "TLSv1.3") or "" when not connected. */
+/* "mbedTLS X.Y.Z, TLS 1.2[, TLS 1.3]": what this build can do. */
+const char *cw_tls_build_info(void);
+
+/* The protocol of the last successful handshake ("TLSv1.2", "TLSv1.3"),
+ * still known after the connection closed; "" before any. */
 const char *cw_tls_version(const cw_tls_t *t);
 
 #ifdef __cplusplus

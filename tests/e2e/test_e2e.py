@@ -1,0 +1,536 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the chatwire CLI and the library (e2e_client) over real
+sockets and real TLS, against local servers started here:
+
+- tests/server/chat_server.py over TLS (good, wrong-host, expired,
+  self-signed certificates; TLS 1.2-only and 1.3-only) and plain HTTP;
+- nginx as a TLS-terminating reverse proxy in front of the plain server;
+- openssl s_server, TLS 1.3 only, answering one canned response.
+
+Certificates are made at test time by tests/server/make_certs.sh.
+Run by ctest with CW_BUILD_DIR and CW_SOURCE_DIR set. Standard library only.
+"""
+
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ.get("CW_BUILD_DIR", os.path.join(os.getcwd(), "build"))
+SOURCE = os.environ.get("CW_SOURCE_DIR",
+                        os.path.dirname(os.path.dirname(os.path.dirname(
+                            os.path.abspath(__file__)))))
+CLI = os.path.join(BUILD, "chatwire")
+LIB_CLIENT = os.path.join(BUILD, "tests", "e2e_client")
+SERVER = os.path.join(SOURCE, "tests", "server", "chat_server.py")
+MAKE_CERTS = os.path.join(SOURCE, "tests", "server", "make_certs.sh")
+IN_CI = os.environ.get("CI") == "true"
+
+# A key that must never show up in any output.
+KEY = "sk-e2e-S3CRET-key-4f9a0c"
+
+TMP = None
+CERTS = None
+PROCS = []
+PORTS = {}
+TLS13 = False
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def start_server(name, *args):
+    port_file = os.path.join(TMP, name + ".port")
+    with open(os.path.join(TMP, name + ".log"), "w") as log:
+        proc = subprocess.Popen([sys.executable, SERVER, "--port", "0",
+                                 "--port-file", port_file, "--key", KEY] +
+                                list(args), stdout=log, stderr=log)
+    PROCS.append(proc)
+    end = time.time() + 15
+    while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
+        if proc.poll() is not None or time.time() > end:
+            with open(os.path.join(TMP, name + ".log")) as f:
+                raise RuntimeError("server %s did not start: %s" % (
+                    name, f.read()))
+        time.sleep(0.05)
+    time.sleep(0.05)  # the port file may be half-written
+    with open(port_file) as f:
+        PORTS[name] = int(f.read().strip())
+
+
+def tls_args(cert):
+    return ["--tls-cert", os.path.join(CERTS, cert + ".pem"),
+            "--tls-key", os.path.join(CERTS, cert + ".key")]
+
+
+def start_nginx():
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        return False
+    port = free_port()
+    prefix = os.path.join(TMP, "nginx")
+    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""
+worker_processes 1;
+daemon off;
+pid %(p)s/nginx.pid;
+error_log %(p)s/logs/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log %(p)s/logs/access.log;
+  client_body_temp_path %(p)s/body;
+  proxy_temp_path %(p)s/proxy;
+  fastcgi_temp_path %(p)s/fastcgi;
+  uwsgi_temp_path %(p)s/uwsgi;
+  scgi_temp_path %(p)s/scgi;
+  upstream chat { server 127.0.0.1:%(backend)d; keepalive 4; }
+  server {
+    listen 127.0.0.1:%(port)d ssl;
+    server_name localhost;
+    ssl_certificate %(certs)s/good.pem;
+    ssl_certificate_key %(certs)s/good.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_timeout 30s;
+    location / {
+      proxy_pass http://chat;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 30s;
+    }
+  }
+}
+""" % {"p": prefix, "backend": PORTS["plain"], "port": port, "certs": CERTS})
+    with open(os.path.join(TMP, "nginx.log"), "w") as log:
+        proc = subprocess.Popen([nginx, "-p", prefix, "-c", conf],
+                                stdout=log, stderr=log)
+    PROCS.append(proc)
+    wait_port(port)
+    PORTS["nginx"] = port
+    return True
+
+
+def setUpModule():
+    global TMP, CERTS, TLS13
+    TMP = tempfile.mkdtemp(prefix="cw-e2e-")
+    CERTS = os.path.join(TMP, "certs")
+    subprocess.run(["bash", MAKE_CERTS, CERTS], check=True,
+                   stdout=subprocess.DEVNULL)
+    version = subprocess.run([CLI, "--version"], capture_output=True,
+                             text=True, check=True).stdout
+    TLS13 = "TLS 1.3" in version
+    start_server("good", *tls_args("good"))
+    start_server("rsa", *tls_args("good-rsa"))
+    start_server("plain")
+    start_server("wronghost", *tls_args("wronghost"))
+    start_server("expired", *tls_args("expired"))
+    start_server("selfsigned", *tls_args("selfsigned"))
+    start_server("tls12", "--tls-max", "1.2", *tls_args("good"))
+    start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
+    start_nginx()
+
+
+def tearDownModule():
+    for p in PROCS:
+        p.terminate()
+    for p in PROCS:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    # the servers' logs must not hold the key either
+    for name in os.listdir(TMP):
+        path = os.path.join(TMP, name)
+        if name.endswith(".log") and os.path.isfile(path):
+            with open(path, errors="replace") as f:
+                assert KEY not in f.read(), name
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+def url(name, scheme="https"):
+    return "%s://localhost:%d/v1" % (scheme, PORTS[name])
+
+
+class Base(unittest.TestCase):
+    def cli(self, *args, key=KEY, stdin=None, env_extra=None):
+        env = dict(os.environ)
+        env.pop("OPENAI_API_KEY", None)
+        env.pop("COMETAPI_KEY", None)
+        if key is not None:
+            env["COMETAPI_KEY"] = key
+        if env_extra:
+            env.update(env_extra)
+        p = subprocess.run([CLI] + list(args), input=stdin,
+                           capture_output=True, env=env, timeout=60)
+        out = p.stdout.decode("utf-8")
+        err = p.stderr.decode("utf-8")
+        self.assertNotIn(KEY, out)
+        self.assertNotIn(KEY, err)
+        return p.returncode, out, err
+
+    def ask(self, server, prompt, *extra, scheme="https"):
+        return self.cli("--base-url", url(server, scheme), "--ca",
+                        os.path.join(CERTS, "ca.pem"), *extra, prompt)
+
+    def lib(self, server, mode, prompt, *tls):
+        env = dict(os.environ, COMETAPI_KEY=KEY)
+        p = subprocess.run([LIB_CLIENT, url(server), os.path.join(
+            CERTS, "ca.pem"), mode, prompt] + list(tls), capture_output=True,
+            env=env, timeout=60)
+        out = p.stdout.decode("utf-8")
+        self.assertNotIn(KEY, out)
+        self.assertNotIn(KEY, p.stderr.decode("utf-8"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return dict(line.split("=", 1) for line in out.splitlines()
+                    if "=" in line)
+
+    def one_error_line(self, err, prefix):
+        lines = [l for l in err.splitlines() if l]
+        self.assertEqual(len(lines), 1, err)
+        self.assertTrue(lines[0].startswith("chatwire: " + prefix),
+                        "%r does not start with %r" % (lines[0], prefix))
+        return lines[0]
+
+
+class CliAnswers(Base):
+    def test_streamed_answer_over_tls(self):
+        rc, out, err = self.ask("good", "Hello there, streaming world")
+        self.assertEqual((rc, out, err),
+                         (0, "Echo: Hello there, streaming world\n", ""))
+
+    def test_non_streamed_answer_over_tls(self):
+        rc, out, err = self.ask("good", "Hello whole", "--no-stream")
+        self.assertEqual((rc, out, err), (0, "Echo: Hello whole\n", ""))
+
+    def test_unicode_round_trip(self):
+        text = 'Quotes " back\\slash tab\t \u4e2d\u6587 \U0001F600 caf\u00e9'
+        for extra in ((), ("--no-stream",)):
+            rc, out, err = self.ask("good", text, *extra)
+            self.assertEqual((rc, out), (0, "Echo: " + text + "\n"), err)
+
+    def test_prompt_from_stdin_and_system_message(self):
+        rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                os.path.join(CERTS, "ca.pem"), "--system",
+                                "Be brief.", "-",
+                                stdin="from stdin\n".encode())
+        self.assertEqual((rc, out), (0, "Echo: from stdin\n\n"), err)
+
+    def test_rsa_server_certificate(self):
+        rc, out, err = self.ask("rsa", "rsa works")
+        self.assertEqual((rc, out), (0, "Echo: rsa works\n"), err)
+
+    def test_plain_http_base_url(self):
+        rc, out, err = self.cli("--base-url", url("plain", "http"), "plain")
+        self.assertEqual((rc, out), (0, "Echo: plain\n"), err)
+
+    def test_chunked_non_streamed_body(self):
+        rc, out, err = self.ask("good", "!mode:chunked chunky", "--no-stream")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("chunky", out)
+
+    def test_verbose_reports_status_request_id_and_usage(self):
+        rc, out, err = self.ask("good", "verbose please", "-v")
+        self.assertEqual(rc, 0)
+        self.assertRegex(err, r"HTTP 200, request id req_[0-9a-f]+, model "
+                              r"gpt-4-0314, finish stop, tokens \d+ prompt")
+
+    def test_max_tokens_and_temperature_accepted(self):
+        rc, out, err = self.ask("good", "one two three four five",
+                                "--max-tokens", "2", "--temperature", "0.5",
+                                "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("finish length", err)
+
+
+class CliErrors(Base):
+    def test_no_key_says_how_to_set_one(self):
+        rc, out, err = self.cli("--base-url", url("good"), "hi", key=None)
+        self.assertEqual((rc, out), (1, ""))
+        self.one_error_line(err, "no API key: set COMETAPI_KEY")
+
+    def test_wrong_key_is_401_invalid_api_key(self):
+        rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                os.path.join(CERTS, "ca.pem"), "hi",
+                                key="sk-wrong-key-123456")
+        self.assertEqual((rc, out), (4, ""))
+        line = self.one_error_line(err, "HTTP 401 invalid_api_key: Incorrect")
+        self.assertRegex(line, r"\(request id req_[0-9a-f]+\)$")
+        self.assertNotIn("sk-wrong-key-123456", err)
+
+    def test_unknown_model_is_404_model_not_found(self):
+        rc, out, err = self.ask("good", "hi", "--model", "gpt-nope")
+        self.assertEqual(rc, 4)
+        self.one_error_line(err, "HTTP 404 model_not_found: The model")
+
+    def test_each_error_mode(self):
+        cases = [
+            ("!mode:429", 4, "HTTP 429 rate_limit_exceeded: Rate limit"),
+            ("!mode:quota", 4, "HTTP 429 insufficient_quota: You exceeded"),
+            ("!mode:500", 4, "HTTP 500 server_error: The server had an error"),
+            ("!mode:503", 4, "HTTP 503 server_error: The engine is currently"),
+            ("!mode:llamacpp-error", 4, "HTTP 500 500: "),
+            ("!mode:vllm-error", 4, "HTTP 400 400: "),
+            ("!mode:401", 4, "HTTP 401 invalid_api_key"),
+        ]
+        for prompt, code, prefix in cases:
+            for extra in ((), ("--no-stream",)):
+                with self.subTest(prompt=prompt, extra=extra):
+                    rc, out, err = self.ask("good", prompt, *extra)
+                    self.assertEqual((rc, out), (code, ""), err)
+                    self.one_error_line(err, prefix)
+
+    def test_error_event_mid_stream(self):
+        rc, out, err = self.ask("good", "!mode:stream-error some words here")
+        self.assertEqual(rc, 4)
+        self.assertTrue(out.startswith("Echo:"), out)
+        line = self.one_error_line(err, "stream error server_error: ")
+        self.assertIn("(answer incomplete)", line)
+
+    def test_connection_dropped_mid_stream(self):
+        rc, out, err = self.ask("good", "!mode:drop some words here")
+        self.assertEqual(rc, 2)
+        self.assertTrue(out.startswith("Echo:"), out)
+        line = self.one_error_line(err, "connection closed before the "
+                                        "response was complete")
+        self.assertIn("(answer incomplete)", line)
+
+    def test_refusal_exit_code(self):
+        rc, out, err = self.ask("good", "!mode:refusal", "--no-stream")
+        self.assertEqual((rc, out), (6, ""))
+        self.one_error_line(err, "the model gave no content; it refused: ")
+
+    def test_timeout(self):
+        rc, out, err = self.ask("good", "!mode:slow-headers=3000",
+                                "--timeout-ms", "500")
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "timed out after 500 ms")
+
+    def test_connection_refused(self):
+        rc, out, err = self.cli("--base-url", "https://127.0.0.1:%d/v1" %
+                                free_port(), "hi")
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "cannot connect to 127.0.0.1 port ")
+
+    def test_unresolvable_host(self):
+        rc, out, err = self.cli("--base-url",
+                                "https://no-such-host.invalid/v1", "hi")
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "cannot resolve no-such-host.invalid")
+
+    def test_bad_option(self):
+        rc, out, err = self.cli("--temperature", "9", "hi")
+        self.assertEqual(rc, 1)
+        self.one_error_line(err, "bad --temperature")
+
+
+class CliCertificates(Base):
+    def test_wrong_host_refused(self):
+        rc, out, err = self.ask("wronghost", "hi")
+        self.assertEqual((rc, out), (3, ""))
+        self.one_error_line(err, "TLS: certificate is for wrong.example, "
+                                 "not localhost")
+
+    def test_expired_refused(self):
+        rc, out, err = self.ask("expired", "hi")
+        self.assertEqual((rc, out), (3, ""))
+        self.one_error_line(err, "TLS: certificate for localhost has expired")
+
+    def test_self_signed_refused(self):
+        rc, out, err = self.ask("selfsigned", "hi")
+        self.assertEqual((rc, out), (3, ""))
+        self.one_error_line(err, "TLS: certificate for localhost is "
+                                 "self-signed")
+
+    def test_unknown_ca_refused(self):
+        rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                os.path.join(CERTS, "otherca.pem"), "hi")
+        self.assertEqual((rc, out), (3, ""))
+        self.one_error_line(err, "TLS: certificate for localhost is signed "
+                                 "by an unknown CA")
+
+    def test_system_bundle_does_not_trust_test_ca(self):
+        rc, out, err = self.cli("--base-url", url("good"), "hi")
+        self.assertEqual(rc, 3)
+        self.one_error_line(err, "TLS: certificate for localhost is signed "
+                                 "by an unknown CA")
+
+
+class TlsVersions(Base):
+    def test_tls12(self):
+        rc, out, err = self.ask("tls12", "twelve", "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("TLSv1.2", err)
+        rc, out, err = self.ask("good", "twelve", "--tls-max", "1.2", "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("TLSv1.2", err)
+
+    def test_tls13(self):
+        rc, out, err = self.ask("tls13", "thirteen", "-v")
+        if TLS13:
+            self.assertEqual((rc, out), (0, "Echo: thirteen\n"), err)
+            self.assertIn("TLSv1.3", err)
+        else:
+            # this mbedTLS cannot do 1.3: refused cleanly, as a TLS error
+            self.assertEqual((rc, out), (3, ""))
+            self.assertIn("TLS handshake failed", err)
+
+    def test_tls13_preferred_when_both_offered(self):
+        rc, out, err = self.ask("good", "default", "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("TLSv1.3" if TLS13 else "TLSv1.2", err)
+
+    def test_openssl_s_server_tls13_only(self):
+        openssl = shutil.which("openssl")
+        self.assertIsNotNone(openssl)
+        port = free_port()
+        body = ('{"id":"chatcmpl-s","object":"chat.completion","model":"m",'
+                '"choices":[{"index":0,"message":{"role":"assistant",'
+                '"content":"from s_server"},"finish_reason":"stop"}]}')
+        response = ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                    % (len(body), body)).encode()
+        srv = subprocess.Popen(
+            [openssl, "s_server", "-accept", "127.0.0.1:%d" % port,
+             "-tls1_3", "-cert", os.path.join(CERTS, "good.pem"), "-key",
+             os.path.join(CERTS, "good.key"), "-naccept", "1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        def read_until(marker, timeout):
+            got = b""
+            end = time.time() + timeout
+            while marker not in got and time.time() < end:
+                r, _, _ = select.select([srv.stdout], [], [], 0.2)
+                if r:
+                    chunk = os.read(srv.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            return got
+
+        try:
+            # not wait_port(): with -naccept 1 a probe would be its one
+            # connection. s_server prints ACCEPT once it listens.
+            self.assertIn(b"ACCEPT", read_until(b"ACCEPT", 10))
+            cli = subprocess.Popen(
+                [CLI, "--base-url", "https://localhost:%d/v1" % port, "--ca",
+                 os.path.join(CERTS, "ca.pem"), "--no-stream", "-v",
+                 "--timeout-ms", "10000", "s_server"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=dict(os.environ, COMETAPI_KEY=KEY))
+            if TLS13:
+                got = read_until(b'"}]}', 10)
+                self.assertIn(b"POST /v1/chat/completions HTTP/1.1", got)
+                srv.stdin.write(response)
+                srv.stdin.flush()
+            out, err = cli.communicate(timeout=20)
+            self.assertNotIn(KEY.encode(), out + err)
+            if TLS13:
+                self.assertEqual((cli.returncode, out), (0, b"from s_server\n"),
+                                 err)
+                self.assertIn(b"TLSv1.3", err)
+            else:
+                self.assertEqual(cli.returncode, 3, err)
+        finally:
+            srv.kill()
+            srv.communicate()
+
+
+class ThroughNginx(Base):
+    def setUp(self):
+        if "nginx" not in PORTS:
+            if IN_CI:
+                self.fail("nginx is not installed")
+            self.skipTest("nginx is not installed")
+
+    def test_streamed_through_nginx(self):
+        rc, out, err = self.ask("nginx", "through the proxy we go", "-v")
+        self.assertEqual((rc, out), (0, "Echo: through the proxy we go\n"),
+                         err)
+
+    def test_non_streamed_through_nginx(self):
+        rc, out, err = self.ask("nginx", "whole via nginx", "--no-stream")
+        self.assertEqual((rc, out), (0, "Echo: whole via nginx\n"), err)
+
+    def test_errors_through_nginx(self):
+        rc, out, err = self.ask("nginx", "!mode:429")
+        self.assertEqual(rc, 4)
+        self.one_error_line(err, "HTTP 429 rate_limit_exceeded")
+
+    def test_library_through_nginx(self):
+        r = self.lib("nginx", "stream", "lib via nginx")
+        self.assertEqual(r["rc"], "0")
+        self.assertEqual(r["content"], "Echo: lib via nginx")
+
+
+class Library(Base):
+    def test_streamed(self):
+        r = self.lib("good", "stream", "library streaming test")
+        self.assertEqual(r["rc"], "0", r)
+        self.assertEqual(r["content"], "Echo: library streaming test")
+        self.assertEqual(r["done"], "1")
+        self.assertEqual(r["finish"], "stop")
+        self.assertRegex(r["usage"], r"^\d+/\d+/\d+$")
+        self.assertGreater(int(r["delta_calls"]), 1)
+
+    def test_non_streamed(self):
+        r = self.lib("good", "nostream", "library whole test")
+        self.assertEqual((r["rc"], r["status"]), ("0", "200"), r)
+        self.assertEqual(r["content"], "Echo: library whole test")
+        self.assertRegex(r["request_id"], r"^req_[0-9a-f]+$")
+
+    def test_request_leaves_in_one_record(self):
+        # a typical request fits the 2 KiB io buffer: one TLS write, one
+        # record, one send() -- not one per header line
+        for mode in ("stream", "nostream"):
+            r = self.lib("good", mode, "how many records?")
+            self.assertEqual(r["rc"], "0", r)
+            self.assertEqual(r["client_sends"], "1", r)
+            self.assertEqual(r["request_socket_sends"], "1", r)
+
+    def test_errors_keep_details(self):
+        r = self.lib("good", "nostream", "!mode:429")
+        self.assertEqual(r["rc"], "-12")
+        self.assertEqual(r["status"], "429")
+        self.assertEqual(r["error_code"], "rate_limit_exceeded")
+        self.assertEqual(r["retry_after"], "1")
+        self.assertEqual(r["retry_after_ms"], "1000")
+
+    def test_certificate_refusal_status(self):
+        r = self.lib("expired", "stream", "hi")
+        self.assertEqual(r["rc"], "-10")  # CW_ERR_CERT
+        self.assertIn("expired", r["tls_error"])
+
+    def test_tls_versions(self):
+        r = self.lib("good", "stream", "v12", "2", "2")
+        self.assertEqual((r["rc"], r["tls_version"]), ("0", "TLSv1.2"), r)
+        if TLS13:
+            r = self.lib("good", "stream", "v13", "3", "3")
+            self.assertEqual((r["rc"], r["tls_version"]), ("0", "TLSv1.3"), r)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,1334 @@
+#!/usr/bin/env python3
+"""chat_server.py - a local OpenAI-compatible Chat Completions test server.
+
+Used by the chatwire end-to-end tests and by the README demo.  Python 3
+standard library only (http.server + ssl).  See README.md next to this file
+for the list of test modes.
+
+    python3 tests/server/chat_server.py --port 0 --port-file /tmp/port \
+        [--tls-cert good.pem --tls-key good.key] [--key test-key] [--quiet]
+
+Behaviour in one paragraph: POST /v1/chat/completions (or any path ending in
+/chat/completions) checks the API key, validates the request strictly, and
+answers "Echo: <last user message>" either as one chat.completion object or as
+a stream of chat.completion.chunk server-sent events (one word per event).  A
+last user message starting with "!mode:<name>[,<name>...]" (or a request header
+"x-test-mode: <name>[,...]") selects an error or transport behaviour such as
+429, chunked encoding, pacing, dropped connections, or a stalled stream.
+
+The API key is never written anywhere in full (logs, bodies, headers); error
+messages show a masked form such as "te***ey".
+"""
+
+import argparse
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import ssl
+import string
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+
+DEFAULT_MODELS = ("gpt-4-0314", "gpt-4o-mini", "test-model")
+SYSTEM_FINGERPRINT = "fp_c7a1e5f00d"
+VALID_ROLES = ("system", "user", "assistant", "developer", "tool")
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BIG_BYTES = 64 * 1024 * 1024
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+         "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim "
+         "ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut "
+         "aliquip ex ea commodo consequat. ")
+REFUSAL_TEXT = "I'm sorry, I can't help with that."
+# Sizes used (cyclically) for the body pieces of the "chunked" mode: a 1-byte
+# chunk, sizes whose hex form has letters (0x11, 0xFF) and a larger one.
+CHUNK_PATTERN = (5, 1, 17, 64, 255, 4096)
+
+# Known test modes and the kind of argument each takes:
+#   None  - a flag, no "=value" allowed
+#   "int" - "=N" required (non-negative integer)
+#   "opt" - "=N" optional
+MODES = {
+    "401": None, "404": None, "429": None, "quota": None, "500": None,
+    "503": None, "stream-error": None, "drop": None, "drop-rst": None,
+    "fail-n": "int", "fail-code": "int", "close": None, "slow-headers": "int",
+    "stall": "opt", "refusal": None, "llamacpp-error": None,
+    "vllm-error": None, "big": "int", "chunked": None, "pace": "int",
+    "fragment": "int", "coalesce": None, "sse-crlf": None,
+    "sse-nospace": None, "sse-fields": None, "escape-unicode": None,
+    "compact": None,
+}
+
+# OpenAI error message texts (verbatim where the real service is known).
+MSG_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an "
+    "Authorization header using Bearer auth (i.e. Authorization: Bearer "
+    "YOUR_KEY), or as the password field (with blank username) if you're "
+    "accessing the API from your browser and are prompted for a username and "
+    "password. You can obtain an API key from "
+    "https://platform.openai.com/account/api-keys.")
+MSG_BAD_KEY = ("Incorrect API key provided: {masked}. You can find your API "
+               "key at https://platform.openai.com/account/api-keys.")
+MSG_RATE = ("Rate limit reached for gpt-4-0314 in organization org-xyz on "
+            "requests per min (RPM): Limit 3, Used 3, Requested 1. Please "
+            "try again in 20s.")
+MSG_QUOTA = ("You exceeded your current quota, please check your plan and "
+             "billing details. For more information on this error, read the "
+             "docs: https://platform.openai.com/docs/guides/error-codes/"
+             "api-errors.")
+MSG_500 = ("The server had an error while processing your request. Sorry "
+           "about that!")
+MSG_503 = "The engine is currently overloaded, please try again later."
+MSG_STREAM_ERR = "The server had an error while processing your request."
+MSG_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely "
+    "means you aren't using your HTTP library correctly. The OpenAI API "
+    "expects a JSON payload, but what was sent was not valid JSON. If you "
+    "have trouble figuring out how to fix this, please contact us through "
+    "our help center at help.openai.com.)")
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+class ApiError(Exception):
+    """An HTTP error response: status, JSON-serialisable body, extra headers.
+
+    close=True also closes the connection afterwards (used when the request
+    framing is broken, so the rest of the byte stream cannot be trusted)."""
+
+    def __init__(self, status, body, headers=None, close=False, indent=4):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or []
+        self.close = close
+        self.indent = indent
+
+
+def oai_error(status, message, etype="invalid_request_error", param=None,
+              code=None, headers=None, close=False):
+    """Build an ApiError with OpenAI's {"error": {...}} shape."""
+    return ApiError(status, {"error": {"message": message, "type": etype,
+                                       "param": param, "code": code}},
+                    headers=headers, close=close)
+
+
+def mask_key(key):
+    """Mask a key like OpenAI does: keep 2 chars on each side ("te***ey").
+    Short keys are masked completely so they can never be reconstructed."""
+    if len(key) < 8:
+        return "***"
+    return key[:2] + "***" + key[-2:]
+
+
+def json_type(value):
+    """Type name used in OpenAI validation messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def split_words(text):
+    """Split text into stream pieces, one word each, keeping the spaces.
+
+    Each piece is optional leading whitespace + one word, like model tokens
+    (" world"); trailing whitespace is attached to the last piece.  The
+    pieces concatenate back to exactly `text`."""
+    pieces = re.findall(r"\s*\S+", text)
+    rest = text[len("".join(pieces)):]
+    if rest:
+        if pieces:
+            pieces[-1] += rest
+        else:
+            pieces = [rest]
+    return pieces
+
+
+def lorem(nbytes):
+    """Exactly nbytes bytes (ASCII) of lorem-ipsum text."""
+    reps = nbytes // len(LOREM) + 1
+    return (LOREM * reps)[:nbytes]
+
+
+def random_id(prefix, n):
+    alphabet = string.ascii_letters + string.digits
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def strict_json_loads(data):
+    """json.loads that rejects duplicate keys, NaN/Infinity, bad UTF-8, BOM."""
+    def pairs(items):
+        obj = {}
+        for k, v in items:
+            if k in obj:
+                raise ValueError("duplicate key %r" % k)
+            obj[k] = v
+        return obj
+
+    def bad_constant(name):
+        raise ValueError("invalid constant %s" % name)
+
+    text = data.decode("utf-8")  # strict: raises on invalid UTF-8
+    return json.loads(text, object_pairs_hook=pairs,
+                      parse_constant=bad_constant)
+
+
+def parse_modes(spec, into):
+    """Parse "name[=N][,name[=N]...]" into the dict `into` (name -> value).
+    Raises ValueError with a readable message on unknown/ill-formed modes."""
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, eq, value = item.partition("=")
+        if name not in MODES:
+            raise ValueError("unknown test mode %r" % name)
+        kind = MODES[name]
+        if kind is None:
+            if eq:
+                raise ValueError("test mode %r takes no value" % name)
+            into[name] = True
+        elif not eq:
+            if kind == "int":
+                raise ValueError("test mode %r needs =N" % name)
+            into[name] = True
+        else:
+            if not value.isdigit() or not value.isascii():
+                raise ValueError("test mode %r needs a non-negative "
+                                 "integer, got %r" % (name, value))
+            into[name] = int(value)
+    return into
+
+
+# --------------------------------------------------------------------------
+# Request validation
+# --------------------------------------------------------------------------
+
+def _type_error(param, expected, value):
+    return oai_error(400, "Invalid type for '%s': expected %s, but got %s "
+                     "instead." % (param, expected, json_type(value)),
+                     param=param, code="invalid_type")
+
+
+def _unknown(param):
+    return oai_error(400, "Unknown parameter: '%s'." % param, param=param,
+                     code="unknown_parameter")
+
+
+def _missing(param):
+    return oai_error(400, "Missing required parameter: '%s'." % param,
+                     param=param, code="missing_required_parameter")
+
+
+def _check_utf8(param, text):
+    """Strings decoded from \\ud800-style escapes may hold lone surrogates;
+    those cannot be echoed back as UTF-8, so reject them like bad JSON."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise oai_error(400, "Invalid '%s': string contains invalid "
+                        "Unicode (lone surrogate)." % param, param=param,
+                        code="invalid_value")
+
+
+def _check_range(param, value, lo, hi):
+    if not is_number(value):
+        raise _type_error(param, "a decimal", value)
+    if value < lo:
+        raise oai_error(400, "Invalid '%s': decimal below minimum value. "
+                        "Expected a value >= %s, but got %s instead."
+                        % (param, lo, value), param=param,
+                        code="decimal_below_min_value")
+    if value > hi:
+        raise oai_error(400, "Invalid '%s': decimal above maximum value. "
+                        "Expected a value <= %s, but got %s instead."
+                        % (param, hi, value), param=param,
+                        code="decimal_above_max_value")
+
+
+def validate_request(req, default_model=None):
+    """Validate a parsed chat-completions body; raise ApiError if invalid.
+
+    Optional parameters may be null (as in the real API).  Returns the
+    model name (default_model is used for Azure deployment URLs)."""
+    if not isinstance(req, dict):
+        raise oai_error(400, "Invalid type for request body: expected an "
+                        "object, but got %s instead." % json_type(req),
+                        code="invalid_type")
+    allowed = {"model", "messages", "stream", "stream_options", "max_tokens",
+               "max_completion_tokens", "temperature", "top_p", "stop",
+               "user"}
+    for k in req:
+        if k not in allowed:
+            raise _unknown(k)
+
+    # model
+    if "model" not in req:
+        if default_model is None:
+            raise oai_error(400, "you must provide a model parameter")
+        model = default_model
+    else:
+        model = req["model"]
+        if not isinstance(model, str):
+            raise _type_error("model", "a string", model)
+        _check_utf8("model", model)
+
+    # messages
+    if "messages" not in req:
+        raise _missing("messages")
+    msgs = req["messages"]
+    if not isinstance(msgs, list):
+        raise _type_error("messages", "an array", msgs)
+    if not msgs:
+        raise oai_error(400, "Invalid 'messages': empty array. Expected an "
+                        "array with minimum length 1, but got an empty array "
+                        "instead.", param="messages", code="empty_array")
+    for i, m in enumerate(msgs):
+        p = "messages[%d]" % i
+        if not isinstance(m, dict):
+            raise _type_error(p, "an object", m)
+        for k in m:
+            if k not in ("role", "content", "name", "tool_call_id"):
+                raise _unknown("%s.%s" % (p, k))
+        if "role" not in m:
+            raise _missing(p + ".role")
+        role = m["role"]
+        if not isinstance(role, str):
+            raise _type_error(p + ".role", "a string", role)
+        if role not in VALID_ROLES:
+            raise oai_error(400, "Invalid value: '%s'. Supported values are: "
+                            "'system', 'assistant', 'user', 'developer', and "
+                            "'tool'." % role, param=p + ".role",
+                            code="invalid_value")
+        if "content" not in m:
+            raise _missing(p + ".content")
+        if not isinstance(m["content"], str):
+            raise _type_error(p + ".content", "a string", m["content"])
+        _check_utf8(p + ".content", m["content"])
+        for k in ("name", "tool_call_id"):
+            if k in m and not isinstance(m[k], str):
+                raise _type_error("%s.%s" % (p, k), "a string", m[k])
+
+    # stream / stream_options
+    stream = req.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _type_error("stream", "a boolean", stream)
+    so = req.get("stream_options")
+    if so is not None:
+        if not isinstance(so, dict):
+            raise _type_error("stream_options", "an object", so)
+        for k in so:
+            if k != "include_usage":
+                raise _unknown("stream_options." + k)
+        iu = so.get("include_usage")
+        if iu is not None and not isinstance(iu, bool):
+            raise _type_error("stream_options.include_usage", "a boolean",
+                              iu)
+        if stream is not True:
+            raise oai_error(400, "The 'stream_options' parameter is only "
+                            "allowed when 'stream' is enabled.",
+                            param="stream_options", code="invalid_value")
+
+    # token limits
+    for k in ("max_tokens", "max_completion_tokens"):
+        v = req.get(k)
+        if v is None:
+            continue
+        if not is_int(v):
+            raise _type_error(k, "an integer", v)
+        if v < 1:
+            raise oai_error(400, "Invalid '%s': integer below minimum value. "
+                            "Expected a value >= 1, but got %d instead."
+                            % (k, v), param=k, code="integer_below_min_value")
+
+    # sampling
+    if req.get("temperature") is not None:
+        _check_range("temperature", req["temperature"], 0, 2)
+    if req.get("top_p") is not None:
+        _check_range("top_p", req["top_p"], 0, 1)
+
+    # stop
+    stop = req.get("stop")
+    if stop is not None:
+        if isinstance(stop, str):
+            _check_utf8("stop", stop)
+        elif isinstance(stop, list):
+            if len(stop) > 4:
+                raise oai_error(400, "Invalid 'stop': array too long. "
+                                "Expected an array with maximum length 4, "
+                                "but got an array with length %d instead."
+                                % len(stop), param="stop",
+                                code="array_above_max_length")
+            for i, s in enumerate(stop):
+                if not isinstance(s, str):
+                    raise _type_error("stop[%d]" % i, "a string", s)
+                _check_utf8("stop[%d]" % i, s)
+        else:
+            raise _type_error("stop", "a string or an array of strings",
+                              stop)
+
+    # user
+    if req.get("user") is not None and not isinstance(req["user"], str):
+        raise _type_error("user", "a string", req["user"])
+    return model
+
+
+def count_prompt_tokens(messages):
+    """Deterministic stand-in for a tokenizer: words + 3 per message + 3."""
+    return 3 + sum(3 + len(m["content"].split()) for m in messages)
+
+
+# --------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------
+
+class ClientGone(Exception):
+    """The peer closed / reset the connection while we were writing."""
+
+
+class DropConnection(Exception):
+    """Raised by the handler to abort the connection on purpose."""
+
+
+class ChatServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, opts, ssl_ctx):
+        self.opts = opts
+        self.ssl_ctx = ssl_ctx
+        self.models = set(DEFAULT_MODELS) | set(opts.model or [])
+        self.lock = threading.Lock()
+        self.conn_counter = 0
+        self.fail_counts = {}
+        if ":" in opts.host:
+            self.address_family = socket.AF_INET6
+        super().__init__((opts.host, opts.port), Handler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind calls socket.getfqdn(), which may block on
+        # DNS; do the plain TCP bind instead.
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.opts.host
+        self.server_port = self.server_address[1]
+
+    def get_request(self):
+        # TLS is wrapped here without the handshake; the handshake happens in
+        # the connection's own thread (Handler.setup) so a slow or broken
+        # client cannot block the accept loop.
+        sock, addr = self.socket.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.ssl_ctx is not None:
+            sock = self.ssl_ctx.wrap_socket(sock, server_side=True,
+                                            do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        # Replace the default traceback dump with one line.
+        exc = sys.exc_info()[1]
+        self.log("connection from %s: %s: %s"
+                 % (fmt_addr(client_address), type(exc).__name__, exc))
+
+    def next_conn_id(self):
+        with self.lock:
+            self.conn_counter += 1
+            return self.conn_counter
+
+    def count_failure(self, test_id):
+        """Return how many requests have been seen so far for test_id."""
+        with self.lock:
+            n = self.fail_counts.get(test_id, 0) + 1
+            self.fail_counts[test_id] = n
+            return n
+
+    def log(self, line):
+        if not self.opts.quiet:
+            sys.stderr.write("chat_server: %s\n" % line)
+            sys.stderr.flush()
+
+    def event_log(self, line):
+        if self.opts.event_log:
+            with self.lock:
+                with open(self.opts.event_log, "a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+
+
+def fmt_addr(addr):
+    try:
+        host, port = addr[0], addr[1]
+    except (TypeError, IndexError):
+        return str(addr)
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"        # keep-alive + chunked encoding
+    server_version = "chatwire-test-server/1.0"
+    disable_nagle_algorithm = True       # TCP_NODELAY (also set on accept)
+    # Unbuffered reading: no request bytes hide in a Python buffer, so the
+    # idle-close timer and the "body longer than Content-Length" check see
+    # exactly what the client sent.
+    rbufsize = 0
+
+    def version_string(self):
+        return self.server_version      # no " Python/3.x" suffix
+
+    # ---------------------------------------------------------------- setup
+
+    def setup(self):
+        super().setup()
+        self.opts = self.server.opts
+        self.conn_id = self.server.next_conn_id()
+        self.conn_requests = 0
+        self.aborted = False      # True: no TLS close_notify, just drop
+        self.tls_info = "-"
+        self.handshake_ok = True
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.settimeout(self.opts.read_timeout_ms / 1000.0)
+            try:
+                self.connection.do_handshake()
+                c = self.connection
+                self.tls_info = "%s/%s%s" % (
+                    c.version(), c.cipher()[0],
+                    "/resumed" if c.session_reused else "")
+            except (ssl.SSLError, OSError) as e:
+                self.server.log("conn %d from %s: TLS handshake failed: %s"
+                                % (self.conn_id,
+                                   fmt_addr(self.client_address), e))
+                self.handshake_ok = False
+                self.aborted = True
+
+    def handle(self):
+        if not self.handshake_ok:
+            return
+        # First request: ordinary read timeout.  Between requests on a
+        # keep-alive connection: the idle timeout (--idle-close-ms), if any.
+        self.connection.settimeout(self.opts.read_timeout_ms / 1000.0)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            if self.opts.idle_close_ms:
+                self.connection.settimeout(self.opts.idle_close_ms / 1000.0)
+            else:
+                self.connection.settimeout(None)
+            self.handle_one_request()
+
+    def handle_one_request(self):
+        self.reset_request_state()
+        try:
+            super().handle_one_request()
+        except TimeoutError:
+            # Read timeout while inside a request (body) - already answered
+            # where possible; just close.
+            self.close_connection = True
+        except (ClientGone, ConnectionError, BrokenPipeError):
+            self.close_connection = True
+            self.aborted = True
+        except DropConnection:
+            self.close_connection = True
+            self.aborted = True
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        # Graceful TLS close: send close_notify (unless the connection is
+        # being dropped on purpose).  Non-blocking: we do not wait for the
+        # peer's close_notify.
+        c = self.connection
+        if (isinstance(c, ssl.SSLSocket) and not self.aborted
+                and c.fileno() >= 0):
+            try:
+                c.settimeout(0.0)
+                c.unwrap()
+            except (ssl.SSLError, OSError, ValueError):
+                pass
+
+    def reset_request_state(self):
+        self.req_id = "req_" + secrets.token_hex(16)
+        self.t_request = None
+        self.t_headers = None
+        self.t_first_event = None
+        self.status = None
+        self.modes = {}
+        self.stream = False
+        self.test_id = None
+        self.body_bytes = 0
+        self.events_sent = 0
+        self.sse_seq = 0
+        self.note = ""
+
+    # ------------------------------------------------------------- logging
+
+    def log_request(self, code="-", size="-"):
+        pass  # replaced by log_summary (one line per request)
+
+    def log_message(self, fmt, *args):
+        self.server.log("conn %d: %s" % (self.conn_id, fmt % args))
+
+    def log_error(self, fmt, *args):
+        if fmt.startswith("Request timed out"):
+            self.server.log("conn %d: idle/read timeout, closing"
+                            % self.conn_id)
+            return
+        self.log_message(fmt, *args)
+
+    def log_summary(self):
+        path = self.path.split("?", 1)[0] if self.path else "-"
+        modes = ",".join(k if v is True else "%s=%s" % (k, v)
+                         for k, v in sorted(self.modes.items())) or "-"
+        line = ("conn=%d req=%d peer=%s %s %s status=%s stream=%d modes=%s "
+                "test_id=%s tls=%s request_id=%s request_ns=%s headers_ns=%s "
+                "first_event_ns=%s done_ns=%d body_bytes=%d events=%d%s"
+                % (self.conn_id, self.conn_requests,
+                   fmt_addr(self.client_address), self.command, path,
+                   self.status, 1 if self.stream else 0, modes,
+                   self.test_id or "-", self.tls_info, self.req_id,
+                   self.t_request if self.t_request is not None else -1,
+                   self.t_headers if self.t_headers is not None else -1,
+                   self.t_first_event if self.t_first_event is not None
+                   else -1,
+                   time.monotonic_ns(), self.body_bytes, self.events_sent,
+                   (" note=" + self.note) if self.note else ""))
+        self.server.log(line)
+        self.server.event_log(line)
+
+    # ----------------------------------------------------- request parsing
+
+    def parse_request(self):
+        # Called once the request line has been read.
+        self.t_request = time.monotonic_ns()
+        self.conn_requests += 1
+        self.connection.settimeout(self.opts.read_timeout_ms / 1000.0)
+        return super().parse_request()
+
+    def send_error(self, code, message=None, explain=None):
+        """Protocol-level errors from http.server (bad request line, header
+        too long, unsupported method) as OpenAI-shaped JSON; then close."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":   # garbage request line
+            self.request_version = "HTTP/1.1"    # still send a status line
+        text = message or self.responses.get(code, ("Error",))[0]
+        try:
+            self.send_api_error(oai_error(code, text, close=True))
+        except (OSError, ClientGone):
+            pass
+        self.log_summary()
+
+    def read_body(self):
+        """Read exactly Content-Length bytes; raise ApiError otherwise."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            raise oai_error(411, "Transfer-Encoding is not supported for "
+                            "request bodies by this test server; send "
+                            "Content-Length.", close=True)
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            if self.command == "GET":
+                return b""
+            raise oai_error(411, "A Content-Length header is required.",
+                            close=True)
+        if len(values) > 1:
+            raise oai_error(400, "Multiple Content-Length headers.",
+                            close=True)
+        v = values[0].strip()
+        if not (v.isascii() and v.isdigit()):
+            raise oai_error(400, "Invalid Content-Length header.",
+                            close=True)
+        n = int(v)
+        if n > MAX_BODY_BYTES:
+            raise oai_error(413, "Request body too large (%d bytes, limit "
+                            "%d)." % (n, MAX_BODY_BYTES), close=True)
+        chunks, got = [], 0
+        try:
+            while got < n:
+                b = self.rfile.read(n - got)
+                if not b:
+                    break
+                chunks.append(b)
+                got += len(b)
+        except TimeoutError:
+            pass
+        if got < n:
+            raise oai_error(400, "Request body shorter than Content-Length "
+                            "(%d of %d bytes received)." % (got, n),
+                            close=True)
+        if self.extra_input_pending():
+            raise oai_error(400, "Request body longer than Content-Length "
+                            "(extra bytes after %d-byte body)." % n,
+                            close=True)
+        self.body_bytes = n
+        return b"".join(chunks)
+
+    def extra_input_pending(self):
+        """True if bytes beyond the body are already waiting (i.e. the
+        Content-Length was too small).  A FIN or a TLS alert (close_notify)
+        does not count."""
+        c = self.connection
+        if isinstance(c, ssl.SSLSocket) and c.pending() > 0:
+            return True
+        old = c.gettimeout()
+        try:
+            c.settimeout(0.0)
+            # Raw peek below the TLS layer (SSLSocket.recv refuses flags).
+            b = socket.socket.recv(c, 1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return False
+        finally:
+            c.settimeout(old)
+        if not b:
+            return False
+        if isinstance(c, ssl.SSLSocket):
+            return b[0] == 23  # TLS record type application_data
+        return True
+
+    def check_auth(self):
+        """Bearer token or Azure-style api-key header; raise 401."""
+        provided = []
+        auth = self.headers.get("Authorization")
+        if auth is not None:
+            scheme, _, token = auth.strip().partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                provided.append(token.strip())
+        api_key = self.headers.get("api-key")
+        if api_key is not None and api_key.strip():
+            provided.append(api_key.strip())
+        if not provided:
+            raise self.auth_error(None)
+        for p in provided:
+            if hmac.compare_digest(p.encode("utf-8", "replace"),
+                                   self.opts.key.encode("utf-8")):
+                return p
+        raise self.auth_error(provided[0])
+
+    @staticmethod
+    def auth_error(provided):
+        if provided is None:
+            return oai_error(401, MSG_NO_KEY)
+        return oai_error(401, MSG_BAD_KEY.format(masked=mask_key(provided)),
+                         code="invalid_api_key")
+
+    # -------------------------------------------------------------- output
+
+    def common_headers(self):
+        """Headers sent on every API response (like OpenAI's)."""
+        if self.status == 429:
+            remaining_req, reset_req = "0", "20s"
+        else:
+            remaining_req, reset_req = "9999", "6m0s"
+        elapsed = 0
+        if self.t_request is not None:
+            elapsed = (time.monotonic_ns() - self.t_request) // 1000000
+        return [
+            ("x-request-id", self.req_id),
+            ("openai-organization", "org-test"),
+            ("openai-processing-ms", str(elapsed)),
+            ("openai-version", "2020-10-01"),
+            ("x-ratelimit-limit-requests", "10000"),
+            ("x-ratelimit-limit-tokens", "200000"),
+            ("x-ratelimit-remaining-requests", remaining_req),
+            ("x-ratelimit-remaining-tokens", "199990"),
+            ("x-ratelimit-reset-requests", reset_req),
+            ("x-ratelimit-reset-tokens", "20ms"),
+            ("x-test-conn-id", str(self.conn_id)),
+            ("x-test-conn-requests", str(self.conn_requests)),
+        ]
+
+    def begin_response(self, status, content_type, length=None,
+                       chunked=False, extra=()):
+        """Status line + headers.  length=None and chunked=False means the
+        body is delimited by closing the connection."""
+        slow = self.modes.get("slow-headers")
+        if slow:
+            time.sleep(slow / 1000.0)
+        self.status = status
+        if self.modes.get("close") or (length is None and not chunked):
+            self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif length is not None:
+            self.send_header("Content-Length", str(length))
+        for k, v in self.common_headers():
+            self.send_header(k, v)
+        for k, v in extra:
+            self.send_header(k, v)
+        # Note: send_header("Connection", ...) also updates close_connection.
+        self.send_header("Connection",
+                         "close" if self.close_connection else "keep-alive")
+        try:
+            self.end_headers()
+        except OSError as e:
+            raise ClientGone(e)
+        self.t_headers = time.monotonic_ns()
+
+    def flush_headers(self):
+        # Route the header block through write() so fragment=N splits it too.
+        if hasattr(self, "_headers_buffer"):
+            data = b"".join(self._headers_buffer)
+            self._headers_buffer = []
+            self.write(data)
+
+    def write(self, data):
+        """Write bytes; mode fragment=N splits them into N-byte writes with
+        1 ms gaps so the client sees every boundary split across reads."""
+        frag = self.modes.get("fragment")
+        try:
+            if isinstance(frag, int) and frag > 0:
+                for i in range(0, len(data), frag):
+                    self.wfile.write(data[i:i + frag])
+                    time.sleep(0.001)
+            else:
+                self.wfile.write(data)
+        except OSError as e:
+            raise ClientGone(e)
+
+    def write_chunk(self, data, ext=b"", upper=False):
+        """One HTTP/1.1 chunk, written with a single write call."""
+        if not data:
+            return
+        size = (b"%X" if upper else b"%x") % len(data)
+        self.write(size + ext + b"\r\n" + data + b"\r\n")
+
+    def end_chunks(self, trailers=()):
+        self.write(b"0\r\n" + b"".join(b"%s: %s\r\n" % (k, v)
+                                       for k, v in trailers) + b"\r\n")
+
+    def dump_json(self, obj, indent=None):
+        ascii_only = bool(self.modes.get("escape-unicode"))
+        if indent is None or self.modes.get("compact"):
+            return json.dumps(obj, ensure_ascii=ascii_only,
+                              separators=(",", ":"))
+        return json.dumps(obj, ensure_ascii=ascii_only, indent=indent)
+
+    def send_api_error(self, err):
+        if err.close:
+            self.close_connection = True
+        body = (self.dump_json(err.body, err.indent) + "\n").encode("utf-8")
+        self.begin_response(err.status, "application/json; charset=utf-8",
+                            length=len(body), extra=err.headers)
+        self.write(body)
+
+    def drop(self, rst=False):
+        """Abort the connection: no terminating chunk, no TLS close_notify.
+        rst=True sends a TCP RST (SO_LINGER 0) instead of a FIN."""
+        c = self.connection
+        try:
+            if rst:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+                self.rfile.close()
+                self.wfile.close()
+                c.close()
+            else:
+                socket.socket.shutdown(c, socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.note = "dropped" + ("-rst" if rst else "")
+        raise DropConnection()
+
+    # ------------------------------------------------------------- routing
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        try:
+            try:
+                self.read_body()
+                if path == "/health":
+                    body = b'{"status":"ok"}\n'
+                    self.begin_response(200, "application/json",
+                                        length=len(body))
+                    self.write(body)
+                    return
+                if path in ("/v1/models", "/models"):
+                    self.check_auth()
+                    data = [{"id": m, "object": "model", "created": 1686935002,
+                             "owned_by": "system"}
+                            for m in sorted(self.server.models)]
+                    body = (self.dump_json({"object": "list", "data": data},
+                                           2) + "\n").encode("utf-8")
+                    self.begin_response(200, "application/json",
+                                        length=len(body))
+                    self.write(body)
+                    return
+                raise oai_error(404, "Invalid URL (GET %s)" % path)
+            except ApiError as e:
+                self.send_api_error(e)
+        finally:
+            self.log_summary()
+
+    def do_POST(self):
+        try:
+            try:
+                self.handle_chat()
+            except ApiError as e:
+                self.send_api_error(e)
+        finally:
+            self.log_summary()
+
+    # --------------------------------------------------- chat completions
+
+    def handle_chat(self):
+        path = self.path.split("?", 1)[0]
+        body = self.read_body()  # before anything else: keeps framing sane
+        azure = re.match(r"^/openai/deployments/([^/]+)/chat/completions$",
+                         path)
+        if not path.endswith("/chat/completions"):
+            raise oai_error(404, "Invalid URL (POST %s)" % path)
+        self.check_auth()
+
+        # Test-control headers.
+        self.test_id = self.headers.get("x-test-id")
+        hdr_modes = self.headers.get("x-test-mode")
+        try:
+            if hdr_modes:
+                parse_modes(hdr_modes, self.modes)
+            if self.headers.get("x-test-chunked", "").strip() == "1":
+                self.modes["chunked"] = True
+            pace = self.headers.get("x-test-pace-ms")
+            if pace is not None:
+                parse_modes("pace=" + pace.strip(), self.modes)
+        except ValueError as e:
+            raise oai_error(400, "Bad test header: %s" % e)
+
+        # Body: media type, JSON, schema.
+        ctype = self.headers.get("Content-Type", "")
+        mtype, _, params = ctype.partition(";")
+        charset = re.search(r"charset\s*=\s*\"?([^\";\s]+)", params, re.I)
+        if mtype.strip().lower() != "application/json" or (
+                charset and charset.group(1).lower() not in ("utf-8",
+                                                             "utf8")):
+            raise oai_error(400, "Invalid Content-Type header (%r), expected "
+                            "application/json." % ctype[:100])
+        try:
+            req = strict_json_loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise oai_error(400, MSG_BAD_JSON)
+        model = validate_request(req, azure.group(1) if azure else None)
+
+        # Modes from the last user message.
+        messages = req["messages"]
+        last_user = ""
+        for m in messages:
+            if m["role"] == "user":
+                last_user = m["content"]
+        mm = re.match(r"!mode:(\S+)", last_user)
+        if mm:
+            try:
+                parse_modes(mm.group(1), self.modes)
+            except ValueError as e:
+                raise oai_error(400, "Bad !mode: %s" % e)
+        self.stream = bool(req.get("stream"))
+        modes = self.modes
+
+        # Model allow-list (mode 404 forces the same error).
+        if model not in self.server.models or modes.get("404"):
+            raise oai_error(404, "The model `%s` does not exist or you do not "
+                            "have access to it." % model,
+                            code="model_not_found")
+
+        # Error modes.
+        if "fail-n" in modes:
+            seen = self.server.count_failure(self.test_id or "")
+            if seen <= modes["fail-n"]:
+                self.note = "fail-n %d/%d" % (seen, modes["fail-n"])
+                code = modes.get("fail-code", 503)
+                if code is True or code not in (429, 500, 502, 503, 504):
+                    raise oai_error(400, "fail-code must be one of 429, 500, "
+                                    "502, 503, 504")
+                raise self.status_error(code)
+        if modes.get("401"):
+            raise self.auth_error(self.check_auth())
+        for code in ("429", "500", "503"):
+            if modes.get(code):
+                raise self.status_error(int(code))
+        if modes.get("quota"):
+            raise oai_error(429, MSG_QUOTA, etype="insufficient_quota",
+                            code="insufficient_quota")
+        if modes.get("llamacpp-error"):
+            raise ApiError(500, {"error": {
+                "code": 500,
+                "message": "llama_decode failed: the batch could not be "
+                           "decoded (test llama.cpp error)",
+                "type": "server_error"}}, indent=None)
+        if modes.get("vllm-error"):
+            raise ApiError(400, {
+                "object": "error",
+                "message": "This model's maximum context length is 4096 "
+                           "tokens. However, you requested 8192 tokens. "
+                           "Please reduce the length of the messages or "
+                           "completion.",
+                "type": "BadRequestError", "param": None, "code": 400},
+                indent=None)
+        if modes.get("stream-error") and not self.stream:
+            raise oai_error(500, MSG_STREAM_ERR, etype="server_error")
+
+        # The reply.
+        refusal = bool(modes.get("refusal"))
+        if refusal:
+            text = REFUSAL_TEXT
+        elif "big" in modes:
+            if modes["big"] > MAX_BIG_BYTES:
+                raise oai_error(400, "big=N is limited to %d" % MAX_BIG_BYTES)
+            text = lorem(modes["big"])
+        else:
+            text = "Echo: " + last_user
+        finish = "stop"
+        stop = req.get("stop")
+        if stop is not None and not refusal:
+            cut = [text.find(s) for s in ([stop] if isinstance(stop, str)
+                                          else stop) if s]
+            cut = [c for c in cut if c >= 0]
+            if cut:
+                text = text[:min(cut)]
+        pieces = split_words(text)
+        limit = req.get("max_completion_tokens") or req.get("max_tokens")
+        if limit is not None and len(pieces) > limit:
+            pieces = pieces[:limit]
+            finish = "length"
+        text = "".join(pieces)
+        prompt_tokens = count_prompt_tokens(messages)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(pieces),
+            "total_tokens": prompt_tokens + len(pieces),
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0, "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0},
+        }
+        reply = {
+            "id": random_id("chatcmpl-", 29), "created": int(time.time()),
+            "model": model, "pieces": pieces, "text": text,
+            "finish": finish, "usage": usage, "refusal": refusal,
+            "include_usage": bool((req.get("stream_options") or {})
+                                  .get("include_usage")),
+        }
+        if self.stream:
+            self.send_stream(reply)
+        else:
+            self.send_completion(reply)
+
+    @staticmethod
+    def status_error(code):
+        if code == 429:
+            return oai_error(429, MSG_RATE, etype="requests",
+                             code="rate_limit_exceeded",
+                             headers=[("Retry-After", "1"),
+                                      ("retry-after-ms", "1000")])
+        if code == 503:
+            return oai_error(503, MSG_503, etype="server_error")
+        return oai_error(code, MSG_500, etype="server_error")
+
+    # ---------------------------------------------------------- non-stream
+
+    def send_completion(self, r):
+        msg = {"role": "assistant",
+               "content": None if r["refusal"] else r["text"],
+               "refusal": r["text"] if r["refusal"] else None,
+               "annotations": []}
+        obj = {
+            "id": r["id"], "object": "chat.completion",
+            "created": r["created"], "model": r["model"],
+            "choices": [{"index": 0, "message": msg, "logprobs": None,
+                         "finish_reason": r["finish"]}],
+            "usage": r["usage"], "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
+        body = (self.dump_json(obj, 2) + "\n").encode("utf-8")
+        modes = self.modes
+        http11 = self.request_version == "HTTP/1.1"
+
+        if modes.get("chunked") and http11:
+            # Several small chunks of varying size (hex with letters, upper
+            # and lower case), a chunk extension, and a trailer.
+            self.begin_response(200, "application/json", chunked=True,
+                                extra=[("Trailer", "x-test-trailer")])
+            pos, i = 0, 0
+            while pos < len(body):
+                n = CHUNK_PATTERN[i % len(CHUNK_PATTERN)]
+                ext = b";foo=bar" if i % 3 == 1 else b""
+                self.write_chunk(body[pos:pos + n], ext, upper=(i % 2 == 1))
+                pos += n
+                i += 1
+                self.pace()
+                if i == 2:
+                    self.maybe_stall()
+                if i == 2 and (modes.get("drop") or modes.get("drop-rst")):
+                    self.drop(rst=bool(modes.get("drop-rst")))
+            self.end_chunks([(b"x-test-trailer", b"done")])
+            return
+
+        self.begin_response(200, "application/json", length=len(body))
+        if modes.get("drop") or modes.get("drop-rst") or modes.get("stall"):
+            half = len(body) // 2
+            self.write(body[:half])
+            self.maybe_stall()
+            if modes.get("drop") or modes.get("drop-rst"):
+                self.drop(rst=bool(modes.get("drop-rst")))
+            self.write(body[half:])
+        else:
+            self.write(body)
+
+    def pace(self):
+        ms = self.modes.get("pace", self.opts.pace_ms)
+        if isinstance(ms, int) and ms > 0:
+            time.sleep(ms / 1000.0)
+
+    def maybe_stall(self):
+        stall = self.modes.get("stall")
+        if stall:
+            ms = 30000 if stall is True else stall
+            self.note = "stalled %dms" % ms
+            time.sleep(ms / 1000.0)
+
+    # -------------------------------------------------------------- stream
+
+    def sse(self, payload):
+        """Format one server-sent event (data: <payload>\\n\\n)."""
+        nl = "\r\n" if self.modes.get("sse-crlf") else "\n"
+        prefix = "data:" if self.modes.get("sse-nospace") else "data: "
+        head = ""
+        if self.modes.get("sse-fields"):
+            self.sse_seq += 1
+            head = "event: message%sid: %d%s" % (nl, self.sse_seq, nl)
+            if self.sse_seq == 1:
+                head = "retry: 3000" + nl + head
+        return (head + prefix + payload + nl + nl).encode("utf-8")
+
+    def send_stream(self, r):
+        modes = self.modes
+        base = {"id": r["id"], "object": "chat.completion.chunk",
+                "created": r["created"], "model": r["model"],
+                "service_tier": "default",
+                "system_fingerprint": SYSTEM_FINGERPRINT}
+
+        def chunk(delta, finish=None):
+            obj = dict(base)
+            obj["choices"] = [{"index": 0, "delta": delta, "logprobs": None,
+                               "finish_reason": finish}]
+            if r["include_usage"]:
+                obj["usage"] = None
+            return self.sse(self.dump_json(obj))
+
+        # Build the whole event list first; modes then decide where to cut.
+        if r["refusal"]:
+            events = [chunk({"role": "assistant", "content": None,
+                             "refusal": ""})]
+            events += [chunk({"refusal": p}) for p in r["pieces"]]
+        else:
+            events = [chunk({"role": "assistant", "content": "",
+                             "refusal": None})]
+            events += [chunk({"content": p}) for p in r["pieces"]]
+        events.append(chunk({}, r["finish"]))
+        if r["include_usage"]:
+            obj = dict(base)
+            obj["choices"] = []
+            obj["usage"] = r["usage"]
+            events.append(self.sse(self.dump_json(obj)))
+        events.append(self.sse("[DONE]"))
+        # Where error / drop modes strike: after the role event and up to
+        # two content events ("some deltas").
+        cut = min(3, len(events) - 3)
+
+        http11 = self.request_version == "HTTP/1.1"
+        ext_mode = bool(modes.get("chunked"))
+        extra = [("Cache-Control", "no-cache")]
+        if ext_mode and http11:
+            extra.append(("Trailer", "x-test-trailer"))
+        self.begin_response(200, "text/event-stream; charset=utf-8",
+                            chunked=http11, extra=extra)
+
+        def out(data, i=0):
+            if http11:
+                self.write_chunk(data, b";foo=bar" if ext_mode and i % 3 == 1
+                                 else b"", upper=ext_mode and i % 2 == 1)
+            else:
+                self.write(data)
+
+        def finish_body():
+            if not http11:
+                return  # close-delimited (HTTP/1.0 client)
+            self.end_chunks([(b"x-test-trailer", b"done")]
+                            if ext_mode else ())
+
+        nl = b"\r\n" if modes.get("sse-crlf") else b"\n"
+        keepalive = b": keep-alive" + nl + nl
+        if modes.get("coalesce") and not (modes.get("drop")
+                                          or modes.get("drop-rst")
+                                          or modes.get("stream-error")
+                                          or modes.get("stall")):
+            # All events in a single chunk / single write.
+            out(keepalive + b"".join(events))
+            self.t_first_event = time.monotonic_ns()
+            self.events_sent = len(events)
+            finish_body()
+            return
+
+        out(keepalive)
+        for i, ev in enumerate(events):
+            if i > 0:
+                self.pace()
+            if i == cut:
+                if modes.get("drop") or modes.get("drop-rst"):
+                    self.drop(rst=bool(modes.get("drop-rst")))
+                if modes.get("stream-error"):
+                    out(self.sse(self.dump_json(
+                        {"error": {"message": MSG_STREAM_ERR,
+                                   "type": "server_error", "param": None,
+                                   "code": None}})), i)
+                    self.note = "stream-error"
+                    finish_body()
+                    return
+            out(ev, i)
+            self.events_sent += 1
+            if i == 0:
+                self.t_first_event = time.monotonic_ns()
+                self.maybe_stall()
+        finish_body()
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+class Terminate(Exception):
+    pass
+
+
+def build_ssl_context(opts):
+    if not opts.tls_cert and not opts.tls_key:
+        return None
+    if not (opts.tls_cert and opts.tls_key):
+        raise SystemExit("chat_server: --tls-cert and --tls-key go together")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
+    ctx.minimum_version = TLS_VERSIONS[opts.tls_min]
+    ctx.maximum_version = TLS_VERSIONS[opts.tls_max]
+    if ctx.minimum_version > ctx.maximum_version:
+        raise SystemExit("chat_server: --tls-min is above --tls-max")
+    if opts.tls_ciphers:
+        ctx.set_ciphers(opts.tls_ciphers)
+    if opts.tls_curve:
+        ctx.set_ecdh_curve(opts.tls_curve)
+    if opts.tls_tickets is not None:
+        ctx.num_tickets = opts.tls_tickets
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Local OpenAI-compatible Chat Completions test server.")
+    ap.add_argument("--host", default="127.0.0.1",
+                    help="address to bind (default 127.0.0.1; '::1' for IPv6)")
+    ap.add_argument("--port", type=int, default=0,
+                    help="port to bind, 0 = pick a free one (default 0)")
+    ap.add_argument("--port-file",
+                    help="write the bound port here once listening "
+                         "(atomically; removed again on clean exit)")
+    ap.add_argument("--tls-cert", help="server certificate (PEM, may hold "
+                    "a chain); with --tls-key enables HTTPS")
+    ap.add_argument("--tls-key", help="server private key (PEM)")
+    ap.add_argument("--tls-min", choices=sorted(TLS_VERSIONS), default="1.2")
+    ap.add_argument("--tls-max", choices=sorted(TLS_VERSIONS), default="1.3")
+    ap.add_argument("--tls-ciphers", help="OpenSSL cipher list for TLS 1.2")
+    ap.add_argument("--tls-curve", help="restrict ECDHE to one group, e.g. "
+                    "prime256v1 (forces a HelloRetryRequest for clients "
+                    "that send another key share)")
+    ap.add_argument("--tls-tickets", type=int, metavar="N",
+                    help="TLS 1.3 session tickets to send (default 2)")
+    ap.add_argument("--key", default="test-key",
+                    help="expected API key (default test-key)")
+    ap.add_argument("--model", action="append", metavar="NAME",
+                    help="accept another model name (repeatable)")
+    ap.add_argument("--pace-ms", type=int, default=0,
+                    help="default delay between stream events")
+    ap.add_argument("--idle-close-ms", type=int, default=0,
+                    help="close keep-alive connections idle this long "
+                         "(default 0 = never)")
+    ap.add_argument("--read-timeout-ms", type=int, default=10000,
+                    help="timeout for the TLS handshake and for reading a "
+                         "request (default 10000)")
+    ap.add_argument("--event-log", metavar="FILE",
+                    help="append one line per request (with monotonic "
+                         "timestamps) to FILE")
+    ap.add_argument("--quiet", action="store_true",
+                    help="no log output on stderr")
+    opts = ap.parse_args(argv)
+
+    ctx = build_ssl_context(opts)
+    server = ChatServer(opts, ctx)
+    port = server.server_address[1]
+
+    def on_signal(signum, frame):
+        raise Terminate()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    if opts.port_file:
+        tmp = "%s.tmp.%d" % (opts.port_file, os.getpid())
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, opts.port_file)
+    host = opts.host if ":" not in opts.host else "[%s]" % opts.host
+    server.log("listening on %s://%s:%d" % ("https" if ctx else "http", host,
+                                            port))
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except Terminate:
+        pass
+    finally:
+        server.server_close()
+        if opts.port_file:
+            try:
+                os.unlink(opts.port_file)
+            except OSError:
+                pass
+    server.log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
