@@ -486,6 +486,21 @@ class ThroughNginx(Base):
         self.assertEqual(r["content"], "Echo: lib via nginx")
 
 
+class ReadmeExample(Base):
+    def test_hello_example_streams_an_answer(self):
+        env = dict(os.environ, COMETAPI_KEY=KEY,
+                   CHATWIRE_BASE_URL=url("good"),
+                   CHATWIRE_CA=os.path.join(CERTS, "ca.pem"))
+        p = subprocess.run([os.path.join(BUILD, "hello")], env=env,
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertTrue(out.startswith(
+            "Echo: Explain snapshot model versions in APIs.\n[success, "
+            "HTTP 200"), out)
+        self.assertNotIn(KEY, out)
+
+
 class Library(Base):
     def test_streamed(self):
         r = self.lib("good", "stream", "library streaming test")
