@@ -421,6 +421,73 @@ class DropConnection(Exception):
     """Raised by the handler to abort the connection on purpose."""
 
 
+class ConnReader:
+    """Minimal buffered reader over a (TLS) socket, used as the handler's
+    rfile.  Unlike io.BufferedReader its buffer can be inspected, and poll()
+    pulls in already-arrived bytes without blocking, which lets the server
+    tell "body longer than Content-Length" from a pipelined request even
+    under TLS.  Socket timeouts surface as TimeoutError, as http.server
+    expects."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.eof = False
+        self.closed = False
+
+    def _fill(self):
+        if self.eof:
+            return False
+        data = self.sock.recv(65536)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def _take(self, n):
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def readline(self, limit=-1):
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                n = i + 1
+                break
+            if 0 <= limit <= len(self.buf) or not self._fill():
+                n = len(self.buf)
+                break
+        if limit >= 0:
+            n = min(n, limit)
+        return self._take(n)
+
+    def read(self, n):
+        while len(self.buf) < n and self._fill():
+            pass
+        return self._take(n)
+
+    def take_all(self):
+        return self._take(len(self.buf))
+
+    def poll(self):
+        """Non-blocking: buffer whatever has already arrived; return it."""
+        old = self.sock.gettimeout()
+        try:
+            self.sock.settimeout(0.0)
+            while self._fill():
+                pass
+        except OSError:          # BlockingIOError, SSLWantReadError, ...
+            pass
+        finally:
+            self.sock.settimeout(old)
+        return bytes(self.buf)
+
+    def close(self):
+        self.closed = True
+
+
 class ChatServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -499,10 +566,6 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"        # keep-alive + chunked encoding
     server_version = "chatwire-test-server/1.0"
     disable_nagle_algorithm = True       # TCP_NODELAY (also set on accept)
-    # Unbuffered reading: no request bytes hide in a Python buffer, so the
-    # idle-close timer and the "body longer than Content-Length" check see
-    # exactly what the client sent.
-    rbufsize = 0
 
     def version_string(self):
         return self.server_version      # no " Python/3.x" suffix
@@ -511,6 +574,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.rfile.close()                    # replace the makefile() reader
+        self.rfile = ConnReader(self.connection)
         self.opts = self.server.opts
         self.conn_id = self.server.next_conn_id()
         self.conn_requests = 0
@@ -580,6 +645,8 @@ class Handler(BaseHTTPRequestHandler):
                 pass
 
     def reset_request_state(self):
+        self.path = None
+        self.command = None
         self.req_id = "req_" + secrets.token_hex(16)
         self.t_request = None
         self.t_headers = None
@@ -609,14 +676,15 @@ class Handler(BaseHTTPRequestHandler):
         self.log_message(fmt, *args)
 
     def log_summary(self):
-        path = self.path.split("?", 1)[0] if self.path else "-"
+        path = getattr(self, "path", None) or "-"
+        path = path.split("?", 1)[0]      # never log query strings
         modes = ",".join(k if v is True else "%s=%s" % (k, v)
                          for k, v in sorted(self.modes.items())) or "-"
         line = ("conn=%d req=%d peer=%s %s %s status=%s stream=%d modes=%s "
                 "test_id=%s tls=%s request_id=%s request_ns=%s headers_ns=%s "
                 "first_event_ns=%s done_ns=%d body_bytes=%d events=%d%s"
                 % (self.conn_id, self.conn_requests,
-                   fmt_addr(self.client_address), self.command, path,
+                   fmt_addr(self.client_address), self.command or "-", path,
                    self.status, 1 if self.stream else 0, modes,
                    self.test_id or "-", self.tls_info, self.req_id,
                    self.t_request if self.t_request is not None else -1,
@@ -673,16 +741,11 @@ class Handler(BaseHTTPRequestHandler):
         if n > MAX_BODY_BYTES:
             raise oai_error(413, "Request body too large (%d bytes, limit "
                             "%d)." % (n, MAX_BODY_BYTES), close=True)
-        chunks, got = [], 0
         try:
-            while got < n:
-                b = self.rfile.read(n - got)
-                if not b:
-                    break
-                chunks.append(b)
-                got += len(b)
+            data = self.rfile.read(n)
         except TimeoutError:
-            pass
+            data = self.rfile.take_all()
+        got = len(data)
         if got < n:
             raise oai_error(400, "Request body shorter than Content-Length "
                             "(%d of %d bytes received)." % (got, n),
@@ -692,31 +755,16 @@ class Handler(BaseHTTPRequestHandler):
                             "(extra bytes after %d-byte body)." % n,
                             close=True)
         self.body_bytes = n
-        return b"".join(chunks)
+        return data
 
     def extra_input_pending(self):
-        """True if bytes beyond the body are already waiting (i.e. the
-        Content-Length was too small).  A FIN or a TLS alert (close_notify)
-        does not count."""
-        c = self.connection
-        if isinstance(c, ssl.SSLSocket) and c.pending() > 0:
-            return True
-        old = c.gettimeout()
-        try:
-            c.settimeout(0.0)
-            # Raw peek below the TLS layer (SSLSocket.recv refuses flags).
-            b = socket.socket.recv(c, 1, socket.MSG_PEEK)
-        except (BlockingIOError, InterruptedError):
+        """True if bytes beyond the body have already arrived and they do
+        not look like the start of a pipelined request, i.e. the
+        Content-Length was too small."""
+        extra = self.rfile.poll()
+        if not extra:
             return False
-        except OSError:
-            return False
-        finally:
-            c.settimeout(old)
-        if not b:
-            return False
-        if isinstance(c, ssl.SSLSocket):
-            return b[0] == 23  # TLS record type application_data
-        return True
+        return not re.match(rb"[A-Z]{1,16}( |$)", extra[:17])
 
     def check_auth(self):
         """Bearer token or Azure-style api-key header; raise 401."""
@@ -793,10 +841,7 @@ class Handler(BaseHTTPRequestHandler):
         # Note: send_header("Connection", ...) also updates close_connection.
         self.send_header("Connection",
                          "close" if self.close_connection else "keep-alive")
-        try:
-            self.end_headers()
-        except OSError as e:
-            raise ClientGone(e)
+        self.end_headers()                  # -> flush_headers -> write
         self.t_headers = time.monotonic_ns()
 
     def flush_headers(self):
@@ -818,6 +863,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.wfile.write(data)
         except OSError as e:
+            self.note = (self.note + "," if self.note else "") + "client-gone"
             raise ClientGone(e)
 
     def write_chunk(self, data, ext=b"", upper=False):
@@ -968,7 +1014,7 @@ class Handler(BaseHTTPRequestHandler):
         if "fail-n" in modes:
             seen = self.server.count_failure(self.test_id or "")
             if seen <= modes["fail-n"]:
-                self.note = "fail-n %d/%d" % (seen, modes["fail-n"])
+                self.note = "fail-n:%d/%d" % (seen, modes["fail-n"])
                 code = modes.get("fail-code", 503)
                 if code is True or code not in (429, 500, 502, 503, 504):
                     raise oai_error(400, "fail-code must be one of 429, 500, "
@@ -1117,7 +1163,7 @@ class Handler(BaseHTTPRequestHandler):
         stall = self.modes.get("stall")
         if stall:
             ms = 30000 if stall is True else stall
-            self.note = "stalled %dms" % ms
+            self.note = "stalled:%dms" % ms
             time.sleep(ms / 1000.0)
 
     # -------------------------------------------------------------- stream
@@ -1197,8 +1243,8 @@ class Handler(BaseHTTPRequestHandler):
                                           or modes.get("stream-error")
                                           or modes.get("stall")):
             # All events in a single chunk / single write.
-            out(keepalive + b"".join(events))
             self.t_first_event = time.monotonic_ns()
+            out(keepalive + b"".join(events))
             self.events_sent = len(events)
             finish_body()
             return
@@ -1218,10 +1264,13 @@ class Handler(BaseHTTPRequestHandler):
                     self.note = "stream-error"
                     finish_body()
                     return
+            if i == 0:
+                # Taken just before the write, so (client receive time -
+                # first_event_ns) is never negative.
+                self.t_first_event = time.monotonic_ns()
             out(ev, i)
             self.events_sent += 1
             if i == 0:
-                self.t_first_event = time.monotonic_ns()
                 self.maybe_stall()
         finish_body()
 
