@@ -149,6 +149,8 @@ def setUpModule():
     start_server("wronghost", *tls_args("wronghost"))
     start_server("expired", *tls_args("expired"))
     start_server("selfsigned", *tls_args("selfsigned"))
+    start_server("future", *tls_args("future"))
+    start_server("ipv6", "--host", "::1")
     start_server("tls12", "--tls-max", "1.2", *tls_args("good"))
     start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
     start_nginx()
@@ -247,10 +249,41 @@ class CliAnswers(Base):
         rc, out, err = self.cli("--base-url", url("plain", "http"), "plain")
         self.assertEqual((rc, out), (0, "Echo: plain\n"), err)
 
+    def test_ipv6_literal_base_url(self):
+        rc, out, err = self.cli("--base-url", "http://[::1]:%d/v1" %
+                                PORTS["ipv6"], "over IPv6")
+        self.assertEqual((rc, out), (0, "Echo: over IPv6\n"), err)
+
     def test_chunked_non_streamed_body(self):
         rc, out, err = self.ask("good", "!mode:chunked chunky", "--no-stream")
         self.assertEqual(rc, 0, err)
         self.assertIn("chunky", out)
+
+    def test_server_framing_variants(self):
+        # one-byte TCP writes, all events in one chunk, CRLF and no-space
+        # SSE, extra SSE fields, \\u escapes with surrogate pairs, compact JSON
+        modes = ["fragment=1", "coalesce", "sse-crlf", "sse-nospace",
+                 "sse-fields", "escape-unicode", "compact",
+                 "fragment=3,escape-unicode,sse-crlf", "chunked,fragment=2"]
+        for mode in modes:
+            for extra in ((), ("--no-stream",)):
+                with self.subTest(mode=mode, extra=extra):
+                    prompt = '!mode:%s \u00fcn\u00ef \U0001F600 "q" \\ end' % mode
+                    rc, out, err = self.ask("good", prompt, *extra)
+                    self.assertEqual((rc, out, err),
+                                     (0, "Echo: " + prompt + "\n", ""))
+
+    def test_large_answers(self):
+        rc, out, err = self.ask("good", "!mode:big=100000")
+        self.assertEqual((rc, len(out)), (0, 100001), err)
+        rc, out, err = self.ask("good", "!mode:big=100000", "--no-stream")
+        self.assertEqual((rc, len(out)), (0, 100001), err)
+        # larger than the CLI's 256 KiB work buffer: refused, not cut
+        rc, out, err = self.ask("good", "!mode:big=300000", "--no-stream")
+        self.assertEqual((rc, out), (5, ""))
+        self.one_error_line(err, "the answer is larger than 262144 bytes")
+        rc, out, err = self.ask("good", "!mode:big=300000")
+        self.assertEqual((rc, len(out)), (0, 300001), err)
 
     def test_verbose_reports_status_request_id_and_usage(self):
         rc, out, err = self.ask("good", "verbose please", "-v")
@@ -358,6 +391,12 @@ class CliCertificates(Base):
         rc, out, err = self.ask("expired", "hi")
         self.assertEqual((rc, out), (3, ""))
         self.one_error_line(err, "TLS: certificate for localhost has expired")
+
+    def test_not_yet_valid_refused(self):
+        rc, out, err = self.ask("future", "hi")
+        self.assertEqual((rc, out), (3, ""))
+        self.one_error_line(err, "TLS: certificate for localhost is not yet "
+                                 "valid (check the clock)")
 
     def test_self_signed_refused(self):
         rc, out, err = self.ask("selfsigned", "hi")

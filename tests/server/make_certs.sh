@@ -8,6 +8,7 @@
 #   good-rsa.pem, good-rsa.key     same names, RSA-2048 key (signed by ca)
 #   wronghost.pem, wronghost.key   cert for wrong.example only (signed by ca)
 #   expired.pem, expired.key       localhost cert valid 2020-01-01..2021-01-01
+#   future.pem, future.key         localhost cert valid 2090-01-01..2091-01-01
 #   selfsigned.pem, selfsigned.key self-signed localhost cert (no CA)
 #   otherca.pem, otherca.key       an unrelated CA, for "unknown CA" tests
 #
@@ -25,7 +26,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
 fi
 OUT=$1
 FILES="ca.pem ca.key good.pem good.key good-rsa.pem good-rsa.key \
-wronghost.pem wronghost.key expired.pem expired.key \
+wronghost.pem wronghost.key expired.pem expired.key future.pem future.key \
 selfsigned.pem selfsigned.key otherca.pem otherca.key"
 
 mkdir -p "$OUT"
@@ -163,6 +164,14 @@ run openssl req -new -config "$CNF" -key "$TMP/expired.key" -subj "/CN=localhost
 run openssl ca -batch -notext -config "$CNF" -in "$TMP/expired.csr" \
     -startdate 20200101000000Z -enddate 20210101000000Z \
     -extfile "$CNF" -extensions v3_good -out "$TMP/expired.pem"
+
+# Not yet valid: 2090-01-01 .. 2091-01-01 (a device whose clock is behind).
+eckey future.key
+run openssl req -new -config "$CNF" -key "$TMP/future.key" -subj "/CN=localhost" \
+    -out "$TMP/future.csr"
+run openssl ca -batch -notext -config "$CNF" -in "$TMP/future.csr" \
+    -startdate 20900101000000Z -enddate 20910101000000Z \
+    -extfile "$CNF" -extensions v3_good -out "$TMP/future.pem"
 
 # Self-signed localhost cert.
 eckey selfsigned.key
