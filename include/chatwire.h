@@ -70,7 +70,9 @@ typedef enum cw_status {
                                      or tool calls); see cw_result_t.refusal */
     CW_ERR_INCOMPLETE = -18,      /* the body ended cleanly but the stream had
                                      neither [DONE] nor a finish_reason */
-    CW_ERR_ABORTED = -19          /* the caller's callback asked to stop */
+    CW_ERR_ABORTED = -19,         /* the caller's callback asked to stop */
+    CW_ERR_PROXY = -20            /* the HTTP proxy refused or failed: see
+                                     the proxy transport for its status */
 } cw_status_t;
 
 /* A fixed English description of a status. Never NULL; unknown values give
@@ -220,7 +222,13 @@ typedef struct cw_result {
                                 (HTTP layer) or in the body/event (JSON) */
     size_t needed;           /* CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
                                 unknown */
-    uint32_t attempts;       /* requests sent for this call */
+    uint32_t attempts;       /* requests sent for this call (1 + retries +
+                                transparent reconnects) */
+    uint32_t retry_wait_ms;  /* time spent waiting between attempts */
+    bool reused_connection;  /* the last attempt went over a kept-alive
+                                connection */
+    bool stale_reconnect;    /* a kept-alive connection had been closed by
+                                the server and was replaced */
 } cw_result_t;
 
 /* ------------------------------------------------ incremental parsers
@@ -275,6 +283,32 @@ typedef struct cw_sse_parser {
 
 /* ---------------------------------------------------------------- client */
 
+/* What a retry is about to do; given to cw_client_config_t.on_retry. */
+typedef struct cw_retry_info {
+    uint32_t attempt;     /* the attempt about to start (2 for the first
+                             retry) */
+    int status;           /* cw_status_t of the failed attempt */
+    int http_status;      /* its HTTP status, 0 if none arrived */
+    uint32_t delay_ms;    /* the wait before the next attempt */
+    bool from_server;     /* the delay came from retry-after(-ms) */
+} cw_retry_info_t;
+
+/* Platform hooks for retries. All optional. */
+typedef struct cw_platform {
+    void *ctx;
+    /* Waits ms milliseconds (an RTOS should yield here). NULL: the client
+     * waits by polling transport.now_ms, which keeps the CPU busy. */
+    void (*sleep_ms)(void *ctx, uint32_t ms);
+    /* A random 32-bit number, for the backoff jitter (not for security).
+     * NULL: a small generator seeded from now_ms. */
+    uint32_t (*random_u32)(void *ctx);
+    /* Seconds since 1970 (UTC), to read a Retry-After given as an HTTP date.
+     * NULL, or a value <= 0: such dates are ignored (backoff is used). */
+    int64_t (*unix_time)(void *ctx);
+} cw_platform_t;
+
+#define CW_NO_RETRIES (-1)
+
 typedef struct cw_client_config {
     cw_transport_t transport;  /* copied into the client */
     const char *base_url;      /* NULL: CW_DEFAULT_BASE_URL. Kept by
@@ -285,7 +319,17 @@ typedef struct cw_client_config {
     size_t io_size;            /* >= CW_IO_MIN */
     uint8_t *work_buf;         /* response body / event data + JSON tokens */
     size_t work_size;          /* >= CW_WORK_MIN */
-    uint32_t timeout_ms;       /* whole request; 0: CW_DEFAULT_TIMEOUT_MS */
+    uint32_t timeout_ms;       /* whole cw_chat call, retries included;
+                                  0: CW_DEFAULT_TIMEOUT_MS */
+    uint32_t connect_timeout_ms; /* 0: CW_DEFAULT_CONNECT_TIMEOUT_MS */
+    uint32_t idle_timeout_ms;  /* longest silence while receiving;
+                                  0: CW_DEFAULT_IDLE_TIMEOUT_MS */
+    int max_retries;           /* 0: CW_DEFAULT_MAX_RETRIES (2);
+                                  CW_NO_RETRIES: none; N > 0: N */
+    cw_platform_t platform;    /* sleep, random and clock hooks (optional) */
+    /* Told before each retry (optional; for logs and progress). */
+    void (*on_retry)(void *user, const cw_retry_info_t *info);
+    void *on_retry_user;
 } cw_client_config_t;
 
 /* Size of one JSON token (jsmn's jsmntok_t: four ints). */
@@ -309,6 +353,13 @@ typedef struct cw_client {
     size_t body_cap;         /* bytes before the token array */
     void *tokens;            /* token array, aligned, at the end of work */
     uint32_t timeout_ms;
+    uint32_t connect_timeout_ms;
+    uint32_t idle_timeout_ms;
+    int max_retries;
+    cw_platform_t platform;
+    void (*on_retry)(void *user, const cw_retry_info_t *info);
+    void *on_retry_user;
+    uint32_t rng;            /* jitter generator state when no hook */
     bool connected;
     /* per request */
     cw_http_parser_t http;
@@ -331,7 +382,18 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *config);
 /* Sends one chat completion request and reads the whole answer, blocking
  * until it is complete, an error occurs, or the client's timeout passes.
  * Connects first (through transport.connect) when not connected, and leaves
- * the connection open for the next call when the server allows it.
+ * the connection open for the next call when the server allows it. A kept
+ * connection that the server has closed meanwhile is replaced without
+ * counting as a retry.
+ *
+ * Retries (up to max_retries) follow the official OpenAI clients: after a
+ * connection error or timeout before any response byte, and after HTTP
+ * 408, 409, 429 and 5xx, unless the server says x-should-retry: false (or
+ * forces one with true); never after a 429 insufficient_quota, and never
+ * once streamed text has reached on_delta. The wait is the server's
+ * retry-after-ms or Retry-After (seconds or an HTTP date) when it is within
+ * (0, 60 s], otherwise 0.5 s doubling up to 8 s, times a random factor in
+ * [0.75, 1].
  *
  * Non-streamed (req->stream false): on CW_OK res->content holds the answer.
  * Streamed: each piece of text goes to req->on_delta as it arrives; on

@@ -58,10 +58,48 @@
 #define CW_JSON_MAX_TOKENS 128u
 #endif
 
-/* Default total time for one request, writing included, in milliseconds,
- * when cw_client_config_t.timeout_ms is 0. Default 60000. */
+/* Default total time for one cw_chat call, retries and their waits
+ * included, in milliseconds, when cw_client_config_t.timeout_ms is 0.
+ * Default 600000 (10 minutes, like the official OpenAI clients: long answers
+ * take minutes; the idle timeout catches a server that went quiet). */
 #ifndef CW_DEFAULT_TIMEOUT_MS
-#define CW_DEFAULT_TIMEOUT_MS 60000u
+#define CW_DEFAULT_TIMEOUT_MS 600000u
+#endif
+
+/* Default time allowed to open a connection (TCP and TLS handshake), when
+ * cw_client_config_t.connect_timeout_ms is 0. Default 10000. */
+#ifndef CW_DEFAULT_CONNECT_TIMEOUT_MS
+#define CW_DEFAULT_CONNECT_TIMEOUT_MS 10000u
+#endif
+
+/* Default longest silence while a response is awaited or being received,
+ * when cw_client_config_t.idle_timeout_ms is 0. Every byte that arrives
+ * starts it again, so a stream that keeps sending tokens is never cut by it.
+ * Default 60000. */
+#ifndef CW_DEFAULT_IDLE_TIMEOUT_MS
+#define CW_DEFAULT_IDLE_TIMEOUT_MS 60000u
+#endif
+
+/* Default number of retries after a failed attempt, when
+ * cw_client_config_t.max_retries is 0 (CW_NO_RETRIES turns them off).
+ * Default 2, as in the official OpenAI clients. */
+#ifndef CW_DEFAULT_MAX_RETRIES
+#define CW_DEFAULT_MAX_RETRIES 2
+#endif
+
+/* Retry delays, in milliseconds: exponential backoff from the initial delay,
+ * doubling up to the maximum, times a random factor in [0.75, 1]; a server's
+ * retry-after-ms or Retry-After is used instead when it is within
+ * (0, CW_RETRY_AFTER_MAX_MS]. Defaults 500, 8000 and 60000, as in the
+ * official OpenAI clients. */
+#ifndef CW_RETRY_INITIAL_DELAY_MS
+#define CW_RETRY_INITIAL_DELAY_MS 500u
+#endif
+#ifndef CW_RETRY_MAX_DELAY_MS
+#define CW_RETRY_MAX_DELAY_MS 8000u
+#endif
+#ifndef CW_RETRY_AFTER_MAX_MS
+#define CW_RETRY_AFTER_MAX_MS 60000u
 #endif
 
 /* Default base URL and model. */

@@ -10,6 +10,8 @@ pkgs=(
   libcjson-dev                       # tests: an independent JSON parser
   clang                              # libFuzzer targets
   python3 openssl nginx curl   # local test servers and certificates
+  tinyproxy                          # the HTTP CONNECT proxy tests
+  liblwip-dev iproute2               # tests/lwip: lwIP 2.1.3 and the test's network namespace
   gcc-arm-none-eabi libnewlib-arm-none-eabi  # Cortex-M size figures
 )
 

@@ -18,8 +18,9 @@ run_build() {
   ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON
+bash scripts/get-deps-src.sh --only lwip >/dev/null   # lwIP 2.2.1 source for tests/lwip
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_BUILD_LWIP_TESTS=ON
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_BUILD_LWIP_TESTS=ON
 eval "$(bash scripts/get-deps-src.sh --only mbedtls)"
 run_build build-mbedtls3 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCW_MBEDTLS_ROOT="$MBEDTLS_3_6_DIR"

@@ -47,6 +47,18 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
     c->io_size = cfg->io_size;
     c->timeout_ms = cfg->timeout_ms != 0u ? cfg->timeout_ms
                                           : CW_DEFAULT_TIMEOUT_MS;
+    c->connect_timeout_ms = cfg->connect_timeout_ms != 0u
+                                ? cfg->connect_timeout_ms
+                                : CW_DEFAULT_CONNECT_TIMEOUT_MS;
+    c->idle_timeout_ms = cfg->idle_timeout_ms != 0u
+                             ? cfg->idle_timeout_ms
+                             : CW_DEFAULT_IDLE_TIMEOUT_MS;
+    c->max_retries = cfg->max_retries == 0 ? CW_DEFAULT_MAX_RETRIES
+                     : cfg->max_retries < 0 ? 0 : cfg->max_retries;
+    c->platform = cfg->platform;
+    c->on_retry = cfg->on_retry;
+    c->on_retry_user = cfg->on_retry_user;
+    c->rng = cfg->transport.now_ms(cfg->transport.ctx) | 1u;
     /* the token array first, aligned; the body after it */
     addr = (uintptr_t)cfg->work_buf;
     skip = (size_t)((TOKEN_ALIGN - (addr % TOKEN_ALIGN)) % TOKEN_ALIGN);
@@ -316,20 +328,26 @@ static void result_reset(cw_result_t *res)
     res->total_tokens = -1;
 }
 
-/* Reads and parses the response until it is complete. */
-static int receive(cw_client_t *c, const deadline_t *d)
+/* Reads and parses the response until it is complete. The wait for each
+ * piece is bounded by the idle timeout (restarted by every byte) and by the
+ * call's deadline. *got_bytes tells whether anything arrived. */
+static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
 {
     int rc = CW_OK;
+    uint32_t last = c->tp.now_ms(c->tp.ctx);
 
     while (!cw_http_done(&c->http)) {
         uint32_t left = time_left(c, d);
+        uint32_t quiet = c->tp.now_ms(c->tp.ctx) - last;
+        uint32_t wait;
         int32_t n;
         size_t used = 0;
 
-        if (left == 0u) {
+        if (left == 0u || quiet >= c->idle_timeout_ms) {
             return CW_ERR_TIMEOUT;
         }
-        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, left);
+        wait = c->idle_timeout_ms - quiet;
+        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, wait < left ? wait : left);
         if (n == CW_ERR_CLOSED) {
             rc = cw_http_finish(&c->http);
             break;
@@ -340,6 +358,11 @@ static int receive(cw_client_t *c, const deadline_t *d)
         if ((size_t)n > c->io_size) {
             return CW_ERR_IO;
         }
+        if (n == 0) {
+            continue;
+        }
+        *got_bytes = true;
+        last = c->tp.now_ms(c->tp.ctx);
         rc = cw_http_feed(&c->http, c->io, (size_t)n, &used);
         if (rc != CW_OK) {
             if (rc == CW_ERR_MALFORMED || rc == CW_ERR_HEADER_TOO_LARGE) {
@@ -356,50 +379,49 @@ static int receive(cw_client_t *c, const deadline_t *d)
     return rc;
 }
 
-cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
-                    cw_result_t *res)
+/* A kept connection is usable when nothing is waiting to be read on it: a
+ * server that closed it idle shows as CW_ERR_CLOSED (or a close_notify),
+ * and stray bytes would be mistaken for the next response. */
+static bool still_open(cw_client_t *c)
 {
-    deadline_t d;
+    return c->tp.recv(c->tp.ctx, c->io, c->io_size, 0) == 0;
+}
+
+/* One request and its response. */
+static int attempt(cw_client_t *c, const cw_chat_request_t *req,
+                   cw_result_t *res, const deadline_t *d, bool *got_bytes)
+{
     send_ctx_t sc;
     int rc;
 
-    if (res != NULL) {
-        result_reset(res);
-    }
-    if (c == NULL || req == NULL || res == NULL ||
-        (req->stream && req->on_delta == NULL)) {
-        return CW_ERR_INVALID_ARG;
-    }
-    c->req = req;
-    c->res = res;
     c->body_len = 0;
     c->mode = MODE_NONE;
     c->carry_len = 0;
-    d.start = c->tp.now_ms(c->tp.ctx);
-    d.limit = c->timeout_ms;
-
-    /* validate the whole request before touching the network */
-    rc = cw_request_write(&c->url, c->api_key, c->auth, req, NULL, 0, NULL,
-                          NULL, NULL);
-    if (rc != CW_OK) {
-        return (cw_status_t)rc;
+    if (c->connected) {
+        if (still_open(c)) {
+            res->reused_connection = true;
+        } else {
+            cw_client_close(c);
+            res->stale_reconnect = true;
+        }
     }
     if (!c->connected && c->tp.connect != NULL) {
+        uint32_t left = time_left(c, d);
         rc = c->tp.connect(c->tp.ctx, c->url.host, c->url.host_len,
-                           c->url.port, time_left(c, &d));
+                           c->url.port, left < c->connect_timeout_ms
+                                            ? left : c->connect_timeout_ms);
         if (rc != CW_OK) {
-            return (cw_status_t)rc;
+            return rc;
         }
     }
     c->connected = true;
-    res->attempts = 1;
     sc.c = c;
-    sc.d = &d;
+    sc.d = d;
     cw_http_init(&c->http, &res->http, on_headers, on_body, c);
     rc = cw_request_write(&c->url, c->api_key, c->auth, req, c->io,
                           c->io_size, send_all, &sc, NULL);
     if (rc == CW_OK) {
-        rc = receive(c, &d);
+        rc = receive(c, d, got_bytes);
     }
     if (rc == CW_OK) {
         rc = finish_body(c);
@@ -414,5 +436,123 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     if (!cw_http_done(&c->http) || !res->http.keep_alive) {
         cw_client_close(c);
     }
+    return rc;
+}
+
+static uint32_t next_random(cw_client_t *c)
+{
+    uint32_t x;
+    if (c->platform.random_u32 != NULL) {
+        return c->platform.random_u32(c->platform.ctx);
+    }
+    x = c->rng != 0u ? c->rng : 0x9e3779b9u; /* xorshift32 */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c->rng = x;
+    return x;
+}
+
+static void wait_ms(cw_client_t *c, uint32_t ms)
+{
+    uint32_t start = c->tp.now_ms(c->tp.ctx);
+    if (c->platform.sleep_ms != NULL) {
+        c->platform.sleep_ms(c->platform.ctx, ms);
+        return;
+    }
+    while (c->tp.now_ms(c->tp.ctx) - start < ms) {
+        /* no sleep hook: poll the clock */
+    }
+}
+
+/* How long to wait before retry number `retry`, or false for no retry. */
+static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
+                       bool got_bytes, uint32_t retry, const deadline_t *d,
+                       cw_retry_info_t *info)
+{
+    int64_t now = 0;
+
+    if (retry >= (uint32_t)c->max_retries ||
+        !cw_retry_allowed(rc, res, got_bytes)) {
+        return false;
+    }
+    if (c->platform.unix_time != NULL) {
+        now = c->platform.unix_time(c->platform.ctx);
+    }
+    info->delay_ms = cw_retry_after_ms(&res->http, now);
+    info->from_server = info->delay_ms > 0u;
+    if (!info->from_server) {
+        info->delay_ms = cw_retry_backoff_ms(retry, next_random(c));
+    }
+    info->status = rc;
+    info->http_status = res->http.status;
+    /* a wait that ends past the deadline cannot lead anywhere */
+    return info->delay_ms < time_left(c, d);
+}
+
+cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
+                    cw_result_t *res)
+{
+    deadline_t d;
+    uint32_t attempts = 0;
+    uint32_t retries = 0;
+    uint32_t waited = 0;
+    bool stale = false;
+    bool free_reconnect = true;
+    int rc;
+
+    if (res != NULL) {
+        result_reset(res);
+    }
+    if (c == NULL || req == NULL || res == NULL ||
+        (req->stream && req->on_delta == NULL)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    c->req = req;
+    c->res = res;
+    d.start = c->tp.now_ms(c->tp.ctx);
+    d.limit = c->timeout_ms;
+
+    /* validate the whole request before touching the network */
+    rc = cw_request_write(&c->url, c->api_key, c->auth, req, NULL, 0, NULL,
+                          NULL, NULL);
+    if (rc != CW_OK) {
+        return (cw_status_t)rc;
+    }
+    for (;;) {
+        bool got_bytes = false;
+        bool reused;
+        cw_retry_info_t info;
+
+        result_reset(res);
+        attempts++;
+        rc = attempt(c, req, res, &d, &got_bytes);
+        reused = res->reused_connection;
+        stale = stale || res->stale_reconnect;
+        if (rc == CW_OK) {
+            break;
+        }
+        if (reused && !got_bytes && free_reconnect && time_left(c, &d) > 0u &&
+            (rc == CW_ERR_CLOSED || rc == CW_ERR_IO)) {
+            /* the server closed the kept connection as we wrote: it never
+             * saw the request, so send it again on a new one */
+            free_reconnect = false;
+            stale = true;
+            continue;
+        }
+        if (!plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
+            break;
+        }
+        retries++;
+        info.attempt = attempts + 1u;
+        if (c->on_retry != NULL) {
+            c->on_retry(c->on_retry_user, &info);
+        }
+        wait_ms(c, info.delay_ms);
+        waited += info.delay_ms;
+    }
+    res->attempts = attempts;
+    res->retry_wait_ms = waited;
+    res->stale_reconnect = stale;
     return (cw_status_t)rc;
 }

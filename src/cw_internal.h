@@ -112,6 +112,26 @@ size_t cw_json_token_align(void);
  * a malformed escape. */
 size_t cw_json_unescape(char *s, size_t len);
 
+/* ------------------------------------------------------------ retries */
+
+/* Parses an HTTP date (IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the
+ * obsolete RFC 850 and asctime forms) into seconds since 1970. Returns
+ * false when s is not such a date. */
+bool cw_http_date_parse(const char *s, int64_t *out);
+
+/* Whether a failed attempt may be retried (see cw_chat), given its status,
+ * its result, and whether any byte of a response had arrived. */
+bool cw_retry_allowed(int status, const cw_result_t *res, bool got_bytes);
+
+/* The server's requested delay (retry-after-ms, then Retry-After as seconds
+ * or as an HTTP date against now_unix, which may be <= 0 when unknown), in
+ * milliseconds, or 0 when it gave none within (0, CW_RETRY_AFTER_MAX_MS]. */
+uint32_t cw_retry_after_ms(const cw_http_info_t *info, int64_t now_unix);
+
+/* The backoff before retry number `retry` (0 for the first), given a random
+ * 32-bit number: min(initial * 2^retry, max) * (1 - 0.25 * random/2^32). */
+uint32_t cw_retry_backoff_ms(uint32_t retry, uint32_t random);
+
 /* ------------------------------------------------------------ request */
 
 /* The request body (JSON) alone, for tests. Same contract as

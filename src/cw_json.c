@@ -512,7 +512,7 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
     }
     content = get(&d, msg, "content");
     if (tok_is(&d, content, JSMN_STRING)) {
-        char *s;
+        char *s = NULL;
         rc = str(&d, content, &s, &res->content_len);
         res->content = s;
         return rc;
@@ -524,7 +524,7 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
     res->content_null = true;
     content = get(&d, msg, "refusal");
     if (tok_is(&d, content, JSMN_STRING)) {
-        char *s;
+        char *s = NULL;
         rc = str(&d, content, &s, &res->content_len);
         res->content = s;
         res->refusal = true;
@@ -548,8 +548,8 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
         return rc;
     }
     if (has_error(&d)) {
-        chunk->error = true;
         rc = error_object(&d, res);
+        chunk->error = rc == CW_OK;
         return rc == CW_OK ? CW_ERR_API : rc;
     }
     rc = ids(&d, res);

@@ -127,8 +127,8 @@ int cw_sse_feed(cw_sse_parser_t *s, const uint8_t *data, size_t len)
     size_t i = 0;
     int rc = CW_OK;
 
-    if (s->state == S_ERROR) {
-        return CW_ERR_EVENT_TOO_LARGE;
+    if (s->state == S_ERROR || s->cap == 0u || s->buf == NULL) {
+        return CW_ERR_EVENT_TOO_LARGE; /* no room even for the NUL */
     }
     while (i < len && rc == CW_OK) {
         uint8_t ch = data[i];

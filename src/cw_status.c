@@ -46,6 +46,8 @@ const char *cw_strerror(int status)
         return "stream ended without [DONE] or a finish reason";
     case CW_ERR_ABORTED:
         return "aborted by the caller";
+    case CW_ERR_PROXY:
+        return "the HTTP proxy refused or failed the connection";
     default:
         return "unknown status";
     }

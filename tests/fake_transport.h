@@ -31,7 +31,8 @@ typedef struct fake {
     size_t sent_len;
     size_t send_calls;
     uint32_t clock;
-    uint32_t tick;
+    uint32_t tick;         /* ms added by each send/recv */
+    uint32_t now_tick;     /* ms added by each now_ms */
     int connects;
     int closes;
     int connect_rc;
@@ -76,6 +77,9 @@ static int32_t fake_recv(void *ctx, uint8_t *buf, size_t len,
     (void)timeout_ms;
 
     f->clock += f->tick;
+    if (f->sent_len == 0u) {
+        return 0; /* like a real server: nothing before the request */
+    }
     if (f->would_block) {
         f->blocked = !f->blocked;
         if (f->blocked) {
@@ -115,7 +119,9 @@ static void fake_close(void *ctx)
 
 static uint32_t fake_now(void *ctx)
 {
-    return ((fake_t *)ctx)->clock;
+    fake_t *f = (fake_t *)ctx;
+    f->clock += f->now_tick; /* so that a clock-polling wait ends */
+    return f->clock;
 }
 
 static void fake_reset(fake_t *f, const uint8_t *in, size_t len)
@@ -125,6 +131,7 @@ static void fake_reset(fake_t *f, const uint8_t *in, size_t len)
     f->send_calls = 0;
     f->clock = 1000;
     f->tick = 1;
+    f->now_tick = 0;
     f->connects = 0;
     f->closes = 0;
     f->connect_rc = CW_OK;

@@ -130,7 +130,20 @@ TEST(test_event_larger_than_buffer_is_an_error)
     CHECK_EQ_INT(ev.count, 1);
 }
 
+TEST(test_zero_capacity_buffer_refused_not_overrun)
+{
+    cw_sse_parser_t s;
+    char one[1] = { 'x' };
+    memset(&ev, 0, sizeof ev);
+    cw_sse_init(&s, one, 0, on_event, &ev);
+    CHECK_EQ_INT(cw_sse_feed(&s, (const uint8_t *)"data:\n\n", 7),
+                 CW_ERR_EVENT_TOO_LARGE);
+    CHECK(one[0] == 'x');
+    CHECK_EQ_INT(ev.count, 0);
+}
+
 static const cw_test_case_t tests[] = {
+    T(test_zero_capacity_buffer_refused_not_overrun),
     T(test_data_lines_joined_with_newline),
     T(test_line_ends_lf_crlf_cr_mixed),
     T(test_comments_and_other_fields_ignored),

@@ -43,6 +43,9 @@ typedef struct options {
     long max_tokens;
     double temperature;
     long timeout_ms;
+    long connect_timeout_ms;
+    long idle_timeout_ms;
+    long max_retries;
     int tls_min;
     int tls_max;
     bool stream;
@@ -60,7 +63,11 @@ static void usage(FILE *out)
 "  --ca FILE          trust anchors, PEM (default %s)\n"
 "  --max-tokens N     cap on the answer's tokens\n"
 "  --temperature X    sampling temperature, 0..2\n"
-"  --timeout-ms N     whole-request timeout (default 60000)\n"
+"  --timeout-ms N     whole call, retries included (default 600000)\n"
+"  --connect-timeout-ms N  TCP + TLS handshake (default 10000)\n"
+"  --idle-timeout-ms N     longest silence from the server (default 60000)\n"
+"  --max-retries N    retries after 408/409/429/5xx or a failed connection\n"
+"                     (default 2; 0: none)\n"
 "  --tls-min 1.2|1.3  lowest TLS version to accept (default 1.2)\n"
 "  --tls-max 1.2|1.3  highest TLS version to offer\n"
 "  -v                 status, request id, timings and usage on stderr\n"
@@ -101,6 +108,9 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "max-tokens", required_argument, NULL, 'x' },
         { "temperature", required_argument, NULL, 't' },
         { "timeout-ms", required_argument, NULL, 'T' },
+        { "connect-timeout-ms", required_argument, NULL, 'C' },
+        { "idle-timeout-ms", required_argument, NULL, 'I' },
+        { "max-retries", required_argument, NULL, 'R' },
         { "tls-min", required_argument, NULL, '1' },
         { "tls-max", required_argument, NULL, '2' },
         { "help", no_argument, NULL, 'h' },
@@ -114,7 +124,8 @@ static int parse_args(int argc, char **argv, options_t *o)
     o->base_url = CW_DEFAULT_BASE_URL;
     o->model = CW_DEFAULT_MODEL;
     o->temperature = -1.0;
-    o->timeout_ms = 60000;
+    o->timeout_ms = 600000;
+    o->max_retries = 2;
     o->stream = true;
     while ((ch = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
         switch (ch) {
@@ -139,9 +150,27 @@ static int parse_args(int argc, char **argv, options_t *o)
             }
             break;
         case 'T':
-            o->timeout_ms = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->timeout_ms <= 0) {
-                return fail(EXIT_USAGE, "bad --timeout-ms: %s%s", optarg, "");
+        case 'C':
+        case 'I': {
+            long v = strtol(optarg, &end, 10);
+            if (*end != '\0' || v <= 0 || v > 86400000L) {
+                return fail(EXIT_USAGE, "bad timeout: %s%s (milliseconds)",
+                            optarg, "");
+            }
+            if (ch == 'T') {
+                o->timeout_ms = v;
+            } else if (ch == 'C') {
+                o->connect_timeout_ms = v;
+            } else {
+                o->idle_timeout_ms = v;
+            }
+            break;
+        }
+        case 'R':
+            o->max_retries = strtol(optarg, &end, 10);
+            if (*end != '\0' || o->max_retries < 0 || o->max_retries > 10) {
+                return fail(EXIT_USAGE, "bad --max-retries: %s%s (0..10)",
+                            optarg, "");
             }
             break;
         case '1':
@@ -186,6 +215,24 @@ static int parse_args(int argc, char **argv, options_t *o)
     return 0;
 }
 
+static void on_retry(void *user, const cw_retry_info_t *info)
+{
+    const options_t *o = (const options_t *)user;
+    if (!o->verbose) {
+        return;
+    }
+    if (info->http_status != 0) {
+        fprintf(stderr, "chatwire: HTTP %d; attempt %u in %u ms%s\n",
+                info->http_status, (unsigned)info->attempt,
+                (unsigned)info->delay_ms,
+                info->from_server ? " (as the server asked)" : "");
+    } else {
+        fprintf(stderr, "chatwire: %s; attempt %u in %u ms\n",
+                cw_strerror(info->status), (unsigned)info->attempt,
+                (unsigned)info->delay_ms);
+    }
+}
+
 static int on_delta(void *user, const char *text, size_t len)
 {
     (void)user;
@@ -202,8 +249,16 @@ static int report(int rc, const cw_result_t *res, const options_t *o,
     char line[640];
     const char *rid = res->http.request_id[0] != '\0' ? res->http.request_id
                                                       : NULL;
-    const char *tail = res->partial ? " (answer incomplete)" : "";
+    char tail[64];
     int code;
+
+    snprintf(tail, sizeof tail, "%s", res->partial ? " (answer incomplete)"
+                                                   : "");
+    if (res->attempts > 1u) {
+        size_t n = strlen(tail);
+        snprintf(tail + n, sizeof tail - n, " (after %u attempts)",
+                 (unsigned)res->attempts);
+    }
 
     switch (rc) {
     case CW_ERR_API: {
@@ -243,7 +298,12 @@ static int report(int rc, const cw_result_t *res, const options_t *o,
         code = EXIT_NETWORK;
         break;
     case CW_ERR_TIMEOUT:
-        snprintf(line, sizeof line, "timed out after %ld ms", o->timeout_ms);
+        snprintf(line, sizeof line, "timed out (%ld ms in all, %ld ms idle, "
+                 "%ld ms to connect)", o->timeout_ms,
+                 o->idle_timeout_ms ? o->idle_timeout_ms
+                                    : (long)CW_DEFAULT_IDLE_TIMEOUT_MS,
+                 o->connect_timeout_ms ? o->connect_timeout_ms
+                                       : (long)CW_DEFAULT_CONNECT_TIMEOUT_MS);
         code = EXIT_NETWORK;
         break;
     case CW_ERR_CLOSED:
@@ -315,6 +375,12 @@ int main(int argc, char **argv)
     cfg.work_buf = work_buf;
     cfg.work_size = sizeof work_buf;
     cfg.timeout_ms = (uint32_t)o.timeout_ms;
+    cfg.connect_timeout_ms = (uint32_t)o.connect_timeout_ms;
+    cfg.idle_timeout_ms = (uint32_t)o.idle_timeout_ms;
+    cfg.max_retries = o.max_retries == 0 ? CW_NO_RETRIES : (int)o.max_retries;
+    cfg.platform = cw_posix_platform();
+    cfg.on_retry = on_retry;
+    cfg.on_retry_user = &o;
     cw_posix_init(&sock);
     cfg.transport = cw_posix_transport(&sock);
     if (cw_url_parse(o.base_url, &client.url) != CW_OK) {
@@ -367,12 +433,13 @@ int main(int argc, char **argv)
         const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
         fprintf(stderr, "chatwire: HTTP %d, request id %s, model %s, "
                 "finish %s, tokens %lld prompt + %lld completion = %lld, "
-                "%s%s%u ms\n", res.http.status,
+                "%u attempt%s, %s%s%u ms\n", res.http.status,
                 res.http.request_id[0] ? res.http.request_id : "-",
                 res.model[0] ? res.model : "-",
                 res.finish_reason[0] ? res.finish_reason : "-",
                 (long long)res.prompt_tokens, (long long)res.completion_tokens,
-                (long long)res.total_tokens, tv, tv[0] ? ", " : "",
+                (long long)res.total_tokens, (unsigned)res.attempts,
+                res.attempts == 1u ? "" : "s", tv, tv[0] ? ", " : "",
                 (unsigned)(cw_posix_now_ms(NULL) - t0));
     }
     if (rc != CW_OK) {

@@ -125,10 +125,14 @@ static void describe_verify_failure(cw_tls_t *t)
     uint32_t f = t->verify_flags;
 
     if ((f & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0u) {
+        bool ip = strspn(t->host, "0123456789.:abcdefABCDEF") ==
+                      strlen(t->host) && strpbrk(t->host, ".:") != NULL;
         snprintf(t->error, sizeof t->error,
-                 "TLS: certificate is for %.64s, not %.64s",
+                 "TLS: certificate is for %.64s, not %.64s%s",
                  t->peer_name[0] != '\0' ? t->peer_name : "another host",
-                 t->host);
+                 t->host, ip && !CW_MBEDTLS3
+                     ? " (mbedTLS 2.x matches no IP address entries: use "
+                       "a host name)" : "");
     } else if ((f & MBEDTLS_X509_BADCERT_EXPIRED) != 0u) {
         snprintf(t->error, sizeof t->error,
                  "TLS: certificate for %.64s has expired", t->host);

@@ -62,7 +62,7 @@ typedef struct cw_tls {
     const char *version;   /* of the last handshake, kept after close */
     char host[256];
     char peer_name[96];    /* first DNS name (or subject) of the peer */
-    char error[192];       /* the last failure, in words */
+    char error[256];       /* the last failure, in words */
 } cw_tls_t;
 
 /* Prepares t over inner (copied): seeds the DRBG, loads the trust anchors,

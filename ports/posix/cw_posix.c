@@ -31,6 +31,32 @@ uint32_t cw_posix_now_ms(void *unused)
                       (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+static void p_sleep_ms(void *ctx, uint32_t ms)
+{
+    struct timespec ts;
+    (void)ctx;
+    ts.tv_sec = (time_t)(ms / 1000u);
+    ts.tv_nsec = (long)(ms % 1000u) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        /* the rest of the wait is in ts */
+    }
+}
+
+static int64_t p_unix_time(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+cw_platform_t cw_posix_platform(void)
+{
+    cw_platform_t p;
+    memset(&p, 0, sizeof p);
+    p.sleep_ms = p_sleep_ms;
+    p.unix_time = p_unix_time;
+    return p;
+}
+
 void cw_posix_init(cw_posix_t *p)
 {
     memset(p, 0, sizeof *p);

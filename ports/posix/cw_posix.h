@@ -10,7 +10,7 @@
 #ifndef CW_POSIX_H
 #define CW_POSIX_H
 
-#include "chatwire_transport.h"
+#include "chatwire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +31,11 @@ cw_transport_t cw_posix_transport(cw_posix_t *p);
 
 /* A monotonic millisecond clock, also usable on its own. */
 uint32_t cw_posix_now_ms(void *unused);
+
+/* Platform hooks for cw_client_config_t.platform: nanosleep-based sleep and
+ * the wall clock (for Retry-After dates). Jitter uses the library's own
+ * generator. */
+cw_platform_t cw_posix_platform(void);
 
 #ifdef __cplusplus
 }

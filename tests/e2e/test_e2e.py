@@ -330,7 +330,8 @@ class CliErrors(Base):
             ("!mode:401", 4, "HTTP 401 invalid_api_key"),
         ]
         for prompt, code, prefix in cases:
-            for extra in ((), ("--no-stream",)):
+            for extra in (("--max-retries", "0"),
+                          ("--no-stream", "--max-retries", "0")):
                 with self.subTest(prompt=prompt, extra=extra):
                     rc, out, err = self.ask("good", prompt, *extra)
                     self.assertEqual((rc, out), (code, ""), err)
@@ -360,7 +361,22 @@ class CliErrors(Base):
         rc, out, err = self.ask("good", "!mode:slow-headers=3000",
                                 "--timeout-ms", "500")
         self.assertEqual(rc, 2)
-        self.one_error_line(err, "timed out after 500 ms")
+        self.one_error_line(err, "timed out (500 ms in all")
+
+    def test_idle_timeout_cuts_a_stalled_stream_not_a_slow_one(self):
+        # tokens every 300 ms for ~2 s: never 1 s of silence, so it completes
+        words = " ".join("w%d" % i for i in range(7))
+        rc, out, err = self.ask("good", "!mode:pace=300 " + words,
+                                "--idle-timeout-ms", "1000")
+        self.assertEqual((rc, out), (0, "Echo: !mode:pace=300 %s\n" % words),
+                         err)
+        # a stream that stops after its first event is cut after 1 s idle
+        t0 = time.time()
+        rc, out, err = self.ask("good", "!mode:stall=5000 a b c",
+                                "--idle-timeout-ms", "1000")
+        self.assertLess(time.time() - t0, 4.0)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("timed out", err)
 
     def test_connection_refused(self):
         rc, out, err = self.cli("--base-url", "https://127.0.0.1:%d/v1" %
@@ -378,6 +394,44 @@ class CliErrors(Base):
         rc, out, err = self.cli("--temperature", "9", "hi")
         self.assertEqual(rc, 1)
         self.one_error_line(err, "bad --temperature")
+
+
+class Retries(Base):
+    def test_503_twice_then_success(self):
+        rc, out, err = self.ask("good", "!mode:fail-n=2 retry me", "-v")
+        self.assertEqual((rc, out), (0, "Echo: !mode:fail-n=2 retry me\n"),
+                         err)
+        self.assertEqual(len(re.findall(r"HTTP 503; attempt \d in \d+ ms",
+                                        err)), 2, err)
+        self.assertIn("3 attempts", err)
+
+    def test_429_waits_as_the_server_asks(self):
+        t0 = time.time()
+        rc, out, err = self.ask("good", "!mode:fail-n=1,fail-code=429 wait",
+                                "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, r"HTTP 429; attempt 2 in \d+ ms \(as the "
+                              r"server asked\)")
+        self.assertGreaterEqual(time.time() - t0, 0.9)
+
+    def test_no_retry_when_disabled(self):
+        rc, out, err = self.ask("good", "!mode:fail-n=1 once",
+                                "--max-retries", "0", "-v")
+        self.assertEqual(rc, 4)
+        self.assertNotIn("attempt 2", err)
+
+    def test_insufficient_quota_never_retried(self):
+        t0 = time.time()
+        rc, out, err = self.ask("good", "!mode:quota", "-v")
+        self.assertEqual(rc, 4)
+        self.assertIn("1 attempt,", err)
+        self.assertLess(time.time() - t0, 2.0)
+
+    def test_gives_up_after_max_retries(self):
+        rc, out, err = self.ask("good", "!mode:fail-n=5 never", "-v",
+                                "--max-retries", "1")
+        self.assertEqual(rc, 4)
+        self.assertIn("(after 2 attempts)", err)
 
 
 class CliCertificates(Base):

@@ -816,6 +816,9 @@ class Handler(BaseHTTPRequestHandler):
             ("x-ratelimit-reset-tokens", "20ms"),
             ("x-test-conn-id", str(self.conn_id)),
             ("x-test-conn-requests", str(self.conn_requests)),
+            # "TLSv1.3/TLS_AES_256_GCM_SHA384[/resumed]": what the server
+            # saw of the handshake, so tests can check resumption
+            ("x-test-tls", self.tls_info),
         ]
 
     def begin_response(self, status, content_type, length=None,
@@ -1012,7 +1015,9 @@ class Handler(BaseHTTPRequestHandler):
 
         # Error modes.
         if "fail-n" in modes:
-            seen = self.server.count_failure(self.test_id or "")
+            # counted per x-test-id, or else per prompt text, so that
+            # tests with different prompts do not share a counter
+            seen = self.server.count_failure(self.test_id or last_user)
             if seen <= modes["fail-n"]:
                 self.note = "fail-n:%d/%d" % (seen, modes["fail-n"])
                 code = modes.get("fail-code", 503)
