@@ -36,6 +36,18 @@ typedef struct fake {
     int connects;
     int closes;
     int connect_rc;
+    int connect_fail_count;/* the first N connects fail with connect_rc */
+    /* A queue of responses, one per request (NULL entry: a server that
+     * never answers). While more are queued, the connection stays open
+     * between them (recv returns 0); after the last, it closes. */
+    const uint8_t *const *queue; /* "" (length 0): closes unanswered */
+    const size_t *queue_len;
+    size_t queue_n;
+    size_t queue_i;
+    bool queue_silent;
+    bool close_now;        /* the server closed the idle connection */
+    const uint8_t *stray;  /* bytes the server sends while idle */
+    size_t stray_len;
 } fake_t;
 
 static int fake_connect(void *ctx, const char *host, size_t host_len,
@@ -47,7 +59,13 @@ static int fake_connect(void *ctx, const char *host, size_t host_len,
     (void)port;
     (void)timeout_ms;
     f->connects++;
-    return f->connect_rc;
+    f->close_now = false;
+    f->stray = NULL;
+    if (f->connect_fail_count > 0) {
+        f->connect_fail_count--;
+        return f->connect_rc;
+    }
+    return f->connect_rc < 0 && f->queue == NULL ? f->connect_rc : CW_OK;
 }
 
 static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len,
@@ -59,6 +77,15 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len,
     f->send_calls++;
     if (f->send_fail_after != 0u && f->sent_len + len > f->send_fail_after) {
         return CW_ERR_IO;
+    }
+    if (f->queue != NULL && f->in_pos >= f->in_len && !f->queue_silent &&
+        f->queue_i < f->queue_n) {
+        /* a new request: the server will answer with the next response */
+        f->in = f->queue[f->queue_i];
+        f->in_len = f->queue_len[f->queue_i];
+        f->queue_silent = f->in == NULL;
+        f->in_pos = 0;
+        f->queue_i++;
     }
     if (f->sent_len + len > sizeof f->sent) {
         len = sizeof f->sent - f->sent_len;
@@ -77,8 +104,29 @@ static int32_t fake_recv(void *ctx, uint8_t *buf, size_t len,
     (void)timeout_ms;
 
     f->clock += f->tick;
+    if (f->close_now) {
+        return CW_ERR_CLOSED;
+    }
+    if (f->stray != NULL) {
+        size_t k = f->stray_len < len ? f->stray_len : len;
+        memcpy(buf, f->stray, k);
+        f->stray = NULL;
+        return (int32_t)k;
+    }
     if (f->sent_len == 0u) {
         return 0; /* like a real server: nothing before the request */
+    }
+    if (f->queue != NULL) {
+        if (f->queue_silent) {
+            return 0;
+        }
+        if (f->in_pos >= f->in_len) {
+            /* an empty response: the server closed without answering */
+            if (f->in != NULL && f->in_len == 0u) {
+                return CW_ERR_CLOSED;
+            }
+            return f->queue_i < f->queue_n ? 0 : CW_ERR_CLOSED;
+        }
     }
     if (f->would_block) {
         f->blocked = !f->blocked;
@@ -114,7 +162,14 @@ static int32_t fake_recv(void *ctx, uint8_t *buf, size_t len,
 
 static void fake_close(void *ctx)
 {
-    ((fake_t *)ctx)->closes++;
+    fake_t *f = (fake_t *)ctx;
+    f->closes++;
+    if (f->queue != NULL) {
+        /* what was left of the current response is gone with the
+         * connection; a silent server stays silent only for its request */
+        f->in_pos = f->in_len;
+        f->queue_silent = false;
+    }
 }
 
 static uint32_t fake_now(void *ctx)
@@ -124,9 +179,18 @@ static uint32_t fake_now(void *ctx)
     return f->clock;
 }
 
-static void fake_reset(fake_t *f, const uint8_t *in, size_t len)
+static inline void fake_reset(fake_t *f, const uint8_t *in, size_t len)
 {
     memset(f, 0, offsetof(fake_t, sent));
+    f->queue = NULL;
+    f->queue_len = NULL;
+    f->queue_n = 0;
+    f->queue_i = 0;
+    f->queue_silent = false;
+    f->close_now = false;
+    f->stray = NULL;
+    f->stray_len = 0;
+    f->connect_fail_count = 0;
     f->sent_len = 0;
     f->send_calls = 0;
     f->clock = 1000;
@@ -139,7 +203,7 @@ static void fake_reset(fake_t *f, const uint8_t *in, size_t len)
     f->in_len = len;
 }
 
-static cw_transport_t fake_transport(fake_t *f)
+static inline cw_transport_t fake_transport(fake_t *f)
 {
     cw_transport_t t;
     t.ctx = f;
@@ -152,7 +216,7 @@ static cw_transport_t fake_transport(fake_t *f)
 }
 
 /* Reads a file from the test data directory into a static buffer. */
-static size_t load_data(const char *name, uint8_t *buf, size_t cap)
+static inline size_t load_data(const char *name, uint8_t *buf, size_t cap)
 {
     char path[512];
     FILE *fp;
