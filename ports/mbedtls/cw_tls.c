@@ -98,6 +98,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
     if (depth != 0) {
         return 0;
     }
+    t->cert_seen = true;
     t->self_signed = crt->issuer_raw.len == crt->subject_raw.len &&
                      memcmp(crt->issuer_raw.p, crt->subject_raw.p,
                             crt->issuer_raw.len) == 0;
@@ -257,7 +258,61 @@ int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
         return CW_ERR_TLS;
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+    t->no_resumption = cfg->no_resumption;
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && \
+    defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
+    /* 3.6.1+: have mbedtls_ssl_read report TLS 1.3 tickets, to save them */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
     return CW_OK;
+}
+
+bool cw_tls_resumed(const cw_tls_t *t)
+{
+    return t->resumed;
+}
+
+void cw_tls_forget_session(cw_tls_t *t)
+{
+    t->session_len = 0;
+    t->session_host[0] = '\0';
+}
+
+/* Saves the current session in t->session, for the next connection. */
+static void save_session(cw_tls_t *t)
+{
+    mbedtls_ssl_session s;
+    size_t len = 0;
+
+    if (t->no_resumption) {
+        return;
+    }
+    mbedtls_ssl_session_init(&s);
+    if (mbedtls_ssl_get_session(&t->ssl, &s) == 0 &&
+        mbedtls_ssl_session_save(&s, t->session, sizeof t->session, &len) ==
+            0) {
+        t->session_len = len;
+        memcpy(t->session_host, t->host, sizeof t->session_host);
+    }
+    mbedtls_ssl_session_free(&s);
+}
+
+/* Offers the saved session, if it is for this host. */
+static void offer_session(cw_tls_t *t)
+{
+    mbedtls_ssl_session s;
+
+    if (t->no_resumption || t->session_len == 0u ||
+        strcmp(t->session_host, t->host) != 0) {
+        return;
+    }
+    mbedtls_ssl_session_init(&s);
+    if (mbedtls_ssl_session_load(&s, t->session, t->session_len) != 0 ||
+        mbedtls_ssl_set_session(&t->ssl, &s) != 0) {
+        cw_tls_forget_session(t); /* from another build, or stale */
+    }
+    mbedtls_ssl_session_free(&s);
 }
 
 void cw_tls_free(cw_tls_t *t)
@@ -348,6 +403,9 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     if (rc != 0) {
         return fail(t, "TLS: bad host name", rc);
     }
+    t->cert_seen = false;
+    t->resumed = false;
+    offer_session(t);
     for (;;) {
         rc = mbedtls_ssl_handshake(&t->ssl);
         if (rc == 0) {
@@ -385,6 +443,10 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     }
     t->connected = true;
     t->version = mbedtls_ssl_get_version(&t->ssl); /* a static string */
+    t->resumed = !t->cert_seen; /* an abbreviated handshake has none */
+    t->handshakes++;
+    t->resumptions += t->resumed ? 1u : 0u;
+    save_session(t); /* TLS 1.2; TLS 1.3 tickets come later, in tls_recv */
     return CW_OK;
 }
 
@@ -430,7 +492,8 @@ static int32_t tls_recv(void *ctx, uint8_t *buf, size_t len,
     }
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
     if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-        return 0; /* TLS 1.3 ticket after the handshake: call again */
+        save_session(t); /* TLS 1.3 ticket after the handshake */
+        return 0;        /* and call again */
     }
 #endif
     return fail(t, "TLS read failed", rc);

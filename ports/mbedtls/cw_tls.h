@@ -32,6 +32,14 @@ extern "C" {
 #define CW_TLS_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 #endif
 
+/* Room kept in cw_tls_t for the saved session (serialized with
+ * mbedtls_ssl_session_save): a TLS 1.3 ticket or a TLS 1.2 session, with
+ * the server's certificate when the build keeps it. A session that does not
+ * fit is not saved (the next connection does a full handshake). */
+#ifndef CW_TLS_SESSION_MAX
+#define CW_TLS_SESSION_MAX 2048u
+#endif
+
 enum { CW_TLS_1_2 = 2, CW_TLS_1_3 = 3 };
 
 typedef struct cw_tls_config {
@@ -43,6 +51,7 @@ typedef struct cw_tls_config {
     size_t ca_len;
     uint8_t min_version;  /* CW_TLS_1_2 (0 too) or CW_TLS_1_3 */
     uint8_t max_version;  /* 0: the highest this mbedTLS build supports */
+    bool no_resumption;   /* do not save or offer sessions */
 } cw_tls_config_t;
 
 typedef struct cw_tls {
@@ -60,6 +69,14 @@ typedef struct cw_tls {
     bool connected;
     bool self_signed;      /* the peer's certificate signed itself */
     const char *version;   /* of the last handshake, kept after close */
+    bool cert_seen;        /* the handshake carried a certificate */
+    bool resumed;          /* the last handshake resumed a saved session */
+    bool no_resumption;
+    uint32_t handshakes;   /* full and resumed, since init */
+    uint32_t resumptions;
+    size_t session_len;    /* 0: no saved session */
+    char session_host[256];/* the host the saved session belongs to */
+    unsigned char session[CW_TLS_SESSION_MAX];
     char host[256];
     char peer_name[96];    /* first DNS name (or subject) of the peer */
     char error[256];       /* the last failure, in words */
@@ -76,6 +93,15 @@ int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg);
  * wrong host, unknown CA, self-signed), CW_ERR_TLS for other handshake
  * failures. */
 cw_transport_t cw_tls_transport(cw_tls_t *t);
+
+/* True when the last handshake resumed a saved session (TLS 1.2 session
+ * ID or ticket, TLS 1.3 ticket): the server sent no certificate. Sessions
+ * are saved in t after each handshake (TLS 1.3 tickets as they arrive) and
+ * offered on the next connection to the same host. */
+bool cw_tls_resumed(const cw_tls_t *t);
+
+/* Forgets the saved session. */
+void cw_tls_forget_session(cw_tls_t *t);
 
 /* Frees what mbedTLS allocated for t. */
 void cw_tls_free(cw_tls_t *t);

@@ -3,16 +3,21 @@
  * real TLS, for the end-to-end tests: prints one "name=value" line per fact
  * so that the test driver can check it.
  *
- *   e2e_client BASE_URL CA_FILE stream|nostream PROMPT [TLS_MIN TLS_MAX]
+ *   e2e_client BASE_URL CA_FILE stream|nostream|twice PROMPT [TLS_MIN TLS_MAX]
+ *
+ * "twice": one non-streamed request, the connection closed, then a second
+ * one on a new connection, to see the TLS session resumed.
  *
  * The key comes from COMETAPI_KEY. It also counts what reached the socket:
  * how many send() calls (so TLS records) carried the request itself.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "chatwire.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +148,23 @@ int main(int argc, char **argv)
     req.stream = strcmp(argv[3], "stream") == 0;
     req.include_usage = req.stream;
     req.on_delta = on_delta;
+    if (strcmp(argv[3], "twice") == 0 || strcmp(argv[3], "again") == 0) {
+        const char *pause = getenv("CW_E2E_PAUSE_MS");
+        rc = cw_chat(&client, &req, &res);
+        printf("first_rc=%d\nfirst_request_id=%s\nfirst_resumed=%d\n", rc,
+               res.http.request_id,
+               cfg.transport.ctx == &tls ? cw_tls_resumed(&tls) : 0);
+        if (strcmp(argv[3], "twice") == 0) {
+            cw_client_close(&client);
+        }
+        if (pause != NULL) {
+            struct timespec ts;
+            long ms = atol(pause);
+            ts.tv_sec = ms / 1000;
+            ts.tv_nsec = (ms % 1000) * 1000000L;
+            nanosleep(&ts, NULL);
+        }
+    }
     rc = cw_chat(&client, &req, &res);
     printf("rc=%d\nstatus=%d\n", rc, res.http.status);
     if (req.stream) {
@@ -161,6 +183,11 @@ int main(int argc, char **argv)
                   strlen(res.error.message));
     printf("retry_after=%s\nretry_after_ms=%lld\n", res.http.retry_after,
            (long long)res.http.retry_after_ms);
+    printf("resumed=%d\nreused_connection=%d\nstale_reconnect=%d\n"
+           "attempts=%u\n", cfg.transport.ctx == &tls ? cw_tls_resumed(&tls)
+                                                       : 0,
+           res.reused_connection, res.stale_reconnect,
+           (unsigned)res.attempts);
     printf("tls_version=%s\ntls_error=%s\n",
            cfg.transport.ctx == &tls ? cw_tls_version(&tls) : "",
            cfg.transport.ctx == &tls ? cw_tls_error(&tls) : "");

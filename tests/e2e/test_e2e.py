@@ -151,6 +151,7 @@ def setUpModule():
     start_server("selfsigned", *tls_args("selfsigned"))
     start_server("future", *tls_args("future"))
     start_server("ipv6", "--host", "::1")
+    start_server("idle", "--idle-close-ms", "300", *tls_args("good"))
     start_server("tls12", "--tls-max", "1.2", *tls_args("good"))
     start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
     start_nginx()
@@ -577,6 +578,74 @@ class ThroughNginx(Base):
         r = self.lib("nginx", "stream", "lib via nginx")
         self.assertEqual(r["rc"], "0")
         self.assertEqual(r["content"], "Echo: lib via nginx")
+
+
+def server_tls_for(request_id):
+    """What the test server logged of the handshake that carried a request."""
+    for name in os.listdir(TMP):
+        if name.endswith(".log"):
+            with open(os.path.join(TMP, name), errors="replace") as f:
+                for line in f:
+                    if "request_id=%s " % request_id in line:
+                        return re.search(r" tls=(\S+)", line).group(1)
+    return None
+
+
+class Resumption(Base):
+    def check_resumed(self, *tls):
+        r = self.lib("good", "twice", "resume me", *tls)
+        self.assertEqual((r["first_rc"], r["rc"]), ("0", "0"), r)
+        self.assertEqual(r["first_resumed"], "0", r)
+        self.assertEqual(r["resumed"], "1", r)  # mbedTLS: no certificate
+        time.sleep(0.2)  # let the server write its log line
+        self.assertNotIn("/resumed", server_tls_for(r["first_request_id"]))
+        self.assertIn("/resumed", server_tls_for(r["request_id"]))  # agreed
+        return r
+
+    def test_tls12_session_resumed(self):
+        r = self.check_resumed("2", "2")
+        self.assertEqual(r["tls_version"], "TLSv1.2")
+
+    def test_tls13_ticket_resumed(self):
+        if not TLS13:
+            self.skipTest("this mbedTLS build has no TLS 1.3")
+        r = self.check_resumed("3", "3")
+        self.assertEqual(r["tls_version"], "TLSv1.3")
+
+
+def server_conn_for(request_id):
+    for name in os.listdir(TMP):
+        if name.endswith(".log"):
+            with open(os.path.join(TMP, name), errors="replace") as f:
+                for line in f:
+                    if "request_id=%s " % request_id in line:
+                        return re.search(r"conn=(\d+)", line).group(1)
+    return None
+
+
+class KeepAlive(Base):
+    def test_second_request_reuses_the_connection(self):
+        r = self.lib("good", "again", "reuse")
+        self.assertEqual((r["first_rc"], r["rc"]), ("0", "0"), r)
+        self.assertEqual(r["reused_connection"], "1", r)
+        time.sleep(0.2)
+        self.assertEqual(server_conn_for(r["first_request_id"]),
+                         server_conn_for(r["request_id"]))
+
+    def test_connection_closed_by_idle_server_is_replaced(self):
+        # this server closes kept connections after 300 ms of quiet
+        os.environ["CW_E2E_PAUSE_MS"] = "800"
+        try:
+            r = self.lib("idle", "again", "stale")
+        finally:
+            del os.environ["CW_E2E_PAUSE_MS"]
+        self.assertEqual((r["first_rc"], r["rc"]), ("0", "0"), r)
+        self.assertEqual(r["content"], "Echo: stale")
+        self.assertEqual(r["stale_reconnect"], "1", r)
+        self.assertEqual(r["reused_connection"], "0", r)
+        time.sleep(0.2)
+        self.assertNotEqual(server_conn_for(r["first_request_id"]),
+                            server_conn_for(r["request_id"]))
 
 
 class ReadmeExample(Base):

@@ -1,0 +1,125 @@
+/*
+ * cw_mbedtls_mcu.c - mbedTLS platform glue for microcontrollers. See
+ * cw_mbedtls_mcu.h and cw_mbedtls_config.h.
+ */
+#include "cw_mbedtls_mcu.h"
+
+#include <string.h>
+
+#include <mbedtls/build_info.h>
+#include <mbedtls/memory_buffer_alloc.h>
+#include <mbedtls/platform.h>
+#include <mbedtls/platform_time.h>
+
+#if !defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C) || \
+    !defined(MBEDTLS_ENTROPY_HARDWARE_ALT) ||  \
+    !defined(MBEDTLS_PLATFORM_TIME_ALT) ||     \
+    !defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+#error "cw_mbedtls_mcu.c needs cw_mbedtls_config.h (MBEDTLS_CONFIG_FILE)"
+#endif
+
+/* mbedTLS declares this in a private header (library/entropy_poll.h). */
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
+                          size_t *olen);
+
+/* mbedTLS's allocator and time are global, so this state is too. */
+static cw_mbedtls_mcu_config_t glue;
+static uint32_t ms_last;   /* last now_ms reading */
+static int64_t ms_high;    /* wraps of now_ms, in ms */
+
+/* MBEDTLS_PLATFORM_TIME_ALT: what mbedtls_time() returns. */
+static mbedtls_time_t mcu_time(mbedtls_time_t *timer)
+{
+    mbedtls_time_t t = (mbedtls_time_t)cw_mbedtls_mcu_unix_time();
+    if (timer != NULL) {
+        *timer = t;
+    }
+    return t;
+}
+
+int cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg)
+{
+    if (cfg == NULL || cfg->arena == NULL || cfg->arena_size < 4096u ||
+        cfg->entropy == NULL || cfg->now_ms == NULL) {
+        return -1;
+    }
+    glue = *cfg;
+    ms_last = cfg->now_ms(cfg->now_ms_ctx);
+    ms_high = 0;
+    mbedtls_memory_buffer_alloc_init(cfg->arena, cfg->arena_size);
+    (void)mbedtls_platform_set_time(mcu_time);
+    return 0;
+}
+
+int64_t cw_mbedtls_mcu_unix_time(void)
+{
+    int64_t t = 0;
+    if (glue.unix_time != NULL) {
+        t = glue.unix_time(glue.unix_time_ctx);
+    }
+    return t > glue.build_time ? t : glue.build_time;
+}
+
+/* MBEDTLS_PLATFORM_MS_TIME_ALT: 64-bit milliseconds from the 32-bit
+ * monotonic clock. Correct as long as it is called at least once per 49
+ * days, which every TLS 1.3 connection does. */
+mbedtls_ms_time_t mbedtls_ms_time(void)
+{
+    uint32_t now;
+    if (glue.now_ms == NULL) {
+        return 0;
+    }
+    now = glue.now_ms(glue.now_ms_ctx);
+    if (now < ms_last) {
+        ms_high += (int64_t)1 << 32;
+    }
+    ms_last = now;
+    return (mbedtls_ms_time_t)(ms_high + (int64_t)now);
+}
+
+/* MBEDTLS_ENTROPY_HARDWARE_ALT: all or nothing, see the contract. */
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
+                          size_t *olen)
+{
+    (void)data;
+    *olen = 0;
+    if (glue.entropy == NULL ||
+        glue.entropy(glue.entropy_ctx, output, len) != 0) {
+        return -1; /* the entropy module reports a source failure */
+    }
+    *olen = len;
+    return 0;
+}
+
+size_t cw_mbedtls_mcu_add_anchors(mbedtls_x509_crt *chain,
+                                  const cw_trust_anchor_t *anchors,
+                                  size_t count)
+{
+    size_t i;
+    size_t loaded = 0;
+
+    if (chain == NULL || anchors == NULL) {
+        return 0;
+    }
+    for (i = 0; i < count; i++) {
+        /* nocopy: the DER stays in flash, only the parsed form is in RAM */
+        if (mbedtls_x509_crt_parse_der_nocopy(chain, anchors[i].der,
+                                              anchors[i].der_len) == 0) {
+            loaded++;
+        }
+    }
+    return loaded;
+}
+
+size_t cw_mbedtls_mcu_arena_peak(size_t *blocks)
+{
+    size_t used = 0;
+    size_t n = 0;
+#if defined(MBEDTLS_MEMORY_DEBUG)
+    mbedtls_memory_buffer_alloc_max_get(&used, &n);
+#endif
+    if (blocks != NULL) {
+        *blocks = n;
+    }
+    return used;
+}
