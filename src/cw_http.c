@@ -46,6 +46,7 @@ enum {
 #define F_KEEP 0x10u      /* Connection: keep-alive */
 #define F_HAS_TE 0x20u
 #define F_HEADERS 0x40u   /* header section complete */
+#define F_HEAD_ONLY 0x80u /* no body follows the headers */
 
 /* vflags, per header value */
 #define V_DIGITS 0x01u    /* at least one digit read */
@@ -169,6 +170,11 @@ void cw_http_init(cw_http_parser_t *p, cw_http_info_t *info,
     p->state = S_STATUS;
     p->hdr = H_NONE;
     reset_info(info);
+}
+
+void cw_http_head_only(cw_http_parser_t *p)
+{
+    p->flags |= F_HEAD_ONLY;
 }
 
 bool cw_http_done(const cw_http_parser_t *p)
@@ -372,7 +378,7 @@ static int headers_end(cw_http_parser_t *p)
         }
         /* An interim response: the real one follows. */
         reset_info(info);
-        p->flags = 0;
+        p->flags &= F_HEAD_ONLY;
         p->header_len = 0;
         p->state = S_STATUS;
         return CW_OK;
@@ -381,7 +387,7 @@ static int headers_end(cw_http_parser_t *p)
     info->keep_alive = (p->minor >= 1u) ? (p->flags & F_CLOSE) == 0u
                                         : (p->flags & F_KEEP) != 0u &&
                                           (p->flags & F_CLOSE) == 0u;
-    if (status == 204 || status == 304) {
+    if (status == 204 || status == 304 || (p->flags & F_HEAD_ONLY) != 0u) {
         p->state = S_DONE;
     } else if ((p->flags & F_CHUNKED) != 0u) {
         p->state = S_CHUNK_SIZE;

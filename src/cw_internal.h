@@ -50,6 +50,10 @@ int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
  * returns CW_ERR_CLOSED when the response was not complete. */
 int cw_http_finish(cw_http_parser_t *p);
 
+/* The response has no body whatever its headers say (the answer to a
+ * CONNECT): the parser is done after the header section. */
+void cw_http_head_only(cw_http_parser_t *p);
+
 bool cw_http_done(const cw_http_parser_t *p);
 bool cw_http_headers_done(const cw_http_parser_t *p);
 uint64_t cw_http_error_offset(const cw_http_parser_t *p);

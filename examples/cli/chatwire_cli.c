@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "chatwire.h"
+#include "chatwire_proxy.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
     EXIT_USAGE = 1,   /* bad option, no key, unreadable file */
@@ -29,6 +31,7 @@ enum {
 
 static cw_posix_t sock;
 static cw_tls_t tls;
+static cw_proxy_t proxy;
 static cw_client_t client;
 static uint8_t io_buf[4096];
 static uint8_t work_buf[256 * 1024];
@@ -39,6 +42,7 @@ typedef struct options {
     const char *model;
     const char *system;
     const char *ca_file;
+    const char *proxy;
     const char *prompt;
     long max_tokens;
     double temperature;
@@ -61,6 +65,10 @@ static void usage(FILE *out)
 "  --system TEXT      a system message before the prompt\n"
 "  --no-stream        wait for the whole answer instead of streaming it\n"
 "  --ca FILE          trust anchors, PEM (default %s)\n"
+"  --proxy URL        HTTP CONNECT proxy, http://[user:pass@]host[:port]\n"
+"                     (default: HTTPS_PROXY / https_proxy, or HTTP_PROXY /\n"
+"                     http_proxy for http URLs; NO_PROXY lists exceptions;\n"
+"                     --proxy '' for none)\n"
 "  --max-tokens N     cap on the answer's tokens\n"
 "  --temperature X    sampling temperature, 0..2\n"
 "  --timeout-ms N     whole call, retries included (default 600000)\n"
@@ -105,6 +113,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "system", required_argument, NULL, 's' },
         { "no-stream", no_argument, NULL, 'n' },
         { "ca", required_argument, NULL, 'c' },
+        { "proxy", required_argument, NULL, 'p' },
         { "max-tokens", required_argument, NULL, 'x' },
         { "temperature", required_argument, NULL, 't' },
         { "timeout-ms", required_argument, NULL, 'T' },
@@ -134,6 +143,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 's': o->system = optarg; break;
         case 'n': o->stream = false; break;
         case 'c': o->ca_file = optarg; break;
+        case 'p': o->proxy = optarg; break;
         case 'v': o->verbose = true; break;
         case 'x':
             o->max_tokens = strtol(optarg, &end, 10);
@@ -242,6 +252,50 @@ static int on_delta(void *user, const char *text, size_t len)
     return 0;
 }
 
+/* True when host is listed in NO_PROXY / no_proxy ("*", exact names, or
+ * domain suffixes like ".example.com" or "example.com"). */
+static bool no_proxy_for(const char *host, size_t host_len)
+{
+    const char *list = getenv("NO_PROXY");
+    if (list == NULL || list[0] == '\0') {
+        list = getenv("no_proxy");
+    }
+    while (list != NULL && *list != '\0') {
+        size_t n = strcspn(list, ", ");
+        const char *e = list;
+        if (n > 0u && e[0] == '.') {
+            e++;
+            n--;
+        }
+        if ((n == 1u && e[0] == '*') ||
+            (n > 0u && host_len >= n &&
+             strncasecmp(host + host_len - n, e, n) == 0 &&
+             (host_len == n || host[host_len - n - 1u] == '.'))) {
+            return true;
+        }
+        list += strcspn(list, ", ");
+        list += strspn(list, ", ");
+    }
+    return false;
+}
+
+/* The proxy to use: --proxy, else the environment as curl reads it. */
+static const char *pick_proxy(const options_t *o, const cw_url_t *url)
+{
+    const char *p = o->proxy;
+    if (p == NULL) {
+        p = url->tls ? getenv("HTTPS_PROXY") : getenv("http_proxy");
+        if (p == NULL || p[0] == '\0') {
+            p = url->tls ? getenv("https_proxy") : getenv("HTTP_PROXY");
+        }
+        if (p != NULL && p[0] != '\0' && no_proxy_for(url->host,
+                                                       url->host_len)) {
+            p = NULL;
+        }
+    }
+    return p != NULL && p[0] != '\0' ? p : NULL;
+}
+
 /* One line on stderr saying what went wrong, and the exit code. */
 static int report(int rc, const cw_result_t *res, const options_t *o,
                   const cw_url_t *url)
@@ -285,6 +339,10 @@ static int report(int rc, const cw_result_t *res, const options_t *o,
                                               ? cw_tls_error(&tls)
                                               : cw_strerror(rc));
         code = EXIT_TLS;
+        break;
+    case CW_ERR_PROXY:
+        snprintf(line, sizeof line, "%s", cw_proxy_error(&proxy));
+        code = EXIT_NETWORK;
         break;
     case CW_ERR_DNS:
         snprintf(line, sizeof line, "cannot resolve %.*s: %s",
@@ -386,12 +444,20 @@ int main(int argc, char **argv)
     if (cw_url_parse(o.base_url, &client.url) != CW_OK) {
         return fail(EXIT_USAGE, "bad --base-url: %s%s", o.base_url, "");
     }
+    if (pick_proxy(&o, &client.url) != NULL) {
+        if (cw_proxy_init(&proxy, cfg.transport,
+                          pick_proxy(&o, &client.url)) != CW_OK) {
+            return fail(EXIT_USAGE, "bad proxy URL (want http://[user:"
+                        "password@]host[:port])%s%s", "", "");
+        }
+        cfg.transport = cw_proxy_transport(&proxy);
+    }
     if (client.url.tls) {
         memset(&tcfg, 0, sizeof tcfg);
         tcfg.ca_file = o.ca_file;
         tcfg.min_version = (uint8_t)o.tls_min;
         tcfg.max_version = (uint8_t)o.tls_max;
-        rc = cw_tls_init(&tls, cw_posix_transport(&sock), &tcfg);
+        rc = cw_tls_init(&tls, cfg.transport, &tcfg);
         if (rc != CW_OK) {
             fprintf(stderr, "chatwire: %s\n", cw_tls_error(&tls));
             return rc == CW_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_TLS;

@@ -49,15 +49,21 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, timeout=15.0):
+def wait_port(port, timeout=15.0, proc=None, log=None):
     end = time.time() + timeout
     while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            break
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("nothing listens on port %d" % port)
+    detail = ""
+    if log is not None and os.path.exists(log):
+        with open(log, errors="replace") as f:
+            detail = f.read()[-2000:]
+    raise RuntimeError("nothing listens on port %d %s" % (port, detail))
 
 
 def start_server(name, *args):
@@ -129,12 +135,44 @@ http {
         proc = subprocess.Popen([nginx, "-p", prefix, "-c", conf],
                                 stdout=log, stderr=log)
     PROCS.append(proc)
-    wait_port(port)
+    wait_port(port, proc=proc, log=os.path.join(TMP, "nginx.log"))
     PORTS["nginx"] = port
     return True
 
 
+def start_tinyproxy(name, *extra_lines):
+    """tinyproxy on a free port, allowing CONNECT to the TLS test servers."""
+    tinyproxy = shutil.which("tinyproxy")
+    if tinyproxy is None:
+        return False
+    port = free_port()
+    conf = os.path.join(TMP, name + ".conf")
+    with open(conf, "w") as f:
+        f.write("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\n"
+                "Allow 127.0.0.1\nLogLevel Info\nPidFile \"%s/%s.pid\"\n"
+                % (port, TMP, name))
+        for server in ("good", "wronghost"):
+            f.write("ConnectPort %d\n" % PORTS[server])
+        for line in extra_lines:
+            f.write(line + "\n")
+    with open(os.path.join(TMP, name + ".log"), "w") as log:
+        proc = subprocess.Popen([tinyproxy, "-d", "-c", conf], stdout=log,
+                                stderr=log)
+    PROCS.append(proc)
+    wait_port(port, proc=proc, log=os.path.join(TMP, name + ".log"))
+    PORTS[name] = port
+    return True
+
+
 def setUpModule():
+    try:
+        start_everything()
+    except BaseException:
+        tearDownModule()  # unittest skips it when setUpModule fails
+        raise
+
+
+def start_everything():
     global TMP, CERTS, TLS13
     TMP = tempfile.mkdtemp(prefix="cw-e2e-")
     CERTS = os.path.join(TMP, "certs")
@@ -155,6 +193,8 @@ def setUpModule():
     start_server("tls12", "--tls-max", "1.2", *tls_args("good"))
     start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
     start_nginx()
+    start_tinyproxy("proxy")
+    start_tinyproxy("authproxy", "BasicAuth alice s3cr-t")
 
 
 def tearDownModule():
@@ -395,6 +435,79 @@ class CliErrors(Base):
         rc, out, err = self.cli("--temperature", "9", "hi")
         self.assertEqual(rc, 1)
         self.one_error_line(err, "bad --temperature")
+
+
+class Proxy(Base):
+    def setUp(self):
+        if "proxy" not in PORTS:
+            if IN_CI:
+                self.fail("tinyproxy is not installed")
+            self.skipTest("tinyproxy is not installed")
+
+    def proxy_url(self, name="proxy", cred=""):
+        return "http://%s127.0.0.1:%d" % (cred, PORTS[name])
+
+    def test_stream_through_connect_tunnel(self):
+        rc, out, err = self.ask("good", "via tinyproxy", "--proxy",
+                                self.proxy_url())
+        self.assertEqual((rc, out), (0, "Echo: via tinyproxy\n"), err)
+        with open(os.path.join(TMP, "proxy.log")) as f:
+            self.assertIn("CONNECT localhost:%d" % PORTS["good"], f.read())
+
+    def test_origin_certificate_still_verified_through_tunnel(self):
+        rc, out, err = self.ask("wronghost", "hi", "--proxy",
+                                self.proxy_url(), "--max-retries", "0")
+        self.assertEqual(rc, 3)
+        self.one_error_line(err, "TLS: certificate is for wrong.example")
+
+    def test_https_proxy_environment_and_no_proxy(self):
+        rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                os.path.join(CERTS, "ca.pem"), "env proxy",
+                                env_extra={"HTTPS_PROXY": self.proxy_url(
+                                    "authproxy")})
+        # the auth proxy refuses us: proof the variable was used
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "proxy 127.0.0.1:%d: requires "
+                                 "authentication (407)" % PORTS["authproxy"])
+        rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                os.path.join(CERTS, "ca.pem"), "no proxy",
+                                env_extra={"HTTPS_PROXY": self.proxy_url(
+                                    "authproxy"), "NO_PROXY": "localhost"})
+        self.assertEqual((rc, out), (0, "Echo: no proxy\n"), err)
+
+    def test_407_without_and_with_wrong_credentials(self):
+        rc, out, err = self.ask("good", "hi", "--proxy",
+                                self.proxy_url("authproxy"))
+        self.assertEqual((rc, out), (2, ""))
+        self.one_error_line(err, "proxy 127.0.0.1:%d: requires "
+                                 "authentication (407)" % PORTS["authproxy"])
+        rc, out, err = self.ask("good", "hi", "--proxy", self.proxy_url(
+            "authproxy", "alice:wrong-pass@"))
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "proxy 127.0.0.1:%d: authentication "
+                                 "failed (40" % PORTS["authproxy"])
+        self.assertNotIn("wrong-pass", err)
+
+    def test_credentials_percent_encoded(self):
+        rc, out, err = self.ask("good", "authorized", "--proxy",
+                                self.proxy_url("authproxy",
+                                               "alice:s3cr%2Dt@"))
+        self.assertEqual((rc, out), (0, "Echo: authorized\n"), err)
+        self.assertNotIn("s3cr", err)
+
+    def test_tunnel_to_a_port_the_proxy_forbids(self):
+        rc, out, err = self.ask("expired", "hi", "--proxy", self.proxy_url())
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "proxy 127.0.0.1:%d: refused the tunnel "
+                                 "(HTTP 403)" % PORTS["proxy"])
+
+    def test_proxy_not_listening(self):
+        rc, out, err = self.ask("good", "hi", "--proxy",
+                                "http://127.0.0.1:%d" % free_port(),
+                                "--max-retries", "0")
+        self.assertEqual(rc, 2)
+        self.one_error_line(err, "proxy 127.0.0.1:")
+        self.assertIn("could not connect", err)
 
 
 class Retries(Base):

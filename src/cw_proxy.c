@@ -1,0 +1,362 @@
+/*
+ * cw_proxy.c - HTTP CONNECT proxy transport. See chatwire_proxy.h.
+ */
+#include "chatwire_proxy.h"
+
+#include "cw_internal.h"
+
+#include <string.h>
+
+#define DEFAULT_PROXY_PORT 1080u /* curl's default for a proxy */
+
+static int hex_digit(char ch)
+{
+    ch = cw_lower(ch);
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'a' && ch <= 'f') {
+        return ch - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes, NUL-terminated). */
+static bool decode(const char *s, size_t n, char *out, size_t cap,
+                   size_t *len)
+{
+    size_t i = 0;
+    size_t w = 0;
+
+    while (i < n) {
+        char ch = s[i++];
+        if (ch == '%') {
+            int hi = i < n ? hex_digit(s[i]) : -1;
+            int lo = i + 1u < n ? hex_digit(s[i + 1u]) : -1;
+            if (hi < 0 || lo < 0) {
+                return false;
+            }
+            ch = (char)(hi * 16 + lo);
+            i += 2u;
+        }
+        if (w + 1u >= cap) {
+            return false;
+        }
+        out[w++] = ch;
+    }
+    out[w] = '\0';
+    *len = w;
+    return true;
+}
+
+static void base64(const uint8_t *in, size_t n, char *out)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    size_t w = 0;
+
+    for (i = 0; i + 2u < n; i += 3u) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1u] << 8) |
+                     in[i + 2u];
+        out[w++] = tab[(v >> 18) & 63u];
+        out[w++] = tab[(v >> 12) & 63u];
+        out[w++] = tab[(v >> 6) & 63u];
+        out[w++] = tab[v & 63u];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1u < n) {
+            v |= (uint32_t)in[i + 1u] << 8;
+        }
+        out[w++] = tab[(v >> 18) & 63u];
+        out[w++] = tab[(v >> 12) & 63u];
+        out[w++] = i + 1u < n ? tab[(v >> 6) & 63u] : '=';
+        out[w++] = '=';
+    }
+    out[w] = '\0';
+}
+
+cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
+                          const char *url)
+{
+    const char *s;
+    const char *at;
+    const char *end;
+    char userinfo[256];
+    char plain[256];
+    size_t n = 0;
+    char fake_url[300];
+    cw_url_t u;
+
+    if (p == NULL || url == NULL || inner.send == NULL ||
+        inner.recv == NULL || inner.now_ms == NULL || inner.connect == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memset(p, 0, sizeof *p);
+    p->inner = inner;
+    s = url;
+    if (strncmp(s, "http://", 7) == 0) {
+        s += 7;
+    } else if (strstr(s, "://") != NULL) {
+        return CW_ERR_INVALID_ARG; /* https:// or socks proxies: not here */
+    }
+    end = s + strcspn(s, "/?#");
+    if (*end != '\0' && strcmp(end, "/") != 0) {
+        return CW_ERR_INVALID_ARG; /* a proxy URL has no path */
+    }
+    at = NULL;
+    {
+        const char *q;
+        for (q = s; q < end; q++) {
+            if (*q == '@') {
+                at = q; /* the last '@' ends the user info */
+            }
+        }
+    }
+    if (at != NULL) {
+        size_t len = 0;
+        if (!decode(s, (size_t)(at - s), userinfo, sizeof userinfo, &len)) {
+            return CW_ERR_INVALID_ARG;
+        }
+        if (strchr(userinfo, ':') == NULL) {
+            /* "user@" alone: an empty password, as curl does */
+            if (len + 1u >= sizeof userinfo) {
+                return CW_ERR_INVALID_ARG;
+            }
+            userinfo[len++] = ':';
+            userinfo[len] = '\0';
+        }
+        memcpy(plain, userinfo, len);
+        base64((const uint8_t *)plain, len, p->auth);
+        memset(plain, 0, sizeof plain);
+        memset(userinfo, 0, sizeof userinfo);
+        s = at + 1;
+    }
+    /* the host and port are checked by the base URL parser */
+    n = (size_t)(end - s);
+    if (n == 0u || n + 8u > sizeof fake_url) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memcpy(fake_url, "http://", 7);
+    memcpy(fake_url + 7, s, n);
+    fake_url[7 + n] = '\0';
+    if (cw_url_parse(fake_url, &u) != CW_OK || u.path_len != 0u ||
+        u.query_len != 0u || u.host_len >= sizeof p->host) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memcpy(p->host, u.host, u.host_len);
+    p->host[u.host_len] = '\0';
+    p->ipv6 = u.ipv6;
+    p->port = u.port_explicit ? u.port : (uint16_t)DEFAULT_PROXY_PORT;
+    return CW_OK;
+}
+
+const char *cw_proxy_error(const cw_proxy_t *p)
+{
+    return p->error;
+}
+
+/* ------------------------------------------------------------ transport */
+
+static size_t append(char *buf, size_t cap, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+    if (at + n < cap) {
+        memcpy(buf + at, s, n);
+        buf[at + n] = '\0';
+        return at + n;
+    }
+    return cap; /* does not fit: detected by the caller */
+}
+
+static size_t append_port(char *buf, size_t cap, size_t at, uint16_t port)
+{
+    char tmp[8];
+    size_t i = sizeof tmp - 1u;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + port % 10u);
+        port = (uint16_t)(port / 10u);
+    } while (port != 0u);
+    return append(buf, cap, at, tmp + i);
+}
+
+static void say(cw_proxy_t *p, const char *what)
+{
+    size_t n = append(p->error, sizeof p->error, 0, "proxy ");
+    n = append(p->error, sizeof p->error, n, p->host);
+    n = append(p->error, sizeof p->error, n, ":");
+    n = append_port(p->error, sizeof p->error, n, p->port);
+    n = append(p->error, sizeof p->error, n, ": ");
+    (void)append(p->error, sizeof p->error, n, what);
+}
+
+static uint32_t left(cw_proxy_t *p, uint32_t start, uint32_t limit)
+{
+    uint32_t spent = p->inner.now_ms(p->inner.ctx) - start;
+    return spent >= limit ? 0u : limit - spent;
+}
+
+static int px_connect(void *ctx, const char *host, size_t host_len,
+                      uint16_t port, uint32_t timeout_ms)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    char req[900];
+    char origin[260];
+    size_t n = 0;
+    size_t sent = 0;
+    uint32_t start = p->inner.now_ms(p->inner.ctx);
+    bool v6 = memchr(host, ':', host_len) != NULL;
+    int rc;
+
+    p->status = 0;
+    p->inner_error = 0;
+    p->error[0] = '\0';
+    if (host_len == 0u || host_len + 3u > sizeof origin) {
+        return CW_ERR_INVALID_ARG;
+    }
+    rc = p->inner.connect(p->inner.ctx, p->host, strlen(p->host), p->port,
+                          timeout_ms);
+    if (rc != CW_OK) {
+        p->inner_error = rc;
+        say(p, cw_strerror(rc));
+        return CW_ERR_PROXY;
+    }
+    /* CONNECT host:port HTTP/1.1 (RFC 9110 9.3.6), an IPv6 host in [] */
+    n = 0;
+    if (v6) {
+        origin[n++] = '[';
+    }
+    memcpy(origin + n, host, host_len);
+    n += host_len;
+    if (v6) {
+        origin[n++] = ']';
+    }
+    origin[n] = '\0';
+    n = append(req, sizeof req, 0, "CONNECT ");
+    n = append(req, sizeof req, n, origin);
+    n = append(req, sizeof req, n, ":");
+    n = append_port(req, sizeof req, n, port);
+    n = append(req, sizeof req, n, " HTTP/1.1\r\nHost: ");
+    n = append(req, sizeof req, n, origin);
+    n = append(req, sizeof req, n, ":");
+    n = append_port(req, sizeof req, n, port);
+    n = append(req, sizeof req, n, "\r\nUser-Agent: chatwire/"
+               CW_VERSION_STRING "\r\n");
+    if (p->auth[0] != '\0') {
+        n = append(req, sizeof req, n, "Proxy-Authorization: Basic ");
+        n = append(req, sizeof req, n, p->auth);
+        n = append(req, sizeof req, n, "\r\n");
+    }
+    n = append(req, sizeof req, n, "\r\n");
+    if (n >= sizeof req) {
+        p->inner.close(p->inner.ctx);
+        return CW_ERR_INVALID_ARG;
+    }
+    while (sent < n) {
+        int32_t k;
+        if (left(p, start, timeout_ms) == 0u) {
+            rc = CW_ERR_TIMEOUT;
+            break;
+        }
+        k = p->inner.send(p->inner.ctx, (const uint8_t *)req + sent,
+                          n - sent, left(p, start, timeout_ms));
+        if (k < 0) {
+            rc = (int)k;
+            break;
+        }
+        sent += (size_t)k;
+    }
+    memset(req, 0, sizeof req); /* it held the credentials */
+    /* the answer: a status line and headers, never a body */
+    cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
+    cw_http_head_only(&p->parser);
+    while (rc == CW_OK && !cw_http_done(&p->parser)) {
+        uint8_t buf[256];
+        size_t used = 0;
+        int32_t k;
+        if (left(p, start, timeout_ms) == 0u) {
+            rc = CW_ERR_TIMEOUT;
+            break;
+        }
+        k = p->inner.recv(p->inner.ctx, buf, sizeof buf,
+                          left(p, start, timeout_ms));
+        if (k < 0) {
+            rc = (int)k;
+        } else if (k > 0) {
+            rc = cw_http_feed(&p->parser, buf, (size_t)k, &used);
+            if (rc == CW_OK && used < (size_t)k && p->info.status >= 200 &&
+                p->info.status < 300) {
+                /* bytes from the origin before our ClientHello? (a refusal
+                 * may carry a body: it is left unread, the tunnel closes) */
+                rc = CW_ERR_MALFORMED;
+            }
+        }
+    }
+    p->status = p->info.status;
+    if (rc != CW_OK) {
+        p->inner_error = rc;
+        say(p, rc == CW_ERR_MALFORMED ? "not an HTTP proxy answer"
+                                      : cw_strerror(rc));
+    } else if (p->status == 407 && p->auth[0] == '\0') {
+        say(p, "requires authentication (407): put user:password@ in the "
+               "proxy URL");
+    } else if (p->status == 407 || (p->status == 401 && p->auth[0] != '\0')) {
+        /* tinyproxy answers wrong credentials with 401 */
+        say(p, p->status == 407 ? "authentication failed (407)"
+                                : "authentication failed (401)");
+    } else if (p->status < 200 || p->status >= 300) {
+        char what[40];
+        size_t k = append(what, sizeof what, 0, "refused the tunnel (HTTP ");
+        k = append_port(what, sizeof what, k, (uint16_t)p->status);
+        (void)append(what, sizeof what, k, ")");
+        say(p, what);
+    } else {
+        return CW_OK;
+    }
+    if (p->inner.close != NULL) {
+        p->inner.close(p->inner.ctx);
+    }
+    return CW_ERR_PROXY;
+}
+
+static int32_t px_send(void *ctx, const uint8_t *buf, size_t len,
+                       uint32_t timeout_ms)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    return p->inner.send(p->inner.ctx, buf, len, timeout_ms);
+}
+
+static int32_t px_recv(void *ctx, uint8_t *buf, size_t len,
+                       uint32_t timeout_ms)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    return p->inner.recv(p->inner.ctx, buf, len, timeout_ms);
+}
+
+static void px_close(void *ctx)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    if (p->inner.close != NULL) {
+        p->inner.close(p->inner.ctx);
+    }
+}
+
+static uint32_t px_now(void *ctx)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    return p->inner.now_ms(p->inner.ctx);
+}
+
+cw_transport_t cw_proxy_transport(cw_proxy_t *p)
+{
+    cw_transport_t t;
+    t.ctx = p;
+    t.connect = px_connect;
+    t.send = px_send;
+    t.recv = px_recv;
+    t.close = px_close;
+    t.now_ms = px_now;
+    return t;
+}
