@@ -12,7 +12,9 @@ pkgs=(
   python3 openssl nginx curl   # local test servers and certificates
   tinyproxy                          # the HTTP CONNECT proxy tests
   liblwip-dev iproute2               # tests/lwip: lwIP 2.1.3 and the test's network namespace
-  gcc-arm-none-eabi libnewlib-arm-none-eabi  # Cortex-M size figures
+  gcc-arm-none-eabi libnewlib-arm-none-eabi  # the Cortex-M4 firmware
+  qemu-system-arm                    # runs it (mps2-an386)
+  libcurl4-openssl-dev valgrind      # bench/: the libcurl + cJSON baseline
 )
 
 missing=()

@@ -24,4 +24,19 @@ run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_BUILD_LWIP_T
 eval "$(bash scripts/get-deps-src.sh --only mbedtls)"
 run_build build-mbedtls3 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCW_MBEDTLS_ROOT="$MBEDTLS_3_6_DIR"
+
+echo "== Cortex-M4 firmware in QEMU: HTTPS chat against the local server"
+bash scripts/mcu-run.sh                     # TLS 1.3 and 1.2, EC P-256 certificate
+bash scripts/mcu-run.sh --no-build --cert rsa
+bash scripts/mcu-run.sh --no-build --cert wronghost   # must be refused
+bash scripts/mcu-run.sh --no-build --tls 1.3 --cert expired
+bash scripts/mcu-run.sh --no-build --big    # full 16 KiB records
+bash scripts/mcu-size.sh
+
+echo "== fuzzers, briefly (tests/fuzz/run.sh SECONDS for longer)"
+bash tests/fuzz/run.sh "${CW_FUZZ_SECONDS:-10}"
+
+echo "== benchmark, quick (not a pass/fail gate: it only must run)"
+bash scripts/bench.sh --quick
+
 echo "== all tests passed"

@@ -29,8 +29,10 @@
  * does not know the date at boot. The options, best first:
  *   1. a real time from SNTP, a cellular modem or GNSS, set through the
  *      unix_time hook before connecting;
- *   2. the Date header of a previous HTTPS response from the same server
- *      (authenticated by TLS, so not spoofable on the path);
+ *   2. the Date header of a previous HTTPS response (authenticated by TLS,
+ *      so not spoofable on the path), kept in non-volatile memory: this
+ *      needs one first connection that verifies with what is known then,
+ *      and chatwire does not keep the Date header in cw_http_info_t yet;
  *   3. a lower bound only: build_time (the firmware's build time), used
  *      whenever the hook is NULL or returns less than it. Then a
  *      certificate that expired after the build is still accepted (expiry

@@ -1,0 +1,64 @@
+/*
+ * fw.h - pieces of the QEMU mps2-an386 example firmware: the CMSDK UART0
+ * transport, the timer clock, semihosting, stack measurement and the
+ * TEST-ONLY entropy source.
+ */
+#ifndef CW_FW_H
+#define CW_FW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chatwire_transport.h"
+
+/* ------------------------------------------------------------ UART0 */
+
+/* A cw_transport_t over the CMSDK APB UART, polled (no interrupts). On the
+ * host side, QEMU connects the UART to a TCP relay that forwards to the TLS
+ * server, so the UART carries the raw TLS byte stream. There is no
+ * connect/close: the relay holds the one TCP connection, and the transport
+ * cannot tell that the peer closed it (recv then keeps returning 0 until
+ * the client's idle timeout). */
+typedef struct fw_uart {
+    uintptr_t base;      /* 0x40004000 for UART0 */
+    uint32_t rx_bytes;
+    uint32_t tx_bytes;
+} fw_uart_t;
+
+void fw_uart_init(fw_uart_t *u, uintptr_t base);
+cw_transport_t fw_uart_transport(fw_uart_t *u);
+
+/* ------------------------------------------------------------ clock */
+
+/* Milliseconds since fw_clock_init(), from CMSDK Timer0 (25 MHz, free
+ * running, 32-bit). Must be called at least every 171 s to see every
+ * wrap of the counter (the client and mbedTLS call it far more often). */
+void fw_clock_init(void);
+uint32_t fw_now_ms(void *ctx);
+
+/* ------------------------------------------------------------ semihosting */
+
+void fw_semihost_write0(const char *s);
+/* The QEMU semihosting command line (-semihosting-config arg=...), NUL
+ * terminated, or "" when there is none. */
+const char *fw_semihost_cmdline(char *buf, size_t size);
+
+/* ------------------------------------------------------------ stack */
+
+size_t fw_stack_peak(void);  /* deepest use since reset, by painting */
+size_t fw_stack_size(void);
+
+/* ------------------------------------------------------------ entropy */
+
+/*
+ * INSECURE, TEST ONLY. QEMU's mps2-an386 has no TRNG, so for the emulator
+ * this reads the HOST's /dev/urandom through semihosting. Semihosting is a
+ * debugger channel: on real hardware it halts the CPU or reads whatever the
+ * attached debugger answers, so this function gives no security at all
+ * outside the emulator. It must never be linked into a product: use the
+ * MCU's TRNG behind the cw_mcu_entropy_fn contract (cw_mbedtls_mcu.h).
+ * Returns 0 when len bytes were written, -1 otherwise (never partial).
+ */
+int cw_insecure_test_entropy(void *ctx, uint8_t *out, size_t len);
+
+#endif /* CW_FW_H */

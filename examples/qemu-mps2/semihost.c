@@ -1,0 +1,75 @@
+/*
+ * semihost.c - the few ARM semihosting calls the example needs beyond
+ * newlib's rdimon (which provides printf and exit).
+ */
+#include "fw.h"
+
+#include <string.h>
+
+enum {
+    SYS_OPEN = 0x01,
+    SYS_CLOSE = 0x02,
+    SYS_WRITE0 = 0x04,
+    SYS_READ = 0x06,
+    SYS_GET_CMDLINE = 0x15
+};
+
+static int semihost(int op, void *arg)
+{
+    register int r0 __asm__("r0") = op;
+    register void *r1 __asm__("r1") = arg;
+    __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+    return r0;
+}
+
+void fw_semihost_write0(const char *s)
+{
+    (void)semihost(SYS_WRITE0, (void *)(uintptr_t)s);
+}
+
+const char *fw_semihost_cmdline(char *buf, size_t size)
+{
+    uint32_t args[2];
+    args[0] = (uint32_t)(uintptr_t)buf;
+    args[1] = (uint32_t)size;
+    if (size == 0u) {
+        return "";
+    }
+    if (semihost(SYS_GET_CMDLINE, args) != 0) {
+        buf[0] = '\0';
+    }
+    buf[size - 1u] = '\0';
+    return buf;
+}
+
+/* INSECURE, TEST ONLY: see fw.h. */
+int cw_insecure_test_entropy(void *ctx, uint8_t *out, size_t len)
+{
+    static int handle = -1;
+    static const char path[] = "/dev/urandom";
+    uint32_t args[3];
+    (void)ctx;
+
+    if (handle < 0) {
+        args[0] = (uint32_t)(uintptr_t)path;
+        args[1] = 1u; /* "rb" */
+        args[2] = (uint32_t)(sizeof path - 1u);
+        handle = semihost(SYS_OPEN, args);
+        if (handle < 0) {
+            return -1;
+        }
+    }
+    while (len > 0u) {
+        int left;
+        args[0] = (uint32_t)handle;
+        args[1] = (uint32_t)(uintptr_t)out;
+        args[2] = (uint32_t)len;
+        left = semihost(SYS_READ, args); /* bytes NOT read */
+        if (left < 0 || (size_t)left >= len) {
+            return -1;
+        }
+        out += len - (size_t)left;
+        len = (size_t)left;
+    }
+    return 0;
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# mcu-size.sh - flash and RAM of the Cortex-M4 firmware (examples/qemu-mps2/),
+# as linked (--gc-sections), in one table.
+#
+#   scripts/mcu-size.sh [--check] [--build] [--out DIR]
+#
+# Flash and static RAM per part come from the linker map
+# (build-mcu/chatwire-mps2.map): every input section the link kept, summed
+# by object file, so unused functions do not count. Parts: chatwire (src/*.c,
+# one row per object), the TLS port (cw_tls.c), the MCU glue
+# (ports/mbedtls/mcu), mbedTLS, trust anchors (public roots + test CA), the
+# example firmware, and newlib-nano/libgcc/rdimon.
+# RAM: sizeof of the caller-placed structures on the target (compile time),
+# the firmware's buffers (nm), the mbedTLS arena peak and the stack peak
+# measured in QEMU (build-mcu/run-tls1.*.log from scripts/mcu-run.sh, when
+# present), and the largest stack frames from -fstack-usage.
+#
+# The firmware is built (scripts/mcu-build.sh) only when it is missing, or
+# with --build; run scripts/mcu-run.sh first so that the measured arena and
+# stack peaks belong to the same build.
+#
+# --check: exit 1 when chatwire's own flash (text + rodata + data of src/*.c
+# as linked) is over 6 KiB, or sizeof(cw_client_t) is over 1 KiB. Without
+# it, the script only reports.
+set -euo pipefail
+export LC_ALL=C
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$root/build-mcu
+check=0
+build=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --check) check=1; shift ;;
+    --build) build=1; shift ;;
+    --no-build) build=0; shift ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    *) echo "mcu-size: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $build -eq 1 || ! -f "$out/chatwire-mps2.elf" ]]; then
+  mkdir -p "$out"
+  bash "$root/scripts/mcu-build.sh" --out "$out" >/dev/null 2>"$out/size-build.log" ||
+    { cat "$out/size-build.log" >&2; exit 1; }
+fi
+elf=$out/chatwire-mps2.elf
+map=$out/chatwire-mps2.map
+
+# sizeof on the target, at compile time (nm -S of char arrays)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cw-mcu-size.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/sizes.c" <<'EOF'
+#include "chatwire.h"
+#include "cw_tls.h"
+char cw_sizeof_client[sizeof(cw_client_t)];
+char cw_sizeof_result[sizeof(cw_result_t)];
+char cw_sizeof_tls[sizeof(cw_tls_t)];
+EOF
+arm-none-eabi-gcc -std=c99 -Os -mcpu=cortex-m4 -mthumb -mfloat-abi=hard \
+  -mfpu=fpv4-sp-d16 -fno-common \
+  -DMBEDTLS_CONFIG_FILE='"cw_mbedtls_config.h"' -I"$root/include" \
+  -I"$root/ports/mbedtls" -I"$root/ports/mbedtls/mcu" \
+  -I"${CW_MBEDTLS_SRC:-$root/third_party/src/mbedtls-3.6.6}/include" \
+  -c "$tmp/sizes.c" -o "$tmp/sizes.o"
+arm-none-eabi-nm -S --defined-only "$tmp/sizes.o" >"$tmp/sizes.nm"
+arm-none-eabi-nm -S --defined-only "$elf" >"$tmp/elf.nm"
+cat "$out"/obj/*.su "$out"/mbedtls/obj/*.su 2>/dev/null >"$tmp/all.su" || true
+
+python3 - "$root" "$out" "$map" "$tmp" "$check" <<'EOF'
+import glob, os, re, sys
+
+root, out, mapf, tmp, check = sys.argv[1:6]
+check = check == "1"
+src_objs = sorted(os.path.basename(p)[:-2] + ".o" for p in glob.glob(root + "/src/*.c"))
+
+def part_of(path):
+    base = os.path.basename(path)
+    if "libmbedtls_mcu.a(" in path:
+        return "mbedtls"
+    if path.startswith(out + "/obj/"):
+        if base in src_objs:
+            return "cw:" + base
+        if base == "cw_tls.o":
+            return "tls"
+        if base == "cw_mbedtls_mcu.o":
+            return "glue"
+        if base in ("trust_anchors.o", "test_ca.o"):
+            return "anchors"
+        if base.startswith("fw_"):
+            return "fw"
+    return "libc"
+
+def kind_of(sec):
+    if sec.startswith((".text", ".isr_vector", ".init", ".fini", ".glue_7", ".vfp11")):
+        return "text"
+    if sec.startswith((".rodata", ".ARM.extab", ".ARM.exidx", ".preinit_array",
+                       ".init_array", ".fini_array")):
+        return "rodata"
+    if sec.startswith(".data"):
+        return "data"
+    if sec.startswith((".bss", "COMMON")):
+        return "bss"
+    return None
+
+sizes = {}
+lines = open(mapf).read().split("\n")
+start = next(i for i, l in enumerate(lines) if l.startswith("Linker script and memory map"))
+pending = None
+pat_full = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+pat_cont = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+pat_name = re.compile(r"^ (\S+)$")
+for l in lines[start:]:
+    m = pat_full.match(l)
+    if m:
+        sec, size, path = m.group(1), int(m.group(3), 16), m.group(4)
+    else:
+        m = pat_cont.match(l)
+        if m and pending:
+            sec, size, path = pending, int(m.group(2), 16), m.group(3)
+        else:
+            m2 = pat_name.match(l)
+            pending = m2.group(1) if m2 else None
+            continue
+    pending = None
+    k = kind_of(sec)
+    if k is None or size == 0 or not path.startswith("/"):
+        continue
+    d = sizes.setdefault(part_of(path), {"text": 0, "rodata": 0, "data": 0, "bss": 0})
+    d[k] += size
+
+def get(p):
+    return sizes.get(p, {"text": 0, "rodata": 0, "data": 0, "bss": 0})
+
+def nm_size(f, sym):
+    for l in open(f):
+        parts = l.split()
+        if len(parts) == 4 and parts[3] == sym:
+            return int(parts[1], 16)
+    return None
+
+rows = []
+def row(name, d, indent=""):
+    flash = d["text"] + d["rodata"] + d["data"]
+    rows.append((indent + name, d["text"], d["rodata"], d["data"], d["bss"], flash))
+
+cw_total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+for o in src_objs:
+    for k in cw_total:
+        cw_total[k] += get("cw:" + o)[k]
+row("chatwire (src/*.c)", cw_total)
+for o in src_objs:
+    row(o[:-2], get("cw:" + o), "  ")
+row("cw_tls (TLS port)", get("tls"))
+row("cw_mbedtls_mcu (glue)", get("glue"))
+row("mbedTLS 3.6.6", get("mbedtls"))
+nta = 0
+try:
+    nta = open(out + "/gen/trust_anchors.c").read().count('{ "')
+except OSError:
+    pass
+row("trust anchors (%d + test CA)" % nta, get("anchors"))
+row("firmware (example)", get("fw"))
+row("newlib-nano, libgcc, rdimon", get("libc"))
+tot = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+for p, d in sizes.items():
+    for k in tot:
+        tot[k] += d[k]
+row("total firmware", tot)
+
+print("chatwire on Cortex-M4 (QEMU mps2-an386): arm-none-eabi-gcc -Os -mthumb "
+      "-mcpu=cortex-m4 -mfpu=fpv4-sp-d16, newlib-nano, --gc-sections")
+print("flash = text + rodata + data; bytes; from %s" % os.path.relpath(mapf, root))
+print()
+fmt = "%-30s %8s %8s %6s %7s %8s"
+print(fmt % ("FLASH / static RAM", "text", "rodata", "data", "bss", "flash"))
+print(fmt % ("-" * 30, "-" * 8, "-" * 8, "-" * 6, "-" * 7, "-" * 8))
+for r in rows:
+    if r[0] == "total firmware":
+        print(fmt % ("-" * 30, "-" * 8, "-" * 8, "-" * 6, "-" * 7, "-" * 8))
+    print(fmt % r)
+
+client = nm_size(tmp + "/sizes.nm", "cw_sizeof_client")
+result = nm_size(tmp + "/sizes.nm", "cw_sizeof_result")
+tlsz = nm_size(tmp + "/sizes.nm", "cw_sizeof_tls")
+elfnm = tmp + "/elf.nm"
+io = nm_size(elfnm, "io_buf")
+work = nm_size(elfnm, "work_buf")
+arena = nm_size(elfnm, "arena")
+
+def from_logs(pat):
+    found = []
+    for f in sorted(glob.glob(out + "/run-tls1.*.log")):
+        for l in open(f, errors="replace"):
+            m = re.search(pat, l)
+            if m:
+                found.append((os.path.basename(f)[7:-4], int(m.group(1))))
+    return found
+
+peaks = from_logs(r"arena_peak (\d+) bytes")
+stacks = from_logs(r"stack_peak (\d+) bytes")
+hs = from_logs(r"handshake (\d+) ms")
+
+su = []
+for l in open(tmp + "/all.su", errors="replace"):
+    parts = l.rstrip("\n").split("\t")
+    if len(parts) >= 2 and parts[1].isdigit():
+        su.append((int(parts[1]), parts[0].split(":")[-1], parts[0].split(":")[0],
+                   parts[2] if len(parts) > 2 else ""))
+su.sort(reverse=True)
+
+def cw_su():
+    return [s for s in su if os.path.basename(s[2]).replace(".c", ".o") in src_objs]
+
+print()
+fmt2 = "%-30s %10s  %s"
+print(fmt2 % ("RAM", "bytes", "note"))
+print(fmt2 % ("-" * 30, "-" * 10, "-" * 40))
+print(fmt2 % ("sizeof(cw_client_t)", client, "client context (caller-placed)"))
+print(fmt2 % ("sizeof(cw_result_t)", result, "result (caller-placed)"))
+print(fmt2 % ("sizeof(cw_tls_t)", tlsz, "TLS transport state (caller-placed)"))
+print(fmt2 % ("io buffer", io, "example's io_buf"))
+print(fmt2 % ("work buffer", work, "example's work_buf (2 KiB tokens + 2 KiB event)"))
+print(fmt2 % ("mbedTLS arena (reserved)", arena, "example's static arena"))
+if peaks:
+    for v, p in peaks:
+        print(fmt2 % ("mbedTLS arena peak, TLS " + v, p, "measured in QEMU (MBEDTLS_MEMORY_DEBUG)"))
+else:
+    print(fmt2 % ("mbedTLS arena peak", "-", "run scripts/mcu-run.sh first"))
+if stacks:
+    for v, p in stacks:
+        print(fmt2 % ("stack peak, TLS " + v, p, "measured in QEMU by painting"))
+else:
+    print(fmt2 % ("stack peak", "-", "run scripts/mcu-run.sh first"))
+cs = cw_su()
+if cs:
+    s = cs[0]
+    print(fmt2 % ("largest chatwire frame", s[0], "%s (%s), -fstack-usage" % (s[1], os.path.basename(s[2]))))
+if su:
+    s = su[0]
+    print(fmt2 % ("largest frame overall", s[0], "%s (%s), -fstack-usage" % (s[1], os.path.basename(s[2]))))
+# chatwire's own worst stack path, from the -fcallgraph-info=su call graphs
+# of src/*.c: direct calls only (the transport, the parsers' callbacks and
+# the user's on_delta are called through pointers and are not included).
+nodes, edges = {}, {}
+for f in glob.glob(out + "/obj/*.ci"):
+    if os.path.basename(f)[:-3] + ".o" not in src_objs:
+        continue
+    for l in open(f, errors="replace"):
+        m = re.match(r'node: \{ title: "([^"]+)" label: "[^"]*?(\d+) bytes \(static\)', l)
+        if m:
+            nodes[m.group(1)] = int(m.group(2))
+            continue
+        m = re.match(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', l)
+        if m and m.group(2) != "__indirect_call":
+            edges.setdefault(m.group(1), set()).add(m.group(2))
+memo = {}
+def worst(n, seen=()):
+    if n in memo:
+        return memo[n]
+    if n in seen:
+        return (0, [n + " (recursion)"])
+    best = (0, [])
+    for t in edges.get(n, ()):
+        w = worst(t, seen + (n,))
+        if w[0] > best[0]:
+            best = w
+    r = (nodes.get(n, 0) + best[0], [n.split(":")[-1]] + best[1])
+    memo[n] = r
+    return r
+if "cw_chat" in nodes:
+    w, path = worst("cw_chat")
+    print(fmt2 % ("chatwire worst path (static)", w,
+                  " > ".join(p for p in path if p) + "; direct calls only"))
+for v, h in hs:
+    print(fmt2 % ("handshake time, TLS " + v, str(h) + " ms", "guest clock, UART at ~20 KiB/s host->guest"))
+
+fail = []
+cw_flash = cw_total["text"] + cw_total["rodata"] + cw_total["data"]
+if cw_flash > 6144:
+    fail.append("chatwire's own flash is %d bytes, over the 6 KiB (6144) budget" % cw_flash)
+if client is not None and client > 1024:
+    fail.append("sizeof(cw_client_t) is %d bytes, over the 1 KiB budget" % client)
+print()
+if fail:
+    for f in fail:
+        print(("mcu-size: FAIL: " if check else "mcu-size: over budget: ") + f)
+else:
+    print("mcu-size: within budget (chatwire flash %d <= 6144, cw_client_t %s <= 1024)" % (cw_flash, client))
+sys.exit(1 if (check and fail) else 0)
+EOF
