@@ -499,14 +499,24 @@ int main(int argc, char **argv)
         const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
         fprintf(stderr, "chatwire: HTTP %d, request id %s, model %s, "
                 "finish %s, tokens %lld prompt + %lld completion = %lld, "
-                "%u attempt%s, %s%s%u ms\n", res.http.status,
+                "%u attempt%s, %s connection%s%s%s%s, %u ms\n",
+                res.http.status,
                 res.http.request_id[0] ? res.http.request_id : "-",
                 res.model[0] ? res.model : "-",
                 res.finish_reason[0] ? res.finish_reason : "-",
                 (long long)res.prompt_tokens, (long long)res.completion_tokens,
                 (long long)res.total_tokens, (unsigned)res.attempts,
-                res.attempts == 1u ? "" : "s", tv, tv[0] ? ", " : "",
+                res.attempts == 1u ? "" : "s",
+                res.reused_connection ? "reused" : "new",
+                res.stale_reconnect ? " (a stale one replaced)" : "",
+                tv[0] ? ", " : "", tv,
+                !client.url.tls ? ""
+                : cw_tls_resumed(&tls) ? " resumed" : " full handshake",
                 (unsigned)(cw_posix_now_ms(NULL) - t0));
+        if (res.retry_wait_ms > 0u) {
+            fprintf(stderr, "chatwire: waited %u ms between attempts\n",
+                    (unsigned)res.retry_wait_ms);
+        }
     }
     if (rc != CW_OK) {
         rc = report(rc, &res, &o, &client.url);

@@ -761,6 +761,30 @@ class KeepAlive(Base):
                             server_conn_for(r["request_id"]))
 
 
+class Soak(Base):
+    def test_1000_requests_keep_alive_reconnects_heap_flat(self):
+        soak = os.path.join(BUILD, "tests", "soak")
+        if not os.path.exists(soak):
+            self.skipTest("no soak binary in this build (sanitizers)")
+        env = dict(os.environ, COMETAPI_KEY=KEY)
+        t0 = time.time()
+        p = subprocess.run([soak, url("good"), os.path.join(CERTS, "ca.pem"),
+                            "1000"], capture_output=True, env=env,
+                           timeout=300)
+        r = dict(line.split("=", 1) for line in
+                 p.stdout.decode().splitlines() if "=" in line)
+        self.assertEqual(p.returncode, 0, p.stdout.decode() +
+                         p.stderr.decode()[-2000:])
+        self.assertEqual(r["failures"], "0")
+        # answers 50, 100, ... 1000 close the connection: 1 + 19 handshakes
+        self.assertEqual(r["handshakes"], "20")
+        self.assertEqual(r["resumed"], "19")      # every reconnect resumed
+        self.assertEqual(r["reused"], str(1000 - 20))
+        # the high-water mark was reached in the first 100 requests
+        self.assertEqual(r["peak_end"], r["peak_after_100"])
+        print("\nsoak: %s in %.1f s" % (r, time.time() - t0))
+
+
 class ReadmeExample(Base):
     def test_hello_example_streams_an_answer(self):
         env = dict(os.environ, COMETAPI_KEY=KEY,
