@@ -115,7 +115,8 @@ typedef struct cw_message {
 typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
 /* One chat completion request. The caller owns every string and array it
- * points to; they must stay valid for the duration of the call. */
+ * points to; they must stay valid and unchanged for the duration of the
+ * call (the body is measured once, then written on each attempt). */
 typedef struct cw_chat_request {
     const char *model;             /* NULL: CW_DEFAULT_MODEL */
     const cw_message_t *messages;  /* at least one */
@@ -366,8 +367,8 @@ typedef struct cw_client {
     cw_sse_parser_t sse;
     cw_result_t *res;
     const cw_chat_request_t *req;
-    size_t body_len;
-    int cb_status;           /* error raised inside a parser callback */
+    size_t body_len;         /* response body bytes kept */
+    size_t body_len_req;     /* the request body's length */
     uint8_t mode;            /* how the body is being consumed */
     uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
     char carry[4];

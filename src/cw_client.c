@@ -418,8 +418,8 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     sc.c = c;
     sc.d = d;
     cw_http_init(&c->http, &res->http, on_headers, on_body, c);
-    rc = cw_request_write(&c->url, c->api_key, c->auth, req, c->io,
-                          c->io_size, send_all, &sc, NULL);
+    rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
+                         c->io, c->io_size, send_all, &sc, NULL);
     if (rc == CW_OK) {
         rc = receive(c, d, got_bytes);
     }
@@ -513,9 +513,9 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     d.start = c->tp.now_ms(c->tp.ctx);
     d.limit = c->timeout_ms;
 
-    /* validate the whole request before touching the network */
-    rc = cw_request_write(&c->url, c->api_key, c->auth, req, NULL, 0, NULL,
-                          NULL, NULL);
+    /* validate and measure the whole request before touching the network */
+    rc = cw_request_check(&c->url, c->api_key, c->auth, req,
+                          &c->body_len_req);
     if (rc != CW_OK) {
         return (cw_status_t)rc;
     }

@@ -127,14 +127,19 @@ static bool is_token_header(uint8_t hdr)
            hdr == H_SHOULD_RETRY;
 }
 
-/* RFC 9110 tchar. */
+/* RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~, as a bit set. */
 static bool is_tchar(uint8_t ch)
 {
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-        (ch >= '0' && ch <= '9')) {
-        return true;
-    }
-    return ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+    static const uint32_t set[4] = { 0x00000000u, 0x03ff6cfau, 0xc7fffffeu,
+                                     0x57ffffffu };
+    return ch < 128u && (set[ch >> 5] & (1u << (ch & 31u))) != 0u;
+}
+
+/* A byte of a reason phrase, header value or trailer that needs no action
+ * (no line end, no control character, no DEL). */
+static bool is_plain_text(uint8_t ch)
+{
+    return (ch >= 0x20u && ch != 0x7fu) || ch == '\t';
 }
 
 static int hex_value(uint8_t ch)
@@ -498,7 +503,7 @@ static int name_byte(cw_http_parser_t *p, uint8_t ch)
     if (!is_tchar(ch)) {
         return CW_ERR_MALFORMED; /* includes white space before ':' */
     }
-    for (h = 0; h < H_COUNT; h++) {
+    for (h = 0; h < H_COUNT && (cand >> h) != 0u; h++) {
         if ((cand & (1u << h)) != 0u &&
             (i >= 31u || header_names[h][i] != lc)) {
             cand = (uint16_t)(cand & ~(1u << h));
@@ -701,6 +706,61 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
     }
 }
 
+/* How many bytes from data[0..avail) the byte-wise machine would pass over
+ * with no effect but counting them: the rest of a header name no kept
+ * header matches, or of a reason phrase, an unkept value or a trailer. The
+ * run stops before anything else, and before a line or section limit, so
+ * that the byte-wise path sees every byte that matters, wherever the input
+ * is split. */
+static size_t skippable(const cw_http_parser_t *p, const uint8_t *data,
+                        size_t avail)
+{
+    size_t n = 0;
+    size_t room;
+    bool name;
+
+    if ((p->flags & F_CR) != 0u) {
+        return 0;
+    }
+    switch (p->state) {
+    case S_NAME:
+        if (p->cand != 0u) {
+            return 0;
+        }
+        name = true;
+        break;
+    case S_VALUE:
+        if (p->hdr != H_NONE) {
+            return 0;
+        }
+        name = false;
+        break;
+    case S_REASON:
+    case S_TRAILER:
+        name = false;
+        break;
+    default:
+        return 0;
+    }
+    room = CW_HTTP_MAX_LINE - p->line_len;
+    if (CW_HTTP_MAX_HEADER_SECTION - p->header_len < room) {
+        room = CW_HTTP_MAX_HEADER_SECTION - p->header_len;
+    }
+    if (avail > room) {
+        avail = room;
+    }
+    if (name) {
+        while (n < avail && is_tchar(data[n])) {
+            n++;
+        }
+    } else {
+        while (n < avail && is_plain_text(data[n])) {
+            n++;
+        }
+    }
+    return n;
+}
+
 int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
                  size_t *consumed)
 {
@@ -734,7 +794,14 @@ int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
             rc = body_bytes(p, data + i, avail, &used);
             break;
         default:
-            rc = step_byte(p, data[i]);
+            used = skippable(p, data + i, avail);
+            if (used > 0u) {
+                p->line_len += (uint32_t)used;
+                p->header_len += (uint32_t)used;
+            } else {
+                used = 1;
+                rc = step_byte(p, data[i]);
+            }
             break;
         }
         if (rc != CW_OK) {

@@ -138,6 +138,19 @@ uint32_t cw_retry_backoff_ms(uint32_t retry, uint32_t random);
 
 /* ------------------------------------------------------------ request */
 
+/* cw_request_write in two steps, so that the body is measured once per
+ * call and not once per attempt: check the arguments and measure the body
+ * (nothing is written), then emit head and body, for as many attempts as it
+ * takes. */
+cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
+                             cw_auth_style_t auth,
+                             const cw_chat_request_t *req, size_t *body_len);
+cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
+                            cw_auth_style_t auth,
+                            const cw_chat_request_t *req, size_t body_len,
+                            uint8_t *buf, size_t cap, cw_sink_fn sink,
+                            void *sink_ctx, size_t *total);
+
 /* The request body (JSON) alone, for tests. Same contract as
  * cw_request_write. */
 cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,

@@ -265,29 +265,46 @@ static void emit_init(emit_t *e, uint8_t *buf, size_t cap, cw_sink_fn sink,
     e->ctx = ctx;
 }
 
+/* Checks req and measures its JSON body in one dry run: invalid UTF-8 and
+ * bad arguments are caught here, before any byte leaves. */
+static int measure_body(const cw_chat_request_t *req, size_t *len)
+{
+    emit_t e;
+    int rc = check_request(req);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    emit_init(&e, NULL, 0, NULL, NULL);
+    body(&e, req);
+    *len = e.total;
+    return e.rc;
+}
+
 cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
                                   size_t cap, cw_sink_fn sink, void *sink_ctx,
                                   size_t *total)
 {
     emit_t e;
-    int rc = check_request(req);
+    size_t len = 0;
+    int rc;
 
-    if (rc != CW_OK || (sink != NULL && (buf == NULL || cap == 0u))) {
+    if (sink != NULL && (buf == NULL || cap == 0u)) {
         return CW_ERR_INVALID_ARG;
     }
-    emit_init(&e, NULL, 0, NULL, NULL);
-    body(&e, req); /* dry run: validates before any byte leaves */
-    if (e.rc != CW_OK) {
-        return (cw_status_t)e.rc;
+    rc = measure_body(req, &len);
+    if (rc != CW_OK) {
+        return (cw_status_t)rc;
+    }
+    if (total != NULL) {
+        *total = len;
+    }
+    if (sink == NULL) {
+        return CW_OK;
     }
     emit_init(&e, buf, cap, sink, sink_ctx);
     body(&e, req);
-    if (sink != NULL) {
-        flush(&e);
-    }
-    if (total != NULL) {
-        *total = e.total;
-    }
+    flush(&e);
     return (cw_status_t)e.rc;
 }
 
@@ -301,25 +318,27 @@ static bool key_ok(const char *key)
     return true;
 }
 
-cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
+cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
                              cw_auth_style_t auth,
-                             const cw_chat_request_t *req, uint8_t *buf,
-                             size_t cap, cw_sink_fn sink, void *sink_ctx,
-                             size_t *total)
+                             const cw_chat_request_t *req, size_t *body_len)
 {
-    emit_t e;
-    size_t body_len = 0;
-    int rc;
-
     if (url == NULL || url->host == NULL || url->path == NULL ||
         url->query == NULL || (api_key != NULL && !key_ok(api_key)) ||
-        (auth != CW_AUTH_BEARER && auth != CW_AUTH_API_KEY)) {
+        (auth != CW_AUTH_BEARER && auth != CW_AUTH_API_KEY) ||
+        body_len == NULL) {
         return CW_ERR_INVALID_ARG;
     }
-    rc = cw_request_write_body(req, NULL, 0, NULL, NULL, &body_len);
-    if (rc != CW_OK) {
-        return (cw_status_t)rc;
-    }
+    return (cw_status_t)measure_body(req, body_len);
+}
+
+cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
+                            cw_auth_style_t auth,
+                            const cw_chat_request_t *req, size_t body_len,
+                            uint8_t *buf, size_t cap, cw_sink_fn sink,
+                            void *sink_ctx, size_t *total)
+{
+    emit_t e;
+
     if (sink != NULL && (buf == NULL || cap == 0u)) {
         return CW_ERR_INVALID_ARG;
     }
@@ -356,12 +375,30 @@ cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
               "\r\nContent-Length: ");
     put_u64(&e, body_len);
     puts_(&e, "\r\nConnection: keep-alive\r\n\r\n");
-    body(&e, req);
     if (sink != NULL) {
+        body(&e, req);
         flush(&e);
+    } else {
+        e.total += body_len; /* counting only: the body was measured */
     }
     if (total != NULL) {
         *total = e.total;
     }
     return (cw_status_t)e.rc;
+}
+
+cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
+                             cw_auth_style_t auth,
+                             const cw_chat_request_t *req, uint8_t *buf,
+                             size_t cap, cw_sink_fn sink, void *sink_ctx,
+                             size_t *total)
+{
+    size_t body_len = 0;
+    cw_status_t rc = cw_request_check(url, api_key, auth, req, &body_len);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    return cw_request_emit(url, api_key, auth, req, body_len, buf, cap, sink,
+                           sink_ctx, total);
 }
