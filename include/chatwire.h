@@ -254,14 +254,13 @@ typedef struct cw_http_parser {
     uint64_t num;            /* number being parsed */
     uint32_t line_len;
     uint32_t header_len;
-    uint16_t cand;           /* kept header names still matching */
     uint16_t vlen;
     uint8_t state;
     uint8_t hdr;             /* which kept header is being read */
     uint8_t flags;
     uint8_t vflags;          /* per-value flags */
     uint8_t minor;           /* HTTP/1.x minor version */
-    char scratch[15];        /* a short value token */
+    char scratch[32];        /* a header name, or a short value token */
 } cw_http_parser_t;
 
 /* Server-sent events splitter over a caller buffer for one event's data. */

@@ -3,9 +3,11 @@
  *
  * A byte-driven state machine: it holds no line buffer, so a response may be
  * fed in slices of any size, down to one byte, and gives the same result.
- * Header names are matched against the short list of headers chatwire keeps
- * while they stream past (a bit mask of the candidates still matching);
- * kept values are written straight into cw_http_info_t. Body bytes are
+ * Header names are collected (lower-cased, up to 31 bytes) and looked up in
+ * the short list of headers chatwire keeps at the ':'; kept values are
+ * written straight into cw_http_info_t. Runs of bytes that need no decision
+ * (a name, a reason phrase, a value, a trailer) are passed over in one step,
+ * bounded by the line and section limits. Body bytes are
  * handed to on_body as pointers into the caller's input (no copy).
  *
  * Accepted: "HTTP/1.x NNN[ reason]" status lines, CRLF or bare LF line ends,
@@ -56,7 +58,7 @@ enum {
 #define V_TOKLONG 0x10u   /* the current token did not fit in scratch */
 #define V_CHUNKED 0x20u   /* the last transfer coding is "chunked" */
 
-/* Kept headers. Their order is the bit order of cw_http_parser_t.cand. */
+/* Kept headers. */
 enum {
     H_CONTENT_LENGTH,
     H_TRANSFER_ENCODING,
@@ -89,7 +91,8 @@ static const char *const header_names[H_COUNT] = {
     "x-ratelimit-reset-tokens",
 };
 
-#define ALL_CANDIDATES ((uint16_t)((1u << H_COUNT) - 1u))
+/* The longest header name kept in scratch; longer names match nothing. */
+#define NAME_MAX_LEN ((uint32_t)sizeof(((cw_http_parser_t *)0)->scratch))
 
 /* Where a string-valued header goes, and its truncation bit. */
 static char *string_field(cw_http_info_t *info, uint8_t hdr, uint8_t *bit)
@@ -478,24 +481,33 @@ static int status_byte(cw_http_parser_t *p, uint8_t ch)
     return CW_ERR_MALFORMED;
 }
 
+/* The ':' after a name of len bytes (lower-cased in scratch): which kept
+ * header is it? */
+static uint8_t lookup_name(const cw_http_parser_t *p, uint32_t len)
+{
+    unsigned h;
+
+    if (len >= NAME_MAX_LEN) {
+        return H_NONE;
+    }
+    for (h = 0; h < H_COUNT; h++) {
+        if (strlen(header_names[h]) == len &&
+            memcmp(header_names[h], p->scratch, len) == 0) {
+            return (uint8_t)h;
+        }
+    }
+    return H_NONE;
+}
+
 static int name_byte(cw_http_parser_t *p, uint8_t ch)
 {
     uint32_t i = p->line_len; /* index of ch in the name */
-    char lc = cw_lower((char)ch);
-    uint16_t cand = p->cand;
-    unsigned h;
 
     if (ch == ':') {
         if (i == 0u) {
             return CW_ERR_MALFORMED;
         }
-        p->hdr = H_NONE;
-        for (h = 0; h < H_COUNT; h++) {
-            if ((cand & (1u << h)) != 0u && header_names[h][i] == '\0') {
-                p->hdr = (uint8_t)h;
-                break;
-            }
-        }
+        p->hdr = lookup_name(p, i);
         value_begin(p);
         p->state = S_VALUE_WS;
         return CW_OK;
@@ -503,13 +515,9 @@ static int name_byte(cw_http_parser_t *p, uint8_t ch)
     if (!is_tchar(ch)) {
         return CW_ERR_MALFORMED; /* includes white space before ':' */
     }
-    for (h = 0; h < H_COUNT && (cand >> h) != 0u; h++) {
-        if ((cand & (1u << h)) != 0u &&
-            (i >= 31u || header_names[h][i] != lc)) {
-            cand = (uint16_t)(cand & ~(1u << h));
-        }
+    if (i < NAME_MAX_LEN) {
+        p->scratch[i] = cw_lower((char)ch);
     }
-    p->cand = cand;
     return CW_OK;
 }
 
@@ -601,7 +609,6 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
         if (ch == ' ' || ch == '\t') {
             return CW_ERR_MALFORMED; /* obsolete line folding */
         }
-        p->cand = ALL_CANDIDATES;
         p->line_len = 0;
         p->state = S_NAME;
         rc = name_byte(p, ch);
@@ -706,38 +713,34 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
     }
 }
 
-/* How many bytes from data[0..avail) the byte-wise machine would pass over
- * with no effect but counting them: the rest of a header name no kept
- * header matches, or of a reason phrase, an unkept value or a trailer. The
- * run stops before anything else, and before a line or section limit, so
- * that the byte-wise path sees every byte that matters, wherever the input
- * is split. */
-static size_t skippable(const cw_http_parser_t *p, const uint8_t *data,
-                        size_t avail)
+/* Takes a run of bytes from data[0..avail) that need no decision, doing
+ * to them what the byte-wise machine would: the rest of a header name
+ * (collected), a reason phrase, a value (kept in its field when it is a
+ * kept string header), a trailer. The run stops before anything else, and
+ * before a line or section limit, so that the byte-wise path sees every
+ * byte that matters, wherever the input is split. Returns its length. */
+static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
 {
     size_t n = 0;
     size_t room;
-    bool name;
+    char *field = NULL;
+    uint8_t bit = 0;
 
     if ((p->flags & F_CR) != 0u) {
         return 0;
     }
     switch (p->state) {
     case S_NAME:
-        if (p->cand != 0u) {
-            return 0;
-        }
-        name = true;
+    case S_REASON:
+    case S_TRAILER:
         break;
     case S_VALUE:
         if (p->hdr != H_NONE) {
-            return 0;
+            field = string_field(p->info, p->hdr, &bit);
+            if (field == NULL) {
+                return 0; /* numbers and token lists: byte by byte */
+            }
         }
-        name = false;
-        break;
-    case S_REASON:
-    case S_TRAILER:
-        name = false;
         break;
     default:
         return 0;
@@ -749,10 +752,21 @@ static size_t skippable(const cw_http_parser_t *p, const uint8_t *data,
     if (avail > room) {
         avail = room;
     }
-    if (name) {
-        while (n < avail && is_tchar(data[n])) {
-            n++;
+    if (p->state == S_NAME) {
+        for (; n < avail && is_tchar(data[n]); n++) {
+            if (p->line_len + n < NAME_MAX_LEN) {
+                p->scratch[p->line_len + n] = cw_lower((char)data[n]);
+            }
         }
+    } else if (field != NULL) {
+        for (; n < avail && is_plain_text(data[n]); n++) {
+            if (p->vlen + 1u < CW_HEADER_VALUE_MAX) {
+                field[p->vlen++] = (char)data[n];
+            } else if (data[n] != ' ' && data[n] != '\t') {
+                p->info->truncated |= bit;
+            }
+        }
+        field[p->vlen] = '\0';
     } else {
         while (n < avail && is_plain_text(data[n])) {
             n++;
@@ -794,7 +808,7 @@ int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
             rc = body_bytes(p, data + i, avail, &used);
             break;
         default:
-            used = skippable(p, data + i, avail);
+            used = span(p, data + i, avail);
             if (used > 0u) {
                 p->line_len += (uint32_t)used;
                 p->header_len += (uint32_t)used;
