@@ -31,6 +31,8 @@ typedef struct cw_proxy {
     char error[160];       /* the last failure, in words (no secrets) */
     cw_http_parser_t parser;
     cw_http_info_t info;
+    char buf[1024];        /* the CONNECT request, then its answer: kept
+                              here, not on the stack of a small device */
 } cw_proxy_t;
 
 /* Parses url ("http://[user[:password]@]host[:port]", or "host:port"; the

@@ -202,7 +202,7 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
                       uint16_t port, uint32_t timeout_ms)
 {
     cw_proxy_t *p = (cw_proxy_t *)ctx;
-    char req[900];
+    char *req = p->buf;
     char origin[260];
     size_t n = 0;
     size_t sent = 0;
@@ -234,23 +234,23 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
         origin[n++] = ']';
     }
     origin[n] = '\0';
-    n = append(req, sizeof req, 0, "CONNECT ");
-    n = append(req, sizeof req, n, origin);
-    n = append(req, sizeof req, n, ":");
-    n = append_port(req, sizeof req, n, port);
-    n = append(req, sizeof req, n, " HTTP/1.1\r\nHost: ");
-    n = append(req, sizeof req, n, origin);
-    n = append(req, sizeof req, n, ":");
-    n = append_port(req, sizeof req, n, port);
-    n = append(req, sizeof req, n, "\r\nUser-Agent: chatwire/"
+    n = append(req, sizeof p->buf, 0, "CONNECT ");
+    n = append(req, sizeof p->buf, n, origin);
+    n = append(req, sizeof p->buf, n, ":");
+    n = append_port(req, sizeof p->buf, n, port);
+    n = append(req, sizeof p->buf, n, " HTTP/1.1\r\nHost: ");
+    n = append(req, sizeof p->buf, n, origin);
+    n = append(req, sizeof p->buf, n, ":");
+    n = append_port(req, sizeof p->buf, n, port);
+    n = append(req, sizeof p->buf, n, "\r\nUser-Agent: chatwire/"
                CW_VERSION_STRING "\r\n");
     if (p->auth[0] != '\0') {
-        n = append(req, sizeof req, n, "Proxy-Authorization: Basic ");
-        n = append(req, sizeof req, n, p->auth);
-        n = append(req, sizeof req, n, "\r\n");
+        n = append(req, sizeof p->buf, n, "Proxy-Authorization: Basic ");
+        n = append(req, sizeof p->buf, n, p->auth);
+        n = append(req, sizeof p->buf, n, "\r\n");
     }
-    n = append(req, sizeof req, n, "\r\n");
-    if (n >= sizeof req) {
+    n = append(req, sizeof p->buf, n, "\r\n");
+    if (n >= sizeof p->buf) {
         p->inner.close(p->inner.ctx);
         return CW_ERR_INVALID_ARG;
     }
@@ -268,19 +268,19 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
         }
         sent += (size_t)k;
     }
-    memset(req, 0, sizeof req); /* it held the credentials */
+    memset(p->buf, 0, sizeof p->buf); /* it held the credentials */
     /* the answer: a status line and headers, never a body */
     cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
     cw_http_head_only(&p->parser);
     while (rc == CW_OK && !cw_http_done(&p->parser)) {
-        uint8_t buf[256];
+        uint8_t *buf = (uint8_t *)p->buf;
         size_t used = 0;
         int32_t k;
         if (left(p, start, timeout_ms) == 0u) {
             rc = CW_ERR_TIMEOUT;
             break;
         }
-        k = p->inner.recv(p->inner.ctx, buf, sizeof buf,
+        k = p->inner.recv(p->inner.ctx, buf, sizeof p->buf,
                           left(p, start, timeout_ms));
         if (k < 0) {
             rc = (int)k;
