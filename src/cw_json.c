@@ -374,6 +374,96 @@ static void usage(const doc_t *d, int u, cw_result_t *res)
     res->total_tokens = int_at(d, get(d, u, "total_tokens"));
 }
 
+/* ------------------------------------------------------------ grammar */
+
+/* jsmn finds the tokens but lets some broken texts through ({"a" "b"},
+ * {"a":1,}, a stray ':' or ',' after the root, missing commas). This walks
+ * the tokens in order and checks the bytes between them: only white space
+ * and exactly the separator the grammar wants there. Returns the offset of
+ * the first wrong byte, or -1 when the text is well formed. */
+
+#define MAX_DEPTH 32
+
+static bool json_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Skips white space and at most the one separator sep (0: none) in
+ * [pos, end); returns the offset of a wrong byte or -1. */
+static long gap(const char *js, long pos, long end, char sep)
+{
+    bool seen = sep == 0;
+    for (; pos < end; pos++) {
+        if (js[pos] == sep && !seen) {
+            seen = true;
+        } else if (!json_ws(js[pos])) {
+            return pos;
+        }
+    }
+    return seen ? -1 : end;
+}
+
+static long grammar_error(const doc_t *d, long len)
+{
+    int stack[MAX_DEPTH]; /* open containers */
+    int left[MAX_DEPTH];  /* children still to come: keys and values count
+                             one each in an object */
+    int depth = 0;
+    long pos = 0;
+    long bad;
+    int i;
+
+    for (i = 0; i < d->n; i++) {
+        const jsmntok_t *t = &d->t[i];
+        long start = t->start - (t->type == JSMN_STRING ? 1 : 0);
+        long end = t->end + (t->type == JSMN_STRING ? 1 : 0);
+        char sep = 0;
+
+        if (depth > 0) {
+            const jsmntok_t *c = &d->t[stack[depth - 1]];
+            int total = c->type == JSMN_OBJECT ? 2 * c->size : c->size;
+            int done = total - left[depth - 1];
+            if (c->type == JSMN_OBJECT) {
+                sep = done == 0 ? 0 : (done % 2 == 1 ? ':' : ',');
+                if (done % 2 == 0 && t->type != JSMN_STRING) {
+                    return start; /* a key that is not a string */
+                }
+            } else {
+                sep = done == 0 ? 0 : ',';
+            }
+            left[depth - 1]--;
+        }
+        bad = gap(d->js, pos, start, sep);
+        if (bad >= 0) {
+            return bad;
+        }
+        if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
+            if (depth == MAX_DEPTH) {
+                return start; /* deeper than any answer needs */
+            }
+            stack[depth] = i;
+            left[depth] = t->type == JSMN_OBJECT ? 2 * t->size : t->size;
+            depth++;
+            pos = start + 1;
+        } else {
+            pos = end;
+        }
+        /* close every container whose children are all there */
+        while (depth > 0 && left[depth - 1] == 0) {
+            const jsmntok_t *c = &d->t[stack[depth - 1]];
+            bad = gap(d->js, pos, (long)c->end - 1, 0);
+            if (bad >= 0) {
+                return bad;
+            }
+            pos = c->end;
+            depth--;
+        }
+    }
+    bad = gap(d->js, pos, len, 0); /* nothing after the root */
+    return depth == 0 ? bad : pos;
+}
+
 /* Tokenises json; the root must be one object spanning the text. */
 static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
                  cw_result_t *res)
@@ -401,6 +491,13 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
     if (n < 1 || d->t[0].type != JSMN_OBJECT || skip(d, 0) != n) {
         res->error_offset = n < 1 ? 0u : (uint64_t)d->t[0].start;
         return CW_ERR_MALFORMED;
+    }
+    {
+        long bad = grammar_error(d, (long)len);
+        if (bad >= 0) {
+            res->error_offset = (uint64_t)bad;
+            return CW_ERR_MALFORMED;
+        }
     }
     return CW_OK;
 }

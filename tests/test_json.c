@@ -113,6 +113,43 @@ TEST(test_malformed_completions_refused)
     CHECK_EQ_INT(completion("", &r), CW_ERR_MALFORMED);
 }
 
+TEST(test_grammar_holes_in_jsmn_closed)
+{
+    static const struct {
+        const char *text;
+        long offset;
+    } bad[] = {
+        { "{\"error\":{\"message\":\"m\"}}:", 25 },  /* after the root */
+        { "{\"error\":{\"message\":\"m\"}},", 25 },
+        { "{\"error\":{\"message\":\"m\" \"type\":\"t\"}}", 24 },
+        { "{\"error\":{\"message\":\"m\",}}", 23 },
+        { "{\"a\" \"b\"}", 5 },
+        { "{\"a\":[1 2]}", 8 },
+        { "{\"a\":[1,]}", 7 },   /* jsmn itself */
+        { "{\"a\"::1}", 5 },
+        { "{,\"a\":1}", 1 },
+    };
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cw_result_t r;
+        int rc = completion(bad[i].text, &r);
+        if (rc != CW_ERR_MALFORMED || (long)r.error_offset != bad[i].offset) {
+            fprintf(stderr, "%s: rc %d at %llu, want MALFORMED at %ld\n",
+                    bad[i].text, rc, (unsigned long long)r.error_offset,
+                    bad[i].offset);
+            cw_test_failures++;
+        }
+    }
+    /* white space of every kind, nesting, empty containers: fine */
+    {
+        cw_result_t r;
+        CHECK_EQ_INT(completion(" \r\n\t{ \"x\" : [ ] , \"y\":{},\"choices\""
+                                " : [ { \"message\" : { \"content\" : \"ok\" "
+                                "} } ] } \n", &r), CW_OK);
+        CHECK_EQ_STR(r.content, "ok");
+    }
+}
+
 TEST(test_too_many_tokens_is_buffer_too_small)
 {
     cw_result_t r;
@@ -201,6 +238,7 @@ static const cw_test_case_t tests[] = {
     T(test_bad_escapes_refused),
     T(test_completion_shapes),
     T(test_malformed_completions_refused),
+    T(test_grammar_holes_in_jsmn_closed),
     T(test_too_many_tokens_is_buffer_too_small),
     T(test_chunk_shapes),
     T(test_copy_field_cuts_at_utf8_boundary),
