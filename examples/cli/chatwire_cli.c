@@ -54,6 +54,7 @@ typedef struct options {
     int tls_max;
     bool stream;
     bool verbose;
+    bool api_key_header;
 } options_t;
 
 static void usage(FILE *out)
@@ -65,6 +66,8 @@ static void usage(FILE *out)
 "  --system TEXT      a system message before the prompt\n"
 "  --no-stream        wait for the whole answer instead of streaming it\n"
 "  --ca FILE          trust anchors, PEM (default %s)\n"
+"  --api-key-header   send the key as 'api-key: KEY' (Azure OpenAI) instead\n"
+"                     of 'Authorization: Bearer KEY'\n"
 "  --proxy URL        HTTP CONNECT proxy, http://[user:pass@]host[:port]\n"
 "                     (default: HTTPS_PROXY / https_proxy, or HTTP_PROXY /\n"
 "                     http_proxy for http URLs; NO_PROXY lists exceptions;\n"
@@ -114,6 +117,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "no-stream", no_argument, NULL, 'n' },
         { "ca", required_argument, NULL, 'c' },
         { "proxy", required_argument, NULL, 'p' },
+        { "api-key-header", no_argument, NULL, 'A' },
         { "max-tokens", required_argument, NULL, 'x' },
         { "temperature", required_argument, NULL, 't' },
         { "timeout-ms", required_argument, NULL, 'T' },
@@ -144,6 +148,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 'n': o->stream = false; break;
         case 'c': o->ca_file = optarg; break;
         case 'p': o->proxy = optarg; break;
+        case 'A': o->api_key_header = true; break;
         case 'v': o->verbose = true; break;
         case 'x':
             o->max_tokens = strtol(optarg, &end, 10);
@@ -428,6 +433,7 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.base_url = o.base_url;
     cfg.api_key = key;
+    cfg.auth = o.api_key_header ? CW_AUTH_API_KEY : CW_AUTH_BEARER;
     cfg.io_buf = io_buf;
     cfg.io_size = sizeof io_buf;
     cfg.work_buf = work_buf;

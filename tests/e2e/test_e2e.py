@@ -290,6 +290,14 @@ class CliAnswers(Base):
         rc, out, err = self.cli("--base-url", url("plain", "http"), "plain")
         self.assertEqual((rc, out), (0, "Echo: plain\n"), err)
 
+    def test_azure_style_api_key_header_and_deployment_url(self):
+        base = ("https://localhost:%d/openai/deployments/gpt-4-0314"
+                "?api-version=2024-10-21" % PORTS["good"])
+        rc, out, err = self.cli("--base-url", base, "--ca",
+                                os.path.join(CERTS, "ca.pem"),
+                                "--api-key-header", "azure style")
+        self.assertEqual((rc, out), (0, "Echo: azure style\n"), err)
+
     def test_ipv6_literal_base_url(self):
         rc, out, err = self.cli("--base-url", "http://[::1]:%d/v1" %
                                 PORTS["ipv6"], "over IPv6")
