@@ -208,7 +208,8 @@ typedef struct cw_result {
     const char *content;
     size_t content_len;      /* streamed: total bytes given to on_delta */
     bool content_null;       /* "content": null in the answer */
-    bool refusal;            /* a refusal: its text is in content */
+    bool refusal;            /* a refusal: its text is in content, or when
+                                streamed in error.message (cut to fit) */
     bool partial;            /* streamed text was delivered, then an error */
     bool done;               /* the stream's data: [DONE] arrived */
     char id[CW_FIELD_MAX];

@@ -226,6 +226,17 @@ static int on_event(void *user, const char *event, char *data, size_t len)
     if (rc == CW_OK && chunk.content != NULL) {
         rc = deliver(c, chunk.content, chunk.content_len);
     }
+    if (rc == CW_OK && chunk.refusal != NULL) {
+        /* a streamed refusal is not content: its text is gathered in the
+         * error message (cut to fit, and flagged) */
+        cw_api_error_t *e = &c->res->error;
+        size_t have = strlen(e->message);
+        c->res->refusal = true;
+        if (cw_copy_field(e->message + have, sizeof e->message - have,
+                          chunk.refusal, chunk.refusal_len)) {
+            e->message_truncated = true;
+        }
+    }
     return rc;
 }
 
@@ -289,6 +300,10 @@ static int finish_body(cw_client_t *c)
         rc = flush_carry(c);
         if (rc != CW_OK) {
             return rc;
+        }
+        if (res->refusal && res->content_len == 0u) {
+            res->content_null = true;
+            return CW_ERR_NO_CONTENT;
         }
         if (res->done || res->finish_reason[0] != '\0') {
             return CW_OK;

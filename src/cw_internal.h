@@ -83,6 +83,8 @@ bool cw_sse_finish(cw_sse_parser_t *s);
 typedef struct cw_chunk {
     char *content;        /* unescaped delta text in place, or NULL */
     size_t content_len;
+    char *refusal;        /* a piece of a streamed refusal, or NULL */
+    size_t refusal_len;
     bool error;           /* an error object: res->error was filled */
 } cw_chunk_t;
 

@@ -640,6 +640,8 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
 
     chunk->content = NULL;
     chunk->content_len = 0;
+    chunk->refusal = NULL;
+    chunk->refusal_len = 0;
     chunk->error = false;
     if (rc != CW_OK) {
         return rc;
@@ -667,6 +669,10 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
     } else if (rc == CW_OK && content >= 0 && !tok_is_null(&d, content)) {
         res->error_offset = (uint64_t)d.t[content].start;
         rc = CW_ERR_MALFORMED;
+    }
+    content = get(&d, delta, "refusal");
+    if (rc == CW_OK && tok_is(&d, content, JSMN_STRING)) {
+        rc = str(&d, content, &chunk->refusal, &chunk->refusal_len);
     }
     return rc;
 }

@@ -142,6 +142,8 @@ static const expect_t recorded[] = {
       NULL, false },
     { "stream_utf8_split_across_deltas.http", true, CW_OK, 200,
       "smile \xf0\x9f\x98\x80!", "", NULL, true },
+    { "stream_refusal.http", true, CW_ERR_NO_CONTENT, 200, "", "req_sref",
+      NULL, true },
     { "stream_error_midstream.http", true, CW_ERR_API, 200, "Partial answer",
       "req_stream_1", "", true },
     { "error_400_context_length.http", false, CW_ERR_API, 400, "",
@@ -419,6 +421,17 @@ TEST(test_in_stream_error_flags_partial_content)
     CHECK_EQ_INT(r.http.status, 200);
 }
 
+TEST(test_streamed_refusal_reported_as_no_content)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_refusal.http", true, &r),
+                 CW_ERR_NO_CONTENT);
+    CHECK(r.refusal && r.content_null && !r.partial);
+    CHECK_EQ_INT(got.calls, 0);
+    CHECK_EQ_STR(r.error.message, "I'm sorry, I can't help with that.");
+}
+
 TEST(test_refusal_reported_as_no_content)
 {
     cw_result_t r;
@@ -676,6 +689,7 @@ static const cw_test_case_t tests[] = {
     T(test_error_objects_extracted),
     T(test_in_stream_error_flags_partial_content),
     T(test_refusal_reported_as_no_content),
+    T(test_streamed_refusal_reported_as_no_content),
     T(test_early_close_mid_stream_is_an_error_with_partial_flag),
     T(test_early_close_mid_body_is_an_error),
     T(test_transport_failure_after_n_bytes),

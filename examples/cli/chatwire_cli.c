@@ -377,7 +377,8 @@ static int report(int rc, const cw_result_t *res, const options_t *o,
     case CW_ERR_NO_CONTENT:
         snprintf(line, sizeof line, "the model gave no content%s%s",
                  res->refusal ? "; it refused: " : "",
-                 res->refusal ? res->content : "");
+                 !res->refusal ? ""
+                 : res->content != NULL ? res->content : res->error.message);
         code = EXIT_REFUSED;
         break;
     case CW_ERR_BUFFER_TOO_SMALL:

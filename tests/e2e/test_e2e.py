@@ -402,9 +402,11 @@ class CliErrors(Base):
         self.assertIn("(answer incomplete)", line)
 
     def test_refusal_exit_code(self):
-        rc, out, err = self.ask("good", "!mode:refusal", "--no-stream")
-        self.assertEqual((rc, out), (6, ""))
-        self.one_error_line(err, "the model gave no content; it refused: ")
+        for extra in (("--no-stream",), ()):
+            rc, out, err = self.ask("good", "!mode:refusal", *extra)
+            self.assertEqual((rc, out), (6, ""), err)
+            self.one_error_line(err, "the model gave no content; it refused: "
+                                     "I'm sorry, I can't help with that.")
 
     def test_timeout(self):
         rc, out, err = self.ask("good", "!mode:slow-headers=3000",
