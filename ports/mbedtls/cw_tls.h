@@ -40,6 +40,16 @@ extern "C" {
 #define CW_TLS_SESSION_MAX 2048u
 #endif
 
+/* Longest host name kept (SNI and the saved session's owner), and the size
+ * of the error sentence. A small device talking to one known host can
+ * lower both. */
+#ifndef CW_TLS_HOST_MAX
+#define CW_TLS_HOST_MAX 256u
+#endif
+#ifndef CW_TLS_ERROR_MAX
+#define CW_TLS_ERROR_MAX 256u
+#endif
+
 enum { CW_TLS_1_2 = 2, CW_TLS_1_3 = 3 };
 
 typedef struct cw_tls_config {
@@ -75,11 +85,11 @@ typedef struct cw_tls {
     uint32_t handshakes;   /* full and resumed, since init */
     uint32_t resumptions;
     size_t session_len;    /* 0: no saved session */
-    char session_host[256];/* the host the saved session belongs to */
+    char session_host[CW_TLS_HOST_MAX]; /* the saved session's host */
     unsigned char session[CW_TLS_SESSION_MAX];
-    char host[256];
+    char host[CW_TLS_HOST_MAX];
     char peer_name[96];    /* first DNS name (or subject) of the peer */
-    char error[256];       /* the last failure, in words */
+    char error[CW_TLS_ERROR_MAX]; /* the last failure, in words */
 } cw_tls_t;
 
 /* Prepares t over inner (copied): seeds the DRBG, loads the trust anchors,
