@@ -91,6 +91,9 @@ static const char *const header_names[H_COUNT] = {
     "x-ratelimit-reset-tokens",
 };
 
+static const uint8_t header_lengths[H_COUNT] = { 14, 17, 10, 12, 12, 11,
+                                                 14, 14, 30, 28, 26, 24 };
+
 /* The longest header name kept in scratch; longer names match nothing. */
 #define NAME_MAX_LEN ((uint32_t)sizeof(((cw_http_parser_t *)0)->scratch))
 
@@ -491,7 +494,7 @@ static uint8_t lookup_name(const cw_http_parser_t *p, uint32_t len)
         return H_NONE;
     }
     for (h = 0; h < H_COUNT; h++) {
-        if (strlen(header_names[h]) == len &&
+        if (header_lengths[h] == len && p->scratch[0] == header_names[h][0] &&
             memcmp(header_names[h], p->scratch, len) == 0) {
             return (uint8_t)h;
         }
@@ -725,6 +728,7 @@ static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
     size_t room;
     char *field = NULL;
     uint8_t bit = 0;
+    bool digits = false;
 
     if ((p->flags & F_CR) != 0u) {
         return 0;
@@ -737,8 +741,10 @@ static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
     case S_VALUE:
         if (p->hdr != H_NONE) {
             field = string_field(p->info, p->hdr, &bit);
-            if (field == NULL) {
-                return 0; /* numbers and token lists: byte by byte */
+            digits = field == NULL && is_number_header(p->hdr) &&
+                     (p->vflags & (V_END | V_FRACTION | V_BAD)) == 0u;
+            if (field == NULL && !digits) {
+                return 0; /* token lists and the rest of a number */
             }
         }
         break;
@@ -752,7 +758,18 @@ static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
     if (avail > room) {
         avail = room;
     }
-    if (p->state == S_NAME) {
+    if (digits) {
+        /* the digits of a number, as value_byte takes them */
+        for (; n < avail && data[n] >= '0' && data[n] <= '9'; n++) {
+            if (p->num > (UINT64_MAX - 9u) / 10u) {
+                p->vflags |= V_BAD;
+                n++;
+                break;
+            }
+            p->num = p->num * 10u + (uint64_t)(data[n] - '0');
+            p->vflags |= V_DIGITS;
+        }
+    } else if (p->state == S_NAME) {
         for (; n < avail && is_tchar(data[n]); n++) {
             if (p->line_len + n < NAME_MAX_LEN) {
                 p->scratch[p->line_len + n] = cw_lower((char)data[n]);
