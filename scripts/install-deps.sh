@@ -8,7 +8,7 @@ pkgs=(
   libjsmn-dev                        # JSON tokenizer (header only)
   libmbedtls-dev                     # TLS (mbedTLS 2.28 from bookworm)
   libcjson-dev                       # tests: an independent JSON parser
-  clang                              # libFuzzer targets
+  clang libclang-rt-14-dev           # libFuzzer targets (the runtime is only recommended)
   python3 openssl nginx curl   # local test servers and certificates
   tinyproxy                          # the HTTP CONNECT proxy tests
   liblwip-dev iproute2               # tests/lwip: lwIP 2.1.3 and the test's network namespace
