@@ -703,15 +703,25 @@ class ThroughNginx(Base):
         self.assertEqual(r["content"], "Echo: lib via nginx")
 
 
-def server_tls_for(request_id):
-    """What the test server logged of the handshake that carried a request."""
+def server_logged(request_id, field):
+    """A field (tls=..., conn=...) of the test server's log line for a
+    request: what the server saw of it."""
     for name in os.listdir(TMP):
         if name.endswith(".log"):
             with open(os.path.join(TMP, name), errors="replace") as f:
                 for line in f:
                     if "request_id=%s " % request_id in line:
-                        return re.search(r" tls=(\S+)", line).group(1)
+                        return re.search(r"\b%s=(\S+)" % field,
+                                         line).group(1)
     return None
+
+
+def server_tls_for(request_id):
+    return server_logged(request_id, "tls")
+
+
+def server_conn_for(request_id):
+    return server_logged(request_id, "conn")
 
 
 class Resumption(Base):
@@ -734,16 +744,6 @@ class Resumption(Base):
             self.skipTest("this mbedTLS build has no TLS 1.3")
         r = self.check_resumed("3", "3")
         self.assertEqual(r["tls_version"], "TLSv1.3")
-
-
-def server_conn_for(request_id):
-    for name in os.listdir(TMP):
-        if name.endswith(".log"):
-            with open(os.path.join(TMP, name), errors="replace") as f:
-                for line in f:
-                    if "request_id=%s " % request_id in line:
-                        return re.search(r"conn=(\d+)", line).group(1)
-    return None
 
 
 class KeepAlive(Base):
