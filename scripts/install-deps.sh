@@ -10,6 +10,7 @@ pkgs=(
   libcjson-dev                       # tests: an independent JSON parser
   clang libclang-rt-14-dev           # libFuzzer targets (the runtime is only recommended)
   python3 openssl nginx curl   # local test servers and certificates
+  ca-certificates                    # the default trust store, and the MCU trust anchors
   tinyproxy                          # the HTTP CONNECT proxy tests
   liblwip-dev iproute2               # tests/lwip: lwIP 2.1.3 and the test's network namespace
   gcc-arm-none-eabi libnewlib-arm-none-eabi  # the Cortex-M4 firmware
