@@ -83,10 +83,9 @@ cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
     const char *s;
     const char *at;
     const char *end;
-    char userinfo[256];
-    char plain[256];
+    char *userinfo;   /* in p->buf: no large frame on a small stack */
+    char *fake_url;
     size_t n = 0;
-    char fake_url[300];
     cw_url_t u;
 
     if (p == NULL || url == NULL || inner.send == NULL ||
@@ -95,6 +94,8 @@ cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
     }
     memset(p, 0, sizeof *p);
     p->inner = inner;
+    userinfo = p->buf;        /* 256 bytes */
+    fake_url = p->buf + 512;  /* 300 bytes */
     s = url;
     if (strncmp(s, "http://", 7) == 0) {
         s += 7;
@@ -116,26 +117,26 @@ cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
     }
     if (at != NULL) {
         size_t len = 0;
-        if (!decode(s, (size_t)(at - s), userinfo, sizeof userinfo, &len)) {
+        if (!decode(s, (size_t)(at - s), userinfo, 256u, &len)) {
+            memset(p->buf, 0, sizeof p->buf);
             return CW_ERR_INVALID_ARG;
         }
         if (strchr(userinfo, ':') == NULL) {
             /* "user@" alone: an empty password, as curl does */
-            if (len + 1u >= sizeof userinfo) {
+            if (len + 1u >= 256u) {
+                memset(p->buf, 0, sizeof p->buf);
                 return CW_ERR_INVALID_ARG;
             }
             userinfo[len++] = ':';
             userinfo[len] = '\0';
         }
-        memcpy(plain, userinfo, len);
-        base64((const uint8_t *)plain, len, p->auth);
-        memset(plain, 0, sizeof plain);
-        memset(userinfo, 0, sizeof userinfo);
+        base64((const uint8_t *)userinfo, len, p->auth);
+        memset(p->buf, 0, sizeof p->buf); /* the credentials */
         s = at + 1;
     }
     /* the host and port are checked by the base URL parser */
     n = (size_t)(end - s);
-    if (n == 0u || n + 8u > sizeof fake_url) {
+    if (n == 0u || n + 8u > 300u) {
         return CW_ERR_INVALID_ARG;
     }
     memcpy(fake_url, "http://", 7);
