@@ -109,9 +109,10 @@ typedef struct cw_message {
 } cw_message_t;
 
 /* Called with each piece of streamed answer text, in order. text is valid
- * only during the call, is not NUL-terminated, and never ends inside a UTF-8
- * sequence. Return 0 to go on, non-zero to abort (cw_chat then returns
- * CW_ERR_ABORTED). */
+ * only during the call, is not NUL-terminated, and is always valid UTF-8:
+ * it never ends inside a sequence (one split across two deltas is joined),
+ * and ill-formed bytes from the server arrive as U+FFFD. Return 0 to go on,
+ * non-zero to abort (cw_chat then returns CW_ERR_ABORTED). */
 typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
 /* One chat completion request. The caller owns every string and array it
@@ -369,6 +370,7 @@ typedef struct cw_client {
     const cw_chat_request_t *req;
     size_t body_len;         /* response body bytes kept */
     size_t body_len_req;     /* the request body's length */
+    bool body_error;         /* the error came from the body's layers */
     uint8_t mode;            /* how the body is being consumed */
     uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
     char carry[4];

@@ -142,42 +142,58 @@ static int emit_text(cw_client_t *c, const char *text, size_t len)
     return CW_OK;
 }
 
-/* Gives text to on_delta so that no call ends inside a UTF-8 sequence: an
- * unfinished sequence at the end waits in c->carry for the next delta. */
+/* Gives text to on_delta as valid UTF-8, never ending inside a sequence:
+ * an unfinished sequence at the end waits in c->carry for the next delta,
+ * and ill-formed bytes from the server become U+FFFD (one for each maximal
+ * subpart, as Unicode recommends). */
 static int deliver(cw_client_t *c, const char *text, size_t len)
 {
-    size_t tail;
-    int rc;
+    int rc = CW_OK;
 
     if (c->carry_len > 0u) {
-        size_t need;
-        size_t i = 0;
-        uint8_t lead = (uint8_t)c->carry[0];
-
-        need = lead >= 0xf0u ? 4u : lead >= 0xe0u ? 3u : 2u;
-        while (c->carry_len < need && i < len &&
-               ((uint8_t)text[i] & 0xc0u) == 0x80u) {
-            c->carry[c->carry_len++] = text[i++];
+        /* finish the sequence the last delta left open, if this one does */
+        char seq[4];
+        size_t n = c->carry_len;
+        size_t bad;
+        size_t take = 0;
+        memcpy(seq, c->carry, n);
+        while (n < sizeof seq && take < len) {
+            seq[n++] = text[take++];
+            if (cw_utf8_check(seq, n, &bad) == n || bad < n) {
+                break; /* complete, or broken */
+            }
         }
-        if (c->carry_len == need) {
-            rc = emit_text(c, c->carry, need);
-        } else if (i < len) {
-            rc = emit_text(c, replacement, sizeof replacement); /* broken */
+        if (cw_utf8_check(seq, n, &bad) == n) {
+            rc = emit_text(c, seq, n);
+        } else if (bad == n && take == len) {
+            memcpy(c->carry, seq, n); /* still unfinished: wait */
+            c->carry_len = (uint8_t)n;
+            return CW_OK;
         } else {
-            return CW_OK; /* still unfinished: wait for more */
+            rc = emit_text(c, replacement, sizeof replacement);
+            take -= n - bad; /* bytes after the broken part are text */
         }
         c->carry_len = 0;
-        if (rc != CW_OK) {
-            return rc;
-        }
-        text += i;
-        len -= i;
+        text += take;
+        len -= take;
     }
-    tail = cw_utf8_tail(text, len);
-    rc = emit_text(c, text, len - tail);
-    if (rc == CW_OK && tail > 0u) {
-        memcpy(c->carry, text + len - tail, tail);
-        c->carry_len = (uint8_t)tail;
+    while (rc == CW_OK && len > 0u) {
+        size_t bad;
+        size_t ok = cw_utf8_check(text, len, &bad);
+        rc = emit_text(c, text, ok);
+        text += ok;
+        len -= ok;
+        if (rc != CW_OK || len == 0u) {
+            break;
+        }
+        if (bad == len) { /* unfinished at the end: may go on next time */
+            memcpy(c->carry, text, bad);
+            c->carry_len = (uint8_t)bad;
+            break;
+        }
+        rc = emit_text(c, replacement, sizeof replacement);
+        text += bad;
+        len -= bad;
     }
     return rc;
 }
@@ -266,10 +282,14 @@ static int on_body(void *user, const uint8_t *data, size_t len)
 {
     cw_client_t *c = (cw_client_t *)user;
     size_t room;
+    int rc;
 
     switch (c->mode) {
     case MODE_SSE:
-        return cw_sse_feed(&c->sse, data, len);
+        rc = cw_sse_feed(&c->sse, data, len);
+        /* an event's JSON error keeps its own offset (within the event) */
+        c->body_error = rc != CW_OK;
+        return rc;
     case MODE_BUFFER:
         room = c->body_cap - 1u - c->body_len; /* one byte for a NUL */
         if (len > room) {
@@ -380,7 +400,8 @@ static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
         last = c->tp.now_ms(c->tp.ctx);
         rc = cw_http_feed(&c->http, c->io, (size_t)n, &used);
         if (rc != CW_OK) {
-            if (rc == CW_ERR_MALFORMED || rc == CW_ERR_HEADER_TOO_LARGE) {
+            if ((rc == CW_ERR_MALFORMED || rc == CW_ERR_HEADER_TOO_LARGE) &&
+                !c->body_error) {
                 c->res->error_offset = cw_http_error_offset(&c->http);
             }
             return rc;
@@ -412,6 +433,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->body_len = 0;
     c->mode = MODE_NONE;
     c->carry_len = 0;
+    c->body_error = false;
     if (c->connected) {
         if (still_open(c)) {
             res->reused_connection = true;

@@ -27,6 +27,11 @@ size_t cw_utf8_tail(const char *s, size_t len);
  * most U+10FFFF). */
 bool cw_utf8_valid(const char *s, size_t len);
 
+/* The length of the longest valid prefix of s[0..len). When it is shorter
+ * than len, *bad is the length of the ill-formed (or, at the very end,
+ * unfinished) piece that follows: its maximal subpart, 1 to 3 bytes. */
+size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
+
 /* ------------------------------------------------------------ HTTP */
 
 /* Prepares p for one response. info is cleared and filled as headers

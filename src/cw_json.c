@@ -91,35 +91,59 @@ size_t cw_utf8_tail(const char *s, size_t len)
     return 0;
 }
 
-bool cw_utf8_valid(const char *s, size_t len)
+/* Whether c may be byte idx (1..3) of a sequence led by lead (Unicode's
+ * table of well-formed sequences: no overlongs, surrogates or > U+10FFFF). */
+static bool utf8_cont_ok(uint8_t lead, size_t idx, uint8_t c)
+{
+    if (idx == 1u) {
+        switch (lead) {
+        case 0xe0u:
+            return c >= 0xa0u && c <= 0xbfu;
+        case 0xedu:
+            return c >= 0x80u && c <= 0x9fu;
+        case 0xf0u:
+            return c >= 0x90u && c <= 0xbfu;
+        case 0xf4u:
+            return c >= 0x80u && c <= 0x8fu;
+        default:
+            break;
+        }
+    }
+    return (c & 0xc0u) == 0x80u;
+}
+
+size_t cw_utf8_check(const char *s, size_t len, size_t *bad)
 {
     size_t i = 0;
 
     while (i < len) {
         uint8_t b = (uint8_t)s[i];
         size_t n = utf8_seq_len(b);
-        size_t k;
+        size_t k = 1;
 
-        if (n == 0u || n > len - i) {
-            return false;
+        if (n == 1u) {
+            i++;
+            continue;
         }
-        if (n >= 2u) {
-            uint8_t b1 = (uint8_t)s[i + 1u];
-            if ((b == 0xe0u && b1 < 0xa0u) ||  /* overlong */
-                (b == 0xedu && b1 > 0x9fu) ||  /* surrogates */
-                (b == 0xf0u && b1 < 0x90u) ||  /* overlong */
-                (b == 0xf4u && b1 > 0x8fu)) {  /* > U+10FFFF */
-                return false;
-            }
+        while (n > 1u && k < n && i + k < len &&
+               utf8_cont_ok(b, k, (uint8_t)s[i + k])) {
+            k++;
         }
-        for (k = 1; k < n; k++) {
-            if (((uint8_t)s[i + k] & 0xc0u) != 0x80u) {
-                return false;
-            }
+        if (n > 1u && k == n) {
+            i += n;
+            continue;
         }
-        i += n;
+        *bad = k; /* the maximal subpart of an ill-formed sequence */
+        return i;
     }
-    return true;
+    *bad = 0;
+    return i;
+}
+
+bool cw_utf8_valid(const char *s, size_t len)
+{
+    size_t bad;
+    return cw_utf8_check(s, len, &bad) == len;
 }
 
 static size_t utf8_put(char *out, uint32_t cp)

@@ -355,6 +355,47 @@ TEST(test_utf8_never_split_across_callbacks)
     CHECK_EQ_INT(got.calls, 3); /* "smile ", the emoji, "!" */
 }
 
+TEST(test_ill_formed_utf8_from_server_becomes_replacement_characters)
+{
+    /* deltas "a\xF0\x9F", "\xCB", "b", "\xC3" (raw bytes, as a broken
+     * server might send): the application sees only valid UTF-8, with one
+     * U+FFFD per ill-formed piece, whatever the split */
+    static const char events[] =
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\xf0\x9f\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\xcb\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\xc3\"}}]}\n\n"
+        "data: {\"choices\":[{\"delta\":{\"content\":\"\xed\xa0\x80z\"}}]}"
+        "\n\ndata: [DONE]\n\n";
+    static char resp[2048];
+    cw_result_t r;
+    size_t k;
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     "Content-Length: %zu\r\n\r\n%s", sizeof events - 1u,
+                     events);
+    for (k = 0; k < (size_t)n; k++) {
+        size_t sizes[2];
+        sizes[0] = k + 1u;
+        sizes[1] = 4096;
+        setup(sizeof io_buf, sizeof work_buf);
+        memcpy(response, resp, (size_t)n);
+        fake_reset(&fake, response, (size_t)n);
+        fake.sizes = sizes;
+        fake.nsizes = 2;
+        CHECK_EQ_INT(run(true, &r), CW_OK);
+        /* "a" FFFD FFFD "b" FFFD, then ED A0 80 (a surrogate): three
+         * maximal subparts of one byte each, then "z" */
+        CHECK_EQ_STR(got.text, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd"
+                               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+        CHECK(!got.split_utf8);
+        CHECK(cw_utf8_valid(got.text, got.len));
+        if (cw_test_failures > 0) {
+            break;
+        }
+    }
+}
+
 TEST(test_error_objects_extracted)
 {
     cw_result_t r;
@@ -686,6 +727,7 @@ static const cw_test_case_t tests[] = {
     T(test_request_sent_is_the_writer_output),
     T(test_stream_usage_and_finish_reason),
     T(test_utf8_never_split_across_callbacks),
+    T(test_ill_formed_utf8_from_server_becomes_replacement_characters),
     T(test_error_objects_extracted),
     T(test_in_stream_error_flags_partial_content),
     T(test_refusal_reported_as_no_content),

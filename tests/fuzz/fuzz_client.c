@@ -1,0 +1,156 @@
+/*
+ * fuzz_client.c - the whole pipeline (HTTP, chunked, SSE, JSON, UTF-8
+ * carry, the client's bookkeeping) on arbitrary response bytes, fed three
+ * ways: whole, split in two at an offset taken from the input, and one byte
+ * at a time. The outcome must be the same each time, and:
+ * - a non-streamed success has NUL-terminated content inside the work
+ *   buffer;
+ * - every on_delta call gets valid UTF-8 (so never ends inside a sequence);
+ * - nothing is read past the response.
+ *
+ * Input: [flags][split hi][split lo][response...]; flags bit 0: stream.
+ */
+#define CW_TEST_DATA_DIR ""
+#include "cw_internal.h"
+#include "../fake_transport.h"
+#include "fuzz_common.h"
+
+static fake_t fake;
+static cw_client_t client;
+static uint8_t io_buf[64];
+static uint8_t work_buf[CW_WORK_TOKENS_SIZE + 1024];
+
+typedef struct seen {
+    uint64_t hash;
+    size_t len;
+    size_t calls;
+} seen_t;
+
+static seen_t got;
+
+static int on_delta(void *user, const char *text, size_t len)
+{
+    (void)user;
+    FUZZ_CHECK(len > 0u, "empty delta");
+    FUZZ_CHECK(cw_utf8_valid(text, len), "delta not valid UTF-8 (or split)");
+    got.hash = fuzz_hash(got.hash, text, len);
+    got.len += len;
+    got.calls++;
+    return 0;
+}
+
+typedef struct outcome {
+    int rc;
+    int status;
+    uint64_t content_hash;
+    size_t content_len;
+    seen_t deltas;
+    bool partial;
+    bool done;
+    bool refusal;
+    char finish[CW_FIELD_MAX];
+    char code[CW_FIELD_MAX];
+    char message[CW_ERROR_MESSAGE_MAX];
+    char request_id[CW_HEADER_VALUE_MAX];
+    int64_t total_tokens;
+    uint64_t error_offset;
+} outcome_t;
+
+static void run(const uint8_t *resp, size_t len, bool stream,
+                const size_t *sizes, size_t nsizes, outcome_t *o)
+{
+    cw_client_config_t cfg;
+    cw_chat_request_t req;
+    cw_result_t res;
+    static const cw_message_t msg[] = { { "user", "hi" } };
+
+    memset(&cfg, 0, sizeof cfg);
+    fake_reset(&fake, resp, len);
+    fake.sizes = sizes;
+    fake.nsizes = nsizes;
+    cfg.transport = fake_transport(&fake);
+    cfg.api_key = "k";
+    cfg.io_buf = io_buf;
+    cfg.io_size = sizeof io_buf;
+    cfg.work_buf = work_buf;
+    cfg.work_size = sizeof work_buf;
+    cfg.max_retries = CW_NO_RETRIES;
+    FUZZ_CHECK(cw_client_init(&client, &cfg) == CW_OK, "init");
+    cw_chat_request_init(&req, msg, 1);
+    req.stream = stream;
+    req.on_delta = on_delta;
+    memset(&got, 0, sizeof got);
+    got.hash = FUZZ_HASH_INIT;
+    memset(o, 0, sizeof *o);
+    o->rc = cw_chat(&client, &req, &res);
+    FUZZ_CHECK(fake.in_pos <= len, "read past the response");
+    if (o->rc == CW_OK && !stream) {
+        FUZZ_CHECK(res.content != NULL, "success without content");
+        FUZZ_CHECK(fuzz_inside(res.content, res.content_len + 1u, work_buf,
+                                 sizeof work_buf), "content outside work");
+        FUZZ_CHECK(res.content[res.content_len] == '\0', "no NUL");
+    }
+    o->status = res.http.status;
+    if (res.content != NULL) {
+        o->content_hash = fuzz_hash(FUZZ_HASH_INIT, res.content,
+                                    res.content_len);
+    }
+    o->content_len = res.content_len;
+    o->deltas = got;
+    o->partial = res.partial;
+    o->done = res.done;
+    o->refusal = res.refusal;
+    memcpy(o->finish, res.finish_reason, sizeof o->finish);
+    memcpy(o->code, res.error.code, sizeof o->code);
+    memcpy(o->message, res.error.message, sizeof o->message);
+    memcpy(o->request_id, res.http.request_id, sizeof o->request_id);
+    o->total_tokens = res.total_tokens;
+    o->error_offset = res.error_offset;
+}
+
+static void same(const outcome_t *a, const outcome_t *b, const char *how)
+{
+    FUZZ_CHECK(a->rc == b->rc, "%s: rc %d vs %d", how, a->rc, b->rc);
+    FUZZ_CHECK(a->status == b->status, "%s: status", how);
+    FUZZ_CHECK(a->content_hash == b->content_hash &&
+               a->content_len == b->content_len, "%s: content", how);
+    FUZZ_CHECK(a->deltas.hash == b->deltas.hash &&
+               a->deltas.len == b->deltas.len, "%s: streamed text", how);
+    FUZZ_CHECK(a->partial == b->partial && a->done == b->done &&
+               a->refusal == b->refusal, "%s: flags", how);
+    FUZZ_CHECK(strcmp(a->finish, b->finish) == 0 &&
+               strcmp(a->code, b->code) == 0 &&
+               strcmp(a->message, b->message) == 0 &&
+               strcmp(a->request_id, b->request_id) == 0 &&
+               a->total_tokens == b->total_tokens, "%s: fields", how);
+    FUZZ_CHECK(a->error_offset == b->error_offset, "%s: offset %llu vs %llu",
+               how, (unsigned long long)a->error_offset,
+               (unsigned long long)b->error_offset);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static outcome_t whole;
+    static outcome_t split;
+    static outcome_t bytes;
+    static const size_t one[] = { 1 };
+    size_t sizes[2];
+    bool stream;
+    const uint8_t *resp;
+    size_t len;
+
+    if (size < 3u) {
+        return 0;
+    }
+    stream = (data[0] & 1u) != 0u;
+    resp = data + 3;
+    len = size - 3u;
+    run(resp, len, stream, NULL, 0, &whole);
+    sizes[0] = len > 0u ? ((size_t)data[1] << 8 | data[2]) % len + 1u : 1u;
+    sizes[1] = 65536u;
+    run(resp, len, stream, sizes, 2, &split);
+    same(&whole, &split, "split");
+    run(resp, len, stream, one, 1, &bytes);
+    same(&whole, &bytes, "byte at a time");
+    return 0;
+}
