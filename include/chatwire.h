@@ -205,7 +205,10 @@ typedef struct cw_api_error {
 typedef struct cw_result {
     /* Non-streamed answer: points into the caller's work buffer,
      * NUL-terminated, valid until the next call on the client. NULL when
-     * streaming (the text went to on_delta) or when there is none. */
+     * streaming (the text went to on_delta) or when there is none. Escapes
+     * are decoded (lone surrogates become U+FFFD); raw bytes are as the
+     * server sent them, so check with your own validator if the server may
+     * send ill-formed UTF-8 (streamed text is always made valid). */
     const char *content;
     size_t content_len;      /* streamed: total bytes given to on_delta */
     bool content_null;       /* "content": null in the answer */
