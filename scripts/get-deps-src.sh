@@ -438,6 +438,14 @@ build_mbedtls() {
     command -v "$cc" >/dev/null 2>&1 || die "C compiler '$cc' not found"
 
     check_mbedtls_config "$src"
+    # Outgoing records of at most 4 KiB: chatwire writes at most its io
+    # buffer per record (4 KiB in the CLI), and a client's handshake
+    # messages are small, so the 16 KiB default only costs 12 KB of heap.
+    # (Incoming records must stay 16 KiB: servers send full records.)
+    sed -i -E 's@^[[:space:]]*(//[[:space:]]*)?#define[[:space:]]+MBEDTLS_SSL_OUT_CONTENT_LEN[[:space:]].*@#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096@' \
+        "$src/include/mbedtls/mbedtls_config.h"
+    grep -q '^#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096' "$src/include/mbedtls/mbedtls_config.h" ||
+        die "could not set MBEDTLS_SSL_OUT_CONTENT_LEN in $src"
 
     # On x86-64 with AES-NI and PCLMULQDQ, let the compiler use them:
     # mbedTLS then picks its intrinsics code for AES-GCM, whose GHASH is
