@@ -281,26 +281,36 @@ static int32_t io_error(cw_lwip_t *l, int err)
     return CW_ERR_IO;
 }
 
-static int32_t l_send(void *ctx, const uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
+/* What send and recv do first: the socket must be open and become ready
+ * within timeout_ms; *len is cut to what one call can report. Returns 1
+ * when ready, else the value to return (0: try again, or an error). */
+static int ready(cw_lwip_t *l, int what, uint32_t timeout_ms, size_t *len)
 {
-    cw_lwip_t *l = (cw_lwip_t *)ctx;
-    ssize_t n;
     int err = 0;
     int w;
 
     if (l->fd < 0) {
         return CW_ERR_CLOSED;
     }
-    w = wait_fd(l->fd, WAIT_WRITE, timeout_ms, &err);
-    if (w <= 0) {
-        if (w < 0) {
-            l->last_errno = err;
-        }
-        return w;
+    w = wait_fd(l->fd, what, timeout_ms, &err);
+    if (w < 0) {
+        l->last_errno = err;
     }
-    if (len > 0x7fffffffu) {
-        len = 0x7fffffffu;
+    if (*len > 0x7fffffffu) {
+        *len = 0x7fffffffu;
+    }
+    return w;
+}
+
+static int32_t l_send(void *ctx, const uint8_t *buf, size_t len,
+                      uint32_t timeout_ms)
+{
+    cw_lwip_t *l = (cw_lwip_t *)ctx;
+    ssize_t n;
+    int w = ready(l, WAIT_WRITE, timeout_ms, &len);
+
+    if (w <= 0) {
+        return w;
     }
     l->send_calls++;
     n = lwip_send(l->fd, buf, len, 0);
@@ -315,21 +325,10 @@ static int32_t l_recv(void *ctx, uint8_t *buf, size_t len,
 {
     cw_lwip_t *l = (cw_lwip_t *)ctx;
     ssize_t n;
-    int err = 0;
-    int w;
+    int w = ready(l, WAIT_READ, timeout_ms, &len);
 
-    if (l->fd < 0) {
-        return CW_ERR_CLOSED;
-    }
-    w = wait_fd(l->fd, WAIT_READ, timeout_ms, &err);
     if (w <= 0) {
-        if (w < 0) {
-            l->last_errno = err;
-        }
         return w;
-    }
-    if (len > 0x7fffffffu) {
-        len = 0x7fffffffu;
     }
     n = lwip_recv(l->fd, buf, len, 0);
     if (n > 0) {

@@ -195,22 +195,33 @@ static int wait_fd(cw_posix_t *p, short events, uint32_t timeout_ms)
     return n;
 }
 
-static int32_t p_send(void *ctx, const uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
+/* What send and recv do first: the socket must be open and become ready
+ * within timeout_ms; *len is cut to what one call can report. Returns 1
+ * when ready, else the value to return (0: try again, or an error). */
+static int ready(cw_posix_t *p, short events, uint32_t timeout_ms,
+                 size_t *len)
 {
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    ssize_t n;
     int w;
 
     if (p->fd < 0) {
         return CW_ERR_CLOSED;
     }
-    w = wait_fd(p, POLLOUT, timeout_ms);
+    w = wait_fd(p, events, timeout_ms);
+    if (*len > 0x7fffffffu) {
+        *len = 0x7fffffffu;
+    }
+    return w;
+}
+
+static int32_t p_send(void *ctx, const uint8_t *buf, size_t len,
+                      uint32_t timeout_ms)
+{
+    cw_posix_t *p = (cw_posix_t *)ctx;
+    ssize_t n;
+    int w = ready(p, POLLOUT, timeout_ms, &len);
+
     if (w <= 0) {
         return w;
-    }
-    if (len > 0x7fffffffu) {
-        len = 0x7fffffffu;
     }
     p->send_calls++;
     n = send(p->fd, buf, len, MSG_NOSIGNAL);
@@ -229,17 +240,10 @@ static int32_t p_recv(void *ctx, uint8_t *buf, size_t len,
 {
     cw_posix_t *p = (cw_posix_t *)ctx;
     ssize_t n;
-    int w;
+    int w = ready(p, POLLIN, timeout_ms, &len);
 
-    if (p->fd < 0) {
-        return CW_ERR_CLOSED;
-    }
-    w = wait_fd(p, POLLIN, timeout_ms);
     if (w <= 0) {
         return w;
-    }
-    if (len > 0x7fffffffu) {
-        len = 0x7fffffffu;
     }
     n = recv(p->fd, buf, len, 0);
     if (n > 0) {
