@@ -2,7 +2,8 @@
 # mcu-build.sh - cross-build the QEMU mps2-an386 (Cortex-M4) firmware that
 # performs one chat completion over HTTPS (examples/qemu-mps2/).
 #
-#   scripts/mcu-build.sh [--ca PEM] [--out DIR] [--no-public-anchors] [-j N]
+#   scripts/mcu-build.sh [--ca PEM] [--out DIR] [--no-public-anchors]
+#                        [--cw-config FILE|none] [--mbedtls-dir DIR] [-j N]
 #
 #   --ca PEM              trust anchor compiled into the firmware for the test
 #                         server (default: DIR/certs/ca.pem, made with
@@ -11,6 +12,12 @@
 #   --no-public-anchors   leave out the public roots made by
 #                         scripts/gen-trust-anchors.sh (by default they are
 #                         linked and loaded too, so that sizes are realistic)
+#   --cw-config FILE      chatwire's options (CW_CONFIG_FILE) for every file
+#                         that includes chatwire.h (default
+#                         examples/qemu-mps2/cw_config_small.h, the smallest
+#                         build); "none" builds chatwire's defaults
+#   --mbedtls-dir DIR     where the mbedTLS library is built and reused
+#                         (default DIR/mbedtls of --out)
 #
 # Compiler: arm-none-eabi-gcc -Os -mcpu=cortex-m4 -mthumb -mfloat-abi=hard
 # -mfpu=fpv4-sp-d16, newlib-nano, -ffunction-sections -fdata-sections,
@@ -36,6 +43,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$root/build-mcu
 ca=""
 public_anchors=1
+cw_config=$root/examples/qemu-mps2/cw_config_small.h
+mbed_out=""
 jobs=$(nproc 2>/dev/null || echo 2)
 
 die() { printf 'mcu-build: %s\n' "$*" >&2; exit 1; }
@@ -44,6 +53,8 @@ while [[ $# -gt 0 ]]; do
     --ca) [[ $# -ge 2 ]] || die "--ca needs a file"; ca=$2; shift 2 ;;
     --out) [[ $# -ge 2 ]] || die "--out needs a directory"; out=$2; shift 2 ;;
     --no-public-anchors) public_anchors=0; shift ;;
+    --cw-config) [[ $# -ge 2 ]] || die "--cw-config needs a file or none"; cw_config=$2; shift 2 ;;
+    --mbedtls-dir) [[ $# -ge 2 ]] || die "--mbedtls-dir needs a directory"; mbed_out=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
@@ -78,7 +89,9 @@ if [[ ! -f "$mbed_src/library/ssl_tls.c" ]]; then
 fi
 [[ -f "$mbed_src/library/ssl_tls.c" ]] || die "no mbedTLS source in $mbed_src"
 
-mbed_out=$out/mbedtls
+mbed_out=${mbed_out:-$out/mbedtls}
+mkdir -p "$mbed_out"
+mbed_out=$(cd "$mbed_out" && pwd)
 mbed_lib=$mbed_out/libmbedtls_mcu.a
 mbed_id=$( { cat "$mcu_dir/cw_mbedtls_config.h" ${user_cfg:+"$user_cfg"}; echo "$mbed_src";
              printf '%s\n' "${common[@]}" "${cfg_def[@]}"; "$cc" --version | head -n 1; } |
@@ -136,6 +149,11 @@ build_time=${SOURCE_DATE_EPOCH:-$(date +%s)}
 fw=$root/examples/qemu-mps2
 inc=(-I"$root/include" -I"$root/src" -I"$root/ports/mbedtls" -I"$mcu_dir"
      -I"$fw" -I"$mbed_src/include" -isystem "$out/jsmn")
+if [[ "$cw_config" != none ]]; then
+  [[ -f "$cw_config" ]] || die "--cw-config: $cw_config not found"
+  cw_config=$(cd "$(dirname "$cw_config")" && pwd)/$(basename "$cw_config")
+  inc+=(-DCW_CONFIG_FILE="\"$cw_config\"")
+fi
 objs=()
 compile() { # src obj extra-flags...
   local src=$1 obj=$2; shift 2

@@ -45,6 +45,14 @@ if [[ $build -eq 1 || ! -f "$out/chatwire-mps2.elf" ]]; then
   bash "$root/scripts/mcu-build.sh" --out "$out" >/dev/null 2>"$out/size-build.log" ||
     { cat "$out/size-build.log" >&2; exit 1; }
 fi
+# the same firmware with chatwire's default options (every feature), for the
+# row that shows what cw_config_small.h saves
+if [[ $build -eq 1 || ! -f "$out/full/chatwire-mps2.map" ]]; then
+  bash "$root/scripts/mcu-build.sh" --out "$out/full" --cw-config none \
+    --mbedtls-dir "$out/mbedtls" --ca "$out/certs/ca.pem" \
+    >/dev/null 2>"$out/size-build-full.log" ||
+    { cat "$out/size-build-full.log" >&2; exit 1; }
+fi
 elf=$out/chatwire-mps2.elf
 map=$out/chatwire-mps2.map
 
@@ -73,15 +81,20 @@ import glob, os, re, sys
 
 root, out, mapf, tmp, check = sys.argv[1:6]
 check = check == "1"
-src_objs = sorted(os.path.basename(p)[:-2] + ".o" for p in glob.glob(root + "/src/*.c"))
+# cw_jsmn.c only instantiates jsmn (libjsmn-dev): a dependency, in a row of
+# its own like mbedTLS, not part of chatwire's own flash
+src_objs = sorted(os.path.basename(p)[:-2] + ".o" for p in glob.glob(root + "/src/*.c")
+                  if os.path.basename(p) != "cw_jsmn.c")
 
-def part_of(path):
+def part_of(path, out):
     base = os.path.basename(path)
     if "libmbedtls_mcu.a(" in path:
         return "mbedtls"
     if path.startswith(out + "/obj/"):
         if base in src_objs:
             return "cw:" + base
+        if base == "cw_jsmn.o":
+            return "jsmn"
         if base == "cw_tls.o":
             return "tls"
         if base == "cw_mbedtls_mcu.o":
@@ -104,31 +117,35 @@ def kind_of(sec):
         return "bss"
     return None
 
-sizes = {}
-lines = open(mapf).read().split("\n")
-start = next(i for i, l in enumerate(lines) if l.startswith("Linker script and memory map"))
-pending = None
-pat_full = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
-pat_cont = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
-pat_name = re.compile(r"^ (\S+)$")
-for l in lines[start:]:
-    m = pat_full.match(l)
-    if m:
-        sec, size, path = m.group(1), int(m.group(3), 16), m.group(4)
-    else:
-        m = pat_cont.match(l)
-        if m and pending:
-            sec, size, path = pending, int(m.group(2), 16), m.group(3)
-        else:
-            m2 = pat_name.match(l)
-            pending = m2.group(1) if m2 else None
-            continue
-    pending = None
-    k = kind_of(sec)
-    if k is None or size == 0 or not path.startswith("/"):
-        continue
-    d = sizes.setdefault(part_of(path), {"text": 0, "rodata": 0, "data": 0, "bss": 0})
-    d[k] += size
+def parse_map(mapf, out):
+  sizes = {}
+  lines = open(mapf).read().split("\n")
+  start = next(i for i, l in enumerate(lines) if l.startswith("Linker script and memory map"))
+  pending = None
+  pat_full = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+  pat_cont = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+  pat_name = re.compile(r"^ (\S+)$")
+  for l in lines[start:]:
+      m = pat_full.match(l)
+      if m:
+          sec, size, path = m.group(1), int(m.group(3), 16), m.group(4)
+      else:
+          m = pat_cont.match(l)
+          if m and pending:
+              sec, size, path = pending, int(m.group(2), 16), m.group(3)
+          else:
+              m2 = pat_name.match(l)
+              pending = m2.group(1) if m2 else None
+              continue
+      pending = None
+      k = kind_of(sec)
+      if k is None or size == 0 or not path.startswith("/"):
+          continue
+      d = sizes.setdefault(part_of(path, out), {"text": 0, "rodata": 0, "data": 0, "bss": 0})
+      d[k] += size
+  return sizes
+
+sizes = parse_map(mapf, out)
 
 def get(p):
     return sizes.get(p, {"text": 0, "rodata": 0, "data": 0, "bss": 0})
@@ -149,9 +166,21 @@ cw_total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
 for o in src_objs:
     for k in cw_total:
         cw_total[k] += get("cw:" + o)[k]
-row("chatwire (src/*.c)", cw_total)
+row("chatwire, cw_config_small.h", cw_total)
+full_map = out + "/full/chatwire-mps2.map"
+full_total = None
+if os.path.exists(full_map):
+    full = parse_map(full_map, out + "/full")
+    full_total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    for o in src_objs:
+        for k in full_total:
+            full_total[k] += full.get("cw:" + o, {}).get(k, 0)
+
 for o in src_objs:
     row(o[:-2], get("cw:" + o), "  ")
+if full_total:
+    row("chatwire, default options", full_total)
+row("jsmn 1.1.0 (src/cw_jsmn.c)", get("jsmn"))
 row("cw_tls (TLS port)", get("tls"))
 row("cw_mbedtls_mcu (glue)", get("glue"))
 row("mbedTLS 3.6.6", get("mbedtls"))

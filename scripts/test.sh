@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test, with ctest, in three builds:
+# Runs every test, with ctest, in four builds:
 #   build          Debian's mbedTLS 2.28 (TLS 1.2)
 #   build-asan     the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   build-small    the core alone, sanitized, in the smallest configuration
+#                  (examples/qemu-mps2/cw_config_small.h: what the firmware uses)
 #   build-mbedtls3 mbedTLS 3.6 (TLS 1.2 and 1.3), built from Debian's source
 #                  package by scripts/get-deps-src.sh
 # Usage: scripts/test.sh   (after scripts/install-deps.sh)
@@ -21,6 +23,10 @@ run_build() {
 bash scripts/get-deps-src.sh --only lwip >/dev/null   # lwIP 2.2.1 source for tests/lwip
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_BUILD_LWIP_TESTS=ON
 run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_BUILD_LWIP_TESTS=ON
+# the smallest build (every feature chatwire_config.h can drop, dropped), as
+# the firmware uses it: the core tests, with the sanitizers
+run_build build-small -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_WITH_MBEDTLS=OFF \
+  -DCW_CONFIG_FILE="$PWD/examples/qemu-mps2/cw_config_small.h"
 eval "$(bash scripts/get-deps-src.sh --only mbedtls)"
 run_build build-mbedtls3 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCW_MBEDTLS_ROOT="$MBEDTLS_3_6_DIR"

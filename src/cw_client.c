@@ -31,7 +31,8 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
         cfg->transport.recv == NULL || cfg->transport.now_ms == NULL ||
         cfg->io_buf == NULL || cfg->io_size < CW_IO_MIN ||
         cfg->work_buf == NULL || cfg->work_size < CW_WORK_MIN ||
-        (cfg->auth != CW_AUTH_BEARER && cfg->auth != CW_AUTH_API_KEY)) {
+        (cfg->auth != CW_AUTH_BEARER && cfg->auth != CW_AUTH_API_KEY) ||
+        (!CW_CONFIG_RETRIES && cfg->max_retries > 0)) {
         return CW_ERR_INVALID_ARG;
     }
     memset(c, 0, sizeof *c);
@@ -53,8 +54,9 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
     c->idle_timeout_ms = cfg->idle_timeout_ms != 0u
                              ? cfg->idle_timeout_ms
                              : CW_DEFAULT_IDLE_TIMEOUT_MS;
-    c->max_retries = cfg->max_retries == 0 ? CW_DEFAULT_MAX_RETRIES
-                     : cfg->max_retries < 0 ? 0 : cfg->max_retries;
+    c->max_retries = !CW_CONFIG_RETRIES || cfg->max_retries < 0 ? 0
+                     : cfg->max_retries == 0 ? CW_DEFAULT_MAX_RETRIES
+                                             : cfg->max_retries;
     c->platform = cfg->platform;
     c->on_retry = cfg->on_retry;
     c->on_retry_user = cfg->on_retry_user;
@@ -577,7 +579,8 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
             stale = true;
             continue;
         }
-        if (!plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
+        if (!CW_CONFIG_RETRIES ||
+            !plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
             break;
         }
         retries++;

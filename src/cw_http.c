@@ -58,41 +58,62 @@ enum {
 #define V_TOKLONG 0x10u   /* the current token did not fit in scratch */
 #define V_CHUNKED 0x20u   /* the last transfer coding is "chunked" */
 
-/* Kept headers. */
+/* Kept headers, in the order of header_table. Those compiled out
+ * (chatwire_config.h) come after H_COUNT: no name maps to them. */
 enum {
     H_CONTENT_LENGTH,
     H_TRANSFER_ENCODING,
     H_CONNECTION,
     H_CONTENT_TYPE,
     H_REQUEST_ID,
+#if CW_CONFIG_RETRIES
     H_RETRY_AFTER,
     H_RETRY_AFTER_MS,
     H_SHOULD_RETRY,
+#endif
+#if CW_CONFIG_RATELIMIT_HEADERS
     H_REMAINING_REQUESTS,
     H_REMAINING_TOKENS,
     H_RESET_REQUESTS,
     H_RESET_TOKENS,
+#endif
     H_COUNT,
+#if !CW_CONFIG_RETRIES
+    H_RETRY_AFTER,
+    H_RETRY_AFTER_MS,
+    H_SHOULD_RETRY,
+#endif
+#if !CW_CONFIG_RATELIMIT_HEADERS
+    H_REMAINING_REQUESTS,
+    H_REMAINING_TOKENS,
+    H_RESET_REQUESTS,
+    H_RESET_TOKENS,
+#endif
     H_NONE = 0xff
 };
 
-static const char *const header_names[H_COUNT] = {
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-    "x-request-id",
-    "retry-after",
-    "retry-after-ms",
-    "x-should-retry",
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-remaining-tokens",
-    "x-ratelimit-reset-requests",
-    "x-ratelimit-reset-tokens",
-};
+/* Whether header h is kept in this build (a constant for the compiler). */
+#define KEPT(h) ((h) < H_COUNT)
 
-static const uint8_t header_lengths[H_COUNT] = { 14, 17, 10, 12, 12, 11,
-                                                 14, 14, 30, 28, 26, 24 };
+/* The kept names, lower-case, each after its length. */
+static const char header_table[] =
+    "\x0e" "content-length"
+    "\x11" "transfer-encoding"
+    "\x0a" "connection"
+    "\x0c" "content-type"
+    "\x0c" "x-request-id"
+#if CW_CONFIG_RETRIES
+    "\x0b" "retry-after"
+    "\x0e" "retry-after-ms"
+    "\x0e" "x-should-retry"
+#endif
+#if CW_CONFIG_RATELIMIT_HEADERS
+    "\x1e" "x-ratelimit-remaining-requests"
+    "\x1c" "x-ratelimit-remaining-tokens"
+    "\x1a" "x-ratelimit-reset-requests"
+    "\x18" "x-ratelimit-reset-tokens"
+#endif
+    ;
 
 /* The longest header name kept in scratch; longer names match nothing. */
 #define NAME_MAX_LEN ((uint32_t)sizeof(((cw_http_parser_t *)0)->scratch))
@@ -100,6 +121,9 @@ static const uint8_t header_lengths[H_COUNT] = { 14, 17, 10, 12, 12, 11,
 /* Where a string-valued header goes, and its truncation bit. */
 static char *string_field(cw_http_info_t *info, uint8_t hdr, uint8_t *bit)
 {
+    if (!KEPT(hdr)) {
+        return NULL; /* lets the compiler drop the cases compiled out */
+    }
     switch (hdr) {
     case H_CONTENT_TYPE:
         *bit = CW_TRUNC_CONTENT_TYPE;
@@ -123,14 +147,14 @@ static char *string_field(cw_http_info_t *info, uint8_t hdr, uint8_t *bit)
 
 static bool is_number_header(uint8_t hdr)
 {
-    return hdr == H_CONTENT_LENGTH || hdr == H_RETRY_AFTER_MS ||
-           hdr == H_REMAINING_REQUESTS || hdr == H_REMAINING_TOKENS;
+    return KEPT(hdr) && (hdr == H_CONTENT_LENGTH || hdr == H_RETRY_AFTER_MS ||
+           hdr == H_REMAINING_REQUESTS || hdr == H_REMAINING_TOKENS);
 }
 
 static bool is_token_header(uint8_t hdr)
 {
-    return hdr == H_TRANSFER_ENCODING || hdr == H_CONNECTION ||
-           hdr == H_SHOULD_RETRY;
+    return KEPT(hdr) && (hdr == H_TRANSFER_ENCODING || hdr == H_CONNECTION ||
+                         hdr == H_SHOULD_RETRY);
 }
 
 /* RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~, as a bit set. */
@@ -235,7 +259,7 @@ static void token_end(cw_http_parser_t *p)
     bool known = (p->vflags & V_TOKLONG) == 0u;
     const char *t = p->scratch;
 
-    if (n == 0u && known) {
+    if ((n == 0u && known) || !KEPT(p->hdr)) {
         return; /* empty list element */
     }
     switch (p->hdr) {
@@ -270,8 +294,8 @@ static void value_byte(cw_http_parser_t *p, uint8_t ch)
     uint8_t bit = 0;
     char *field;
 
-    if (p->hdr == H_NONE) {
-        return;
+    if (!KEPT(p->hdr)) {
+        return; /* H_NONE */
     }
     if (is_number_header(p->hdr)) {
         if (ch >= '0' && ch <= '9' && (p->vflags & (V_END | V_FRACTION)) == 0u) {
@@ -325,9 +349,10 @@ static int value_end(cw_http_parser_t *p)
     cw_http_info_t *info = p->info;
     bool number_ok = (p->vflags & (V_DIGITS | V_BAD)) == V_DIGITS;
 
+    if (!KEPT(p->hdr)) {
+        return CW_OK; /* H_NONE */
+    }
     switch (p->hdr) {
-    case H_NONE:
-        return CW_OK;
     case H_CONTENT_LENGTH:
         if (!number_ok) {
             return CW_ERR_MALFORMED;
@@ -488,16 +513,15 @@ static int status_byte(cw_http_parser_t *p, uint8_t ch)
  * header is it? */
 static uint8_t lookup_name(const cw_http_parser_t *p, uint32_t len)
 {
-    unsigned h;
+    const char *t = header_table;
+    uint8_t h;
 
-    if (len >= NAME_MAX_LEN) {
-        return H_NONE;
-    }
     for (h = 0; h < H_COUNT; h++) {
-        if (header_lengths[h] == len && p->scratch[0] == header_names[h][0] &&
-            memcmp(header_names[h], p->scratch, len) == 0) {
-            return (uint8_t)h;
+        uint32_t n = (uint8_t)*t++;
+        if (n == len && memcmp(t, p->scratch, n) == 0) {
+            return h;
         }
+        t += n;
     }
     return H_NONE;
 }
@@ -739,7 +763,7 @@ static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
     case S_TRAILER:
         break;
     case S_VALUE:
-        if (p->hdr != H_NONE) {
+        if (KEPT(p->hdr)) {
             field = string_field(p->info, p->hdr, &bit);
             digits = field == NULL && is_number_header(p->hdr) &&
                      (p->vflags & (V_END | V_FRACTION | V_BAD)) == 0u;
@@ -825,7 +849,7 @@ int cw_http_feed(cw_http_parser_t *p, const uint8_t *data, size_t len,
             rc = body_bytes(p, data + i, avail, &used);
             break;
         default:
-            used = span(p, data + i, avail);
+            used = CW_CONFIG_HTTP_FAST_PATHS ? span(p, data + i, avail) : 0u;
             if (used > 0u) {
                 p->line_len += (uint32_t)used;
                 p->header_len += (uint32_t)used;

@@ -14,9 +14,7 @@
 
 #include <string.h>
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
+#include "cw_jsmn.h"
 
 typedef char cw_token_size_check[(sizeof(jsmntok_t) <= CW_JSON_TOKEN_SIZE)
                                   ? 1 : -1];

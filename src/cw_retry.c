@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#if CW_CONFIG_RETRIES
+
 bool cw_retry_allowed(int status, const cw_result_t *res, bool got_bytes)
 {
     int http = res->http.status;
@@ -218,3 +220,8 @@ uint32_t cw_retry_backoff_ms(uint32_t retry, uint32_t random)
     jitter = (base * (uint64_t)random) >> 34;
     return (uint32_t)(base - jitter);
 }
+
+#else
+/* compiled out (CW_CONFIG_RETRIES 0); ISO C wants a declaration */
+typedef int cw_retry_compiled_out;
+#endif /* CW_CONFIG_RETRIES */

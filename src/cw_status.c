@@ -5,6 +5,9 @@
 
 const char *cw_strerror(int status)
 {
+#if !CW_CONFIG_STATUS_TEXT
+    return status == CW_OK ? "success" : "chatwire error";
+#else
     switch (status) {
     case CW_OK:
         return "success";
@@ -51,4 +54,5 @@ const char *cw_strerror(int status)
     default:
         return "unknown status";
     }
+#endif
 }

@@ -294,10 +294,15 @@ TEST(test_completion_fields_extracted)
     CHECK_EQ_INT(r.completion_tokens, 21);
     CHECK_EQ_INT(r.total_tokens, 48);
     CHECK_EQ_STR(r.http.content_type, "application/json");
+#if CW_CONFIG_RATELIMIT_HEADERS
     CHECK_EQ_INT(r.http.ratelimit_remaining_requests, 9999);
     CHECK_EQ_INT(r.http.ratelimit_remaining_tokens, 29999967);
     CHECK_EQ_STR(r.http.ratelimit_reset_requests, "6ms");
     CHECK_EQ_STR(r.http.ratelimit_reset_tokens, "0s");
+#else
+    CHECK_EQ_INT(r.http.ratelimit_remaining_requests, -1); /* compiled out */
+    CHECK_EQ_STR(r.http.ratelimit_reset_tokens, "");
+#endif
     CHECK_EQ_INT(r.http.retry_after_ms, -1);
     CHECK_EQ_INT(r.http.should_retry, -1);
     CHECK_EQ_INT(r.attempts, 1);
@@ -409,16 +414,24 @@ TEST(test_error_objects_extracted)
     CHECK(strncmp(r.error.message, "Rate limit reached for gpt-4-0314", 33) ==
           0);
     CHECK(!r.error.message_truncated);
+#if CW_CONFIG_RETRIES
     CHECK_EQ_STR(r.http.retry_after, "20");
     CHECK_EQ_INT(r.http.retry_after_ms, 19874);
     CHECK_EQ_INT(r.http.should_retry, 1);
+#else
+    CHECK_EQ_STR(r.http.retry_after, ""); /* compiled out */
+    CHECK_EQ_INT(r.http.retry_after_ms, -1);
+    CHECK_EQ_INT(r.http.should_retry, -1);
+#endif
+#if CW_CONFIG_RATELIMIT_HEADERS
     CHECK_EQ_INT(r.http.ratelimit_remaining_requests, 0);
     CHECK_EQ_STR(r.http.ratelimit_reset_requests, "19.874s");
+#endif
 
     CHECK_EQ_INT(load_and_run("error_429_insufficient_quota.http", false, &r),
                  CW_ERR_API);
     CHECK_EQ_STR(r.error.type, "insufficient_quota");
-    CHECK_EQ_INT(r.http.should_retry, 0);
+    CHECK_EQ_INT(r.http.should_retry, CW_CONFIG_RETRIES ? 0 : -1);
 
     CHECK_EQ_INT(load_and_run("error_500_llamacpp.http", false, &r),
                  CW_ERR_API);
@@ -711,6 +724,7 @@ TEST(test_malformed_response_reports_offset)
     CHECK(fake.closes == 1);
 }
 
+#if CW_CONFIG_STATUS_TEXT
 TEST(test_strerror_covers_every_status)
 {
     int s;
@@ -719,6 +733,34 @@ TEST(test_strerror_covers_every_status)
     }
     CHECK_EQ_STR(cw_strerror(-1000), "unknown status");
 }
+#else
+TEST(test_strerror_covers_every_status)
+{
+    /* texts compiled out: one generic text, never NULL */
+    CHECK_EQ_STR(cw_strerror(CW_OK), "success");
+    CHECK_EQ_STR(cw_strerror(CW_ERR_CERT), "chatwire error");
+    CHECK_EQ_STR(cw_strerror(-1000), "chatwire error");
+}
+#endif
+
+#if !CW_CONFIG_RETRIES
+TEST(test_retries_compiled_out_refuse_max_retries)
+{
+    cw_client_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.transport = fake_transport(&fake);
+    cfg.io_buf = io_buf;
+    cfg.io_size = sizeof io_buf;
+    cfg.work_buf = work_buf;
+    cfg.work_size = sizeof work_buf;
+    cfg.max_retries = 3;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_ERR_INVALID_ARG);
+    cfg.max_retries = 0;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    cfg.max_retries = CW_NO_RETRIES;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+}
+#endif
 
 static const cw_test_case_t tests[] = {
     T(test_recorded_responses_split_at_every_offset),
@@ -744,6 +786,9 @@ static const cw_test_case_t tests[] = {
     T(test_invalid_arguments_refused),
     T(test_malformed_response_reports_offset),
     T(test_strerror_covers_every_status),
+#if !CW_CONFIG_RETRIES
+    T(test_retries_compiled_out_refuse_max_retries),
+#endif
 };
 
 CW_TEST_MAIN(tests)

@@ -187,12 +187,23 @@ TEST(test_kept_headers_case_insensitive_and_trimmed)
     CHECK(o.done);
     CHECK_EQ_INT(info.status, 429);
     CHECK_EQ_STR(info.request_id, "req_1");
+#if CW_CONFIG_RETRIES
     CHECK_EQ_STR(info.retry_after, "Wed, 21 Oct 2015 07:28:00 GMT");
     CHECK_EQ_INT(info.retry_after_ms, 250);
     CHECK_EQ_INT(info.should_retry, 0);
+#else
+    CHECK_EQ_STR(info.retry_after, ""); /* compiled out: not kept */
+    CHECK_EQ_INT(info.retry_after_ms, -1);
+    CHECK_EQ_INT(info.should_retry, -1);
+#endif
+#if CW_CONFIG_RATELIMIT_HEADERS
     CHECK_EQ_INT(info.ratelimit_remaining_tokens, 12);
-    CHECK_EQ_INT(info.ratelimit_remaining_requests, -1);
     CHECK_EQ_STR(info.ratelimit_reset_tokens, "1m30s");
+#else
+    CHECK_EQ_INT(info.ratelimit_remaining_tokens, -1);
+    CHECK_EQ_STR(info.ratelimit_reset_tokens, "");
+#endif
+    CHECK_EQ_INT(info.ratelimit_remaining_requests, -1);
     CHECK_EQ_STR(info.ratelimit_reset_requests, "");
     CHECK_EQ_INT(info.truncated, 0);
 }

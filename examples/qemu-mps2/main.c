@@ -149,7 +149,7 @@ int main(void)
     tcfg.max_version = strcmp(tls_max, "1.2") == 0 ? CW_TLS_1_2 : 0;
     rc = cw_tls_init(&tls, fw_uart_transport(&uart), &tcfg);
     if (rc != CW_OK) {
-        printf("chatwire-mps2: cw_tls_init: %s: %s\n", cw_strerror(rc),
+        printf("chatwire-mps2: cw_tls_init: %s (%d): %s\n", cw_strerror(rc), rc,
                cw_tls_error(&tls));
         return 1;
     }
@@ -174,7 +174,7 @@ int main(void)
     cfg.max_retries = CW_NO_RETRIES; /* one UART stream: no reconnects */
     rc = cw_client_init(&client, &cfg);
     if (rc != CW_OK) {
-        printf("chatwire-mps2: cw_client_init: %s\n", cw_strerror(rc));
+        printf("chatwire-mps2: cw_client_init: %s (%d)\n", cw_strerror(rc), rc);
         return 1;
     }
 
@@ -190,8 +190,8 @@ int main(void)
     printf("chatwire-mps2: handshake %lu ms, %s, %lu extra trust anchors\n",
            (unsigned long)handshake_ms, cw_tls_version(&tls),
            (unsigned long)anchors);
-    printf("chatwire-mps2: result %s, HTTP %d, %lu bytes of content, "
-           "total %lu ms\n", cw_strerror(rc), res.http.status,
+    printf("chatwire-mps2: result %s (%d), HTTP %d, %lu bytes of content, "
+           "total %lu ms\n", cw_strerror(rc), rc, res.http.status,
            (unsigned long)res.content_len,
            (unsigned long)(fw_now_ms(NULL) - t_start));
     if (rc != CW_OK && cw_tls_error(&tls)[0] != '\0') {
