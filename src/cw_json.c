@@ -195,12 +195,19 @@ size_t cw_json_unescape(char *s, size_t len)
     size_t w = 0;
 
     while (r < len) {
-        char ch = s[r];
+        char ch;
         long cp;
+        const char *bs = (const char *)memchr(s + r, '\\', len - r);
+        size_t run = bs != NULL ? (size_t)(bs - s) - r : len - r;
 
-        if (ch != '\\') {
-            s[w++] = ch;
-            r++;
+        if (run > 0u) {
+            /* plain text up to the next escape, moved down as one block
+             * (nothing to move while no escape has shortened the text) */
+            if (w != r) {
+                memmove(s + w, s + r, run);
+            }
+            w += run;
+            r += run;
             continue;
         }
         if (len - r < 2u) {
