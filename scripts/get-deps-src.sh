@@ -394,6 +394,12 @@ cfg_set() {
     fi
 }
 
+cfg_unset() {
+    local src=$1 name=$2
+    sed -i -E "s@^[[:space:]]*#[[:space:]]*define[[:space:]]+$name([[:space:]]|$)@//#define $name\\1@" \
+        "$src/include/mbedtls/mbedtls_config.h"
+}
+
 check_mbedtls_config() {
     local src=$1 o
     HAVE_PY=0
@@ -438,13 +444,16 @@ build_mbedtls() {
     command -v "$cc" >/dev/null 2>&1 || die "C compiler '$cc' not found"
 
     check_mbedtls_config "$src"
-    # Outgoing records of at most 4 KiB: chatwire writes at most its io
-    # buffer per record (4 KiB in the CLI), and a client's handshake
-    # messages are small, so the 16 KiB default only costs 12 KB of heap.
+    # Outgoing records of at most 2 KiB: a client's handshake messages are
+    # small, and a longer write (chatwire writes up to its io buffer, 4 KiB
+    # in the CLI) goes out as several records, 22 bytes more on the wire
+    # each. The 16 KiB default costs 14 KB of heap, 4 KiB still 2 KB.
     # (Incoming records must stay 16 KiB: servers send full records.)
-    sed -i -E 's@^[[:space:]]*(//[[:space:]]*)?#define[[:space:]]+MBEDTLS_SSL_OUT_CONTENT_LEN[[:space:]].*@#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096@' \
-        "$src/include/mbedtls/mbedtls_config.h"
-    grep -q '^#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096' "$src/include/mbedtls/mbedtls_config.h" ||
+    # (edited only when needed: a touched config rebuilds the whole library)
+    grep -q '^#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048' "$src/include/mbedtls/mbedtls_config.h" ||
+        sed -i -E 's@^[[:space:]]*(//[[:space:]]*)?#define[[:space:]]+MBEDTLS_SSL_OUT_CONTENT_LEN[[:space:]].*@#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048@' \
+            "$src/include/mbedtls/mbedtls_config.h"
+    grep -q '^#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048' "$src/include/mbedtls/mbedtls_config.h" ||
         die "could not set MBEDTLS_SSL_OUT_CONTENT_LEN in $src"
 
     # On x86-64 with AES-NI and PCLMULQDQ, let the compiler use them:
@@ -456,6 +465,18 @@ build_mbedtls() {
     if [[ "$(uname -m)" == x86_64 ]] && grep -qw aes /proc/cpuinfo 2>/dev/null &&
        grep -qw pclmulqdq /proc/cpuinfo && grep -qw sse4_1 /proc/cpuinfo; then
         cpu_flags="-maes -mpclmul -msse2 -mssse3 -msse4.1"
+    fi
+    # With those flags, also drop the portable AES code and its run-time
+    # CPU check, which every AES block went through: 4 K instructions less
+    # per kept-alive request (scripts/bench.sh). AES-NI has no table
+    # lookups, so this is also the constant-time implementation.
+    if [[ -n "$cpu_flags" ]]; then
+        cfg_get "$src" MBEDTLS_AES_USE_HARDWARE_ONLY ||
+            cfg_set "$src" MBEDTLS_AES_USE_HARDWARE_ONLY >>"$LOG_FILE" 2>&1
+        cfg_get "$src" MBEDTLS_AES_USE_HARDWARE_ONLY ||
+            die "could not set MBEDTLS_AES_USE_HARDWARE_ONLY in $src"
+    elif cfg_get "$src" MBEDTLS_AES_USE_HARDWARE_ONLY; then
+        cfg_unset "$src" MBEDTLS_AES_USE_HARDWARE_ONLY >>"$LOG_FILE" 2>&1
     fi
     local cmake_args=(
         -DCMAKE_BUILD_TYPE=Release

@@ -2,7 +2,7 @@
 # mcu-size.sh - flash and RAM of the Cortex-M4 firmware (examples/qemu-mps2/),
 # as linked (--gc-sections), in one table.
 #
-#   scripts/mcu-size.sh [--check] [--build] [--out DIR]
+#   scripts/mcu-size.sh [--check] [--budget BYTES] [--build] [--out DIR]
 #
 # Flash and static RAM per part come from the linker map
 # (build-mcu/chatwire-mps2.map): every input section the link kept, summed
@@ -20,18 +20,24 @@
 # stack peaks belong to the same build.
 #
 # --check: exit 1 when chatwire's own flash (text + rodata + data of src/*.c
-# as linked) is over 6 KiB, or sizeof(cw_client_t) is over 1 KiB. Without
-# it, the script only reports.
+# but jsmn, as linked, in the firmware's cw_config_small.h build) is over the
+# budget, or sizeof(cw_client_t) is over 1 KiB. Without it, the script only
+# reports.
+# --budget BYTES: the flash budget (default 6144, the 6 KiB of issue 5,
+# which chatwire does not meet: scripts/test.sh checks a budget at today's
+# size instead, so that growth fails CI).
 set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$root/build-mcu
 check=0
+budget=6144
 build=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --check) check=1; shift ;;
+    --budget) budget=$2; shift 2 ;;
     --build) build=1; shift ;;
     --no-build) build=0; shift ;;
     --out) out=$2; shift 2 ;;
@@ -76,11 +82,12 @@ arm-none-eabi-nm -S --defined-only "$tmp/sizes.o" >"$tmp/sizes.nm"
 arm-none-eabi-nm -S --defined-only "$elf" >"$tmp/elf.nm"
 cat "$out"/obj/*.su "$out"/mbedtls/obj/*.su 2>/dev/null >"$tmp/all.su" || true
 
-python3 - "$root" "$out" "$map" "$tmp" "$check" <<'EOF'
+python3 - "$root" "$out" "$map" "$tmp" "$check" "$budget" <<'EOF'
 import glob, os, re, sys
 
-root, out, mapf, tmp, check = sys.argv[1:6]
+root, out, mapf, tmp, check, budget = sys.argv[1:7]
 check = check == "1"
+budget = int(budget)
 # cw_jsmn.c only instantiates jsmn (libjsmn-dev): a dependency, in a row of
 # its own like mbedTLS, not part of chatwire's own flash
 src_objs = sorted(os.path.basename(p)[:-2] + ".o" for p in glob.glob(root + "/src/*.c")
@@ -307,8 +314,8 @@ for v, h in hs:
 
 fail = []
 cw_flash = cw_total["text"] + cw_total["rodata"] + cw_total["data"]
-if cw_flash > 6144:
-    fail.append("chatwire's own flash is %d bytes, over the 6 KiB (6144) budget" % cw_flash)
+if cw_flash > budget:
+    fail.append("chatwire's own flash is %d bytes, over the %d-byte budget" % (cw_flash, budget))
 if client is not None and client > 1024:
     fail.append("sizeof(cw_client_t) is %d bytes, over the 1 KiB budget" % client)
 print()
@@ -316,6 +323,6 @@ if fail:
     for f in fail:
         print(("mcu-size: FAIL: " if check else "mcu-size: over budget: ") + f)
 else:
-    print("mcu-size: within budget (chatwire flash %d <= 6144, cw_client_t %s <= 1024)" % (cw_flash, client))
+    print("mcu-size: within budget (chatwire flash %d <= %d, cw_client_t %s <= 1024)" % (cw_flash, budget, client))
 sys.exit(1 if (check and fail) else 0)
 EOF

@@ -37,7 +37,9 @@ bash scripts/mcu-run.sh --no-build --cert rsa
 bash scripts/mcu-run.sh --no-build --cert wronghost   # must be refused
 bash scripts/mcu-run.sh --no-build --tls 1.3 --cert expired
 bash scripts/mcu-run.sh --no-build --big    # full 16 KiB records
-bash scripts/mcu-size.sh
+# Issue 5 asks for 6 KiB of chatwire flash; the smallest build is about
+# 11 KiB (see README, Sizes). Until a budget is agreed, fail on growth.
+bash scripts/mcu-size.sh --check --budget "${CW_MCU_FLASH_BUDGET:-11520}"
 
 echo "== fuzzers, briefly (tests/fuzz/run.sh SECONDS for longer)"
 bash tests/fuzz/run.sh "${CW_FUZZ_SECONDS:-10}"

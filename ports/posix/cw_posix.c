@@ -61,6 +61,10 @@ void cw_posix_init(cw_posix_t *p)
 {
     memset(p, 0, sizeof *p);
     p->fd = -1;
+    /* glibc loads the time zone the first time gmtime_r runs, which is in
+     * the TLS library's certificate check, mid-handshake: a 4 KiB stdio
+     * buffer on top of the TLS buffers (massif). Load it now instead. */
+    tzset();
 }
 
 static int poll_timeout(uint32_t timeout_ms)
