@@ -6,6 +6,8 @@
 #   bash scripts/bench.sh --quick    # short (< 60 s): keeps the bench from
 #                                    # rotting in CI: 3 requests, callgrind
 #                                    # only if valgrind is installed, no massif
+#   bash scripts/bench.sh --rsa      # the server shows an RSA-2048
+#                                    # certificate instead of EC P-256
 #
 # Clients (bench/): chatwire_bench (cw_posix + cw_tls + cw_client, static
 # buffers) and baseline_curl (libcurl with one reused easy handle, a realloc'ed
@@ -58,12 +60,15 @@ export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 quick=false
-case "${1:-}" in
-  --quick) quick=true ;;
-  "") ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-  *) echo "usage: scripts/bench.sh [--quick]" >&2; exit 1 ;;
-esac
+cert=good   # the server certificate: EC P-256 (good) or RSA-2048 (good-rsa)
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=true; shift ;;
+    --rsa) cert=good-rsa; shift ;;
+      -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--rsa]" >&2; exit 1 ;;
+  esac
+done
 
 # CALLGRIND: instruction counts; MASSIF: peak heap by massif (otherwise the
 # malloc counter's peak of live bytes)
@@ -148,7 +153,7 @@ start_server() { # name [extra args] -> sets port_<name>
   local name=$1; shift
   rm -f "$tmp/$name.port"
   python3 tests/server/chat_server.py --port 0 --port-file "$tmp/$name.port" \
-    --tls-cert "$tmp/certs/good.pem" --tls-key "$tmp/certs/good.key" \
+    --tls-cert "$tmp/certs/$cert.pem" --tls-key "$tmp/certs/$cert.key" \
     --key test-key --quiet --event-log "$tmp/$name.events" "$@" \
     2>"$tmp/$name.stderr" &
   server_pids+=($!)
@@ -340,7 +345,7 @@ mode=full; $quick && mode=quick
 echo
 echo "chatwire vs libcurl $(curl-config --version 2>/dev/null | cut -d' ' -f2) ($(curl-config --ssl-backends 2>/dev/null)) + cJSON $(dpkg-query -W -f='${Version}' libcjson-dev 2>/dev/null | cut -d- -f1)" \
      "- scripts/bench.sh ($mode), $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m)"
-echo "one kept-alive TLS connection to tests/server/chat_server.py (localhost), 512-byte answer ('$PROMPT'), one CA file"
+echo "one kept-alive TLS connection to tests/server/chat_server.py (localhost, certificate $cert.pem), 512-byte answer ('$PROMPT'), one CA file"
 i=0
 for b in "${builds[@]}"; do
   label=${b%%|*}; dir=${b#*|}; cw=cw$i
