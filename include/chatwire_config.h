@@ -18,8 +18,9 @@
 /* ------------------------------------------------------------ features
  * Each can be compiled out to save flash. The sizes are chatwire's own
  * flash on a Cortex-M4 (arm-none-eabi-gcc -Os, --gc-sections), as
- * scripts/mcu-size.sh measures it: 1 for all is the default (host) build,
- * examples/qemu-mps2/cw_config_small.h turns all four off. */
+ * scripts/mcu-size.sh measures it, each turned off alone from the default
+ * build (15.3 KB with all four on; 11.3 KB with all four off, which is
+ * examples/qemu-mps2/cw_config_small.h). */
 
 /* Retries: the retry loop of cw_chat, its backoff, and reading the headers
  * that steer it (Retry-After in seconds or as an HTTP date, retry-after-ms,
@@ -27,29 +28,30 @@
  * connection found closed before the request went out is still replaced,
  * and cw_client_init refuses a max_retries other than 0 or CW_NO_RETRIES
  * (CW_ERR_INVALID_ARG), so that a caller who counts on retries finds out.
- * Default 1. Costs about 2.3 KB. */
+ * Default 1. Costs 1.9 KB. */
 #ifndef CW_CONFIG_RETRIES
 #define CW_CONFIG_RETRIES 1
 #endif
 
 /* Keeping the x-ratelimit-remaining/reset-requests/tokens headers in
- * cw_http_info_t. With 0 they read -1 and "". Default 1. Costs about
- * 0.3 KB. */
+ * cw_http_info_t. With 0 they read -1 and "". Default 1. Costs 0.2 KB. */
 #ifndef CW_CONFIG_RATELIMIT_HEADERS
 #define CW_CONFIG_RATELIMIT_HEADERS 1
 #endif
 
 /* The texts of cw_strerror. With 0 it returns "success" for CW_OK and
  * "chatwire error" for every other status: print the number and look it up
- * in cw_status_t. Default 1. Costs about 0.7 KB. */
+ * in cw_status_t. Default 1. Costs 0.7 KB. */
 #ifndef CW_CONFIG_STATUS_TEXT
 #define CW_CONFIG_STATUS_TEXT 1
 #endif
 
-/* The HTTP parser's fast paths: runs of header bytes that need no decision
- * (a name, a value, a reason phrase) taken in one step. With 0 every header
- * byte goes through the state machine: the same results, at about twice
- * the instructions per header byte. Default 1. Costs about 0.5 KB. */
+/* The HTTP parser's fast paths: a header line that is whole in the input
+ * taken in one pass (with a 256-byte class table), and runs of bytes that
+ * need no decision (the rest of a name, a value, a reason phrase) taken in
+ * one step. With 0 every header byte goes through the state machine: the
+ * same results, at about twice the instructions per header byte.
+ * Default 1. Costs 1.2 KB. */
 #ifndef CW_CONFIG_HTTP_FAST_PATHS
 #define CW_CONFIG_HTTP_FAST_PATHS 1
 #endif
