@@ -6,8 +6,11 @@
 #
 # Flash and static RAM per part come from the linker map
 # (build-mcu/chatwire-mps2.map): every input section the link kept, summed
-# by object file, so unused functions do not count. Parts: chatwire (src/*.c,
-# one row per object), the TLS port (cw_tls.c), the MCU glue
+# by object file, so unused functions do not count. Parts: chatwire (src/*.c
+# but cw_jsmn.c, one row per object, as the firmware builds it with
+# examples/qemu-mps2/cw_config_small.h; then one row for the same firmware
+# built with chatwire's default options, in DIR/full), jsmn (cw_jsmn.c, a
+# dependency), the TLS port (cw_tls.c), the MCU glue
 # (ports/mbedtls/mcu), mbedTLS, trust anchors (public roots + test CA), the
 # example firmware, and newlib-nano/libgcc/rdimon.
 # RAM: sizeof of the caller-placed structures on the target (compile time),
