@@ -69,11 +69,31 @@ static outcome_t feed_str(const char *text)
     return feed(text, strlen(text), 0);
 }
 
-/* Same outcome for every step size from 1 to 17. */
+/* Whether two parses kept the same header information. */
+static bool same_info(const cw_http_info_t *a, const cw_http_info_t *b)
+{
+    return a->status == b->status && a->keep_alive == b->keep_alive &&
+           a->truncated == b->truncated &&
+           a->retry_after_ms == b->retry_after_ms &&
+           a->should_retry == b->should_retry &&
+           a->ratelimit_remaining_requests == b->ratelimit_remaining_requests &&
+           a->ratelimit_remaining_tokens == b->ratelimit_remaining_tokens &&
+           strcmp(a->content_type, b->content_type) == 0 &&
+           strcmp(a->request_id, b->request_id) == 0 &&
+           strcmp(a->retry_after, b->retry_after) == 0 &&
+           strcmp(a->ratelimit_reset_requests,
+                  b->ratelimit_reset_requests) == 0 &&
+           strcmp(a->ratelimit_reset_tokens, b->ratelimit_reset_tokens) == 0;
+}
+
+/* Same outcome, body and kept headers for every step size from 1 to 17:
+ * whole (the fast paths take complete lines) and sliced (lines split
+ * across feeds go byte by byte) must agree. */
 static void check_steps(const char *text)
 {
     outcome_t ref = feed_str(text);
     char body[8192];
+    cw_http_info_t ref_info = info;
     size_t step;
 
     memcpy(body, sink.body, sink.len + 1u);
@@ -81,7 +101,8 @@ static void check_steps(const char *text)
         outcome_t o = feed(text, strlen(text), step);
         if (o.rc != ref.rc || o.done != ref.done ||
             o.consumed != ref.consumed || strcmp(body, sink.body) != 0 ||
-            (o.rc != CW_OK && o.offset != ref.offset)) {
+            (o.rc != CW_OK && o.offset != ref.offset) ||
+            !same_info(&ref_info, &info)) {
             fprintf(stderr, "step %zu differs for %.40s...\n", step, text);
             cw_test_failures++;
             return;
@@ -223,6 +244,49 @@ TEST(test_long_kept_value_is_cut_and_flagged)
     CHECK_EQ_INT(info.truncated & ~CW_TRUNC_REQUEST_ID, 0);
 }
 
+TEST(test_whole_lines_and_split_lines_agree)
+{
+    /* every shape the whole-line fast path handles, or hands back to the
+     * byte-wise machine, against every slicing */
+    static const char *const rs[] = {
+        "HTTP/1.1 200 OK\r\ncontent-type:application/json\r\n"
+        "X-Request-Id:  \t req_1 \t \r\nx-empty:\r\nx-blank: \t \r\n"
+        "Connection: keep-alive , close\r\nContent-Length:  2 \r\n"
+        "x-obs-text: caf\xc3\xa9\r\nx-a-name-longer-than-thirty-two-bytes-ok: 1"
+        "\r\nx-ratelimit-remaining-tokens: 12\r\nretry-after-ms: 1000.5\r\n"
+        "X-SHOULD-RETRY: TRUE\r\nretry-after: 7\r\n\r\nok",
+        /* LF-only line ends, a value cut at CW_HEADER_VALUE_MAX with
+         * blanks after the cut (not flagged) and one with text (flagged) */
+        "HTTP/1.1 429 Slow down\nx-request-id: "
+        "0123456789012345678901234567890123456789012345678901234567890   \n"
+        "content-type: "
+        "0123456789012345678901234567890123456789012345678901234567890  x\n"
+        "transfer-encoding: gzip, chunked\n\n3\r\nabc\r\n0\r\n\r\n",
+        /* errors the byte-wise machine must find at the same byte */
+        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        "HTTP/1.1 200 OK\r\nx-a: b\rc\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nx-a: b\x01c\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nx a: b\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n: b\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nx-a\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n folded: b\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nx-a: b\x7f\r\n\r\n",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof rs / sizeof rs[0]; i++) {
+        check_steps(rs[i]);
+    }
+    CHECK(feed_str(rs[1]).done);
+    CHECK_EQ_INT(info.status, 429);
+    CHECK_EQ_INT(strlen(info.request_id), 61u); /* cut blanks, trimmed */
+    CHECK_EQ_INT(info.truncated, CW_TRUNC_CONTENT_TYPE);
+    CHECK_EQ_STR(sink.body, "abc");
+    CHECK_EQ_INT(feed_str(rs[2]).rc, CW_ERR_MALFORMED);
+    CHECK_EQ_INT(feed_str(rs[3]).rc, CW_ERR_MALFORMED);
+}
+
 TEST(test_bad_numbers_in_informational_headers_are_ignored)
 {
     CHECK(feed_str("HTTP/1.1 200 OK\r\nretry-after-ms: soon\r\n"
@@ -330,6 +394,7 @@ static const cw_test_case_t tests[] = {
     T(test_no_body_statuses_and_interim_responses),
     T(test_kept_headers_case_insensitive_and_trimmed),
     T(test_long_kept_value_is_cut_and_flagged),
+    T(test_whole_lines_and_split_lines_agree),
     T(test_bad_numbers_in_informational_headers_are_ignored),
     T(test_malformed_responses_refused_with_offset),
     T(test_line_and_section_limits),
