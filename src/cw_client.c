@@ -478,6 +478,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     return rc;
 }
 
+#if CW_CONFIG_RETRIES
 static uint32_t next_random(cw_client_t *c)
 {
     uint32_t x;
@@ -528,13 +529,16 @@ static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
     /* a wait that ends past the deadline cannot lead anywhere */
     return info->delay_ms < time_left(c, d);
 }
+#endif /* CW_CONFIG_RETRIES */
 
 cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
                     cw_result_t *res)
 {
     deadline_t d;
     uint32_t attempts = 0;
+#if CW_CONFIG_RETRIES
     uint32_t retries = 0;
+#endif
     uint32_t waited = 0;
     bool stale = false;
     bool free_reconnect = true;
@@ -561,7 +565,9 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     for (;;) {
         bool got_bytes = false;
         bool reused;
+#if CW_CONFIG_RETRIES
         cw_retry_info_t info;
+#endif
 
         result_reset(res);
         attempts++;
@@ -579,8 +585,8 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
             stale = true;
             continue;
         }
-        if (!CW_CONFIG_RETRIES ||
-            !plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
+#if CW_CONFIG_RETRIES
+        if (!plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
             break;
         }
         retries++;
@@ -590,6 +596,9 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
         }
         wait_ms(c, info.delay_ms);
         waited += info.delay_ms;
+#else
+        break; /* retries compiled out (CW_CONFIG_RETRIES 0) */
+#endif
     }
     res->attempts = attempts;
     res->retry_wait_ms = waited;
