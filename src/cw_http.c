@@ -332,6 +332,7 @@ static void value_byte(cw_http_parser_t *p, uint8_t ch)
     }
     field = string_field(p->info, p->hdr, &bit);
     if (field != NULL) {
+        /* one byte of what keep_value does for a run (the fast paths) */
         if (p->vlen + 1u < CW_HEADER_VALUE_MAX) {
             field[p->vlen++] = (char)ch;
             field[p->vlen] = '\0';
@@ -509,17 +510,24 @@ static int status_byte(cw_http_parser_t *p, uint8_t ch)
     return CW_ERR_MALFORMED;
 }
 
-/* The ':' after a name of len bytes (lower-cased in scratch): which kept
- * header is it? */
-static uint8_t lookup_name(const cw_http_parser_t *p, uint32_t len)
+/* Which kept header is the name[0..len), in any case? Compared letter by
+ * letter against the kept names of the same length (most differ early),
+ * so a name still in the input needs no copy. */
+static uint8_t lookup_name(const uint8_t *name, size_t len)
 {
     const char *t = header_table;
     uint8_t h;
 
     for (h = 0; h < H_COUNT; h++) {
-        uint32_t n = (uint8_t)*t++;
-        if (n == len && memcmp(t, p->scratch, n) == 0) {
-            return h;
+        size_t n = (uint8_t)*t++;
+        if (n == len) {
+            size_t k = 0;
+            while (k < n && cw_lower((char)name[k]) == t[k]) {
+                k++;
+            }
+            if (k == n) {
+                return h;
+            }
         }
         t += n;
     }
@@ -534,7 +542,9 @@ static int name_byte(cw_http_parser_t *p, uint8_t ch)
         if (i == 0u) {
             return CW_ERR_MALFORMED;
         }
-        p->hdr = lookup_name(p, i);
+        /* kept names are at most 30 bytes: a longer one, cut in scratch,
+         * matches none of them and is never read past scratch */
+        p->hdr = lookup_name((const uint8_t *)p->scratch, i);
         value_begin(p);
         p->state = S_VALUE_WS;
         return CW_OK;
@@ -740,6 +750,25 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
     }
 }
 
+/* Appends data[0..n) to a kept string field, as much as fits, as value_byte
+ * does byte by byte (the span and whole-line fast paths keep values through
+ * this); a cut byte that is not blank marks the field truncated. */
+static void keep_value(cw_http_parser_t *p, char *field, uint8_t bit,
+                       const uint8_t *data, size_t n)
+{
+    size_t room = CW_HEADER_VALUE_MAX - 1u - p->vlen;
+    size_t k = n < room ? n : room;
+
+    memcpy(field + p->vlen, data, k);
+    p->vlen = (uint16_t)(p->vlen + k);
+    field[p->vlen] = '\0';
+    for (; k < n; k++) {
+        if (data[k] != ' ' && data[k] != '\t') {
+            p->info->truncated |= bit;
+        }
+    }
+}
+
 /* Takes a run of bytes from data[0..avail) that need no decision, doing
  * to them what the byte-wise machine would: the rest of a header name
  * (collected), a reason phrase, a value (kept in its field when it is a
@@ -800,14 +829,10 @@ static size_t span(cw_http_parser_t *p, const uint8_t *data, size_t avail)
             }
         }
     } else if (field != NULL) {
-        for (; n < avail && is_plain_text(data[n]); n++) {
-            if (p->vlen + 1u < CW_HEADER_VALUE_MAX) {
-                field[p->vlen++] = (char)data[n];
-            } else if (data[n] != ' ' && data[n] != '\t') {
-                p->info->truncated |= bit;
-            }
+        while (n < avail && is_plain_text(data[n])) {
+            n++;
         }
-        field[p->vlen] = '\0';
+        keep_value(p, field, bit, data, n);
     } else {
         while (n < avail && is_plain_text(data[n])) {
             n++;
@@ -840,30 +865,6 @@ static const uint8_t byte_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
-
-/* lookup_name for a name still in the input, in any case: compared
- * letter by letter (most names differ from a kept one of the same length
- * early), without a copy. */
-static uint8_t lookup_input_name(const uint8_t *name, size_t len)
-{
-    const char *t = header_table;
-    uint8_t h;
-
-    for (h = 0; h < H_COUNT; h++) {
-        size_t n = (uint8_t)*t++;
-        if (n == len) {
-            size_t k = 0;
-            while (k < n && cw_lower((char)name[k]) == t[k]) {
-                k++;
-            }
-            if (k == n) {
-                return h;
-            }
-        }
-        t += n;
-    }
-    return H_NONE;
-}
 
 /* A whole header field line at the start of data[0..avail): when the line
  * is complete, well formed (name ':' value, CRLF or LF) and within the
@@ -913,7 +914,7 @@ static int whole_line(cw_http_parser_t *p, const uint8_t *data, size_t avail,
     if (v != len) {
         return CW_OK; /* a CR or control byte inside: byte by byte */
     }
-    p->hdr = lookup_input_name(data, i);
+    p->hdr = lookup_name(data, i);
     value_begin(p);
     v = i + 1u;
     while (v < len && (data[v] == ' ' || data[v] == '\t')) {
@@ -921,20 +922,7 @@ static int whole_line(cw_http_parser_t *p, const uint8_t *data, size_t avail,
     }
     field = string_field(p->info, p->hdr, &bit);
     if (field != NULL) {
-        /* as value_byte: what fits is kept, a cut non-blank byte flags it */
-        size_t n = len - v;
-        if (n > CW_HEADER_VALUE_MAX - 1u) {
-            size_t k;
-            n = CW_HEADER_VALUE_MAX - 1u;
-            for (k = v + n; k < len; k++) {
-                if (data[k] != ' ' && data[k] != '\t') {
-                    p->info->truncated |= bit;
-                }
-            }
-        }
-        memcpy(field, data + v, n);
-        field[n] = '\0';
-        p->vlen = (uint16_t)n;
+        keep_value(p, field, bit, data + v, len - v);
     } else if (KEPT(p->hdr)) {
         for (; v < len; v++) {
             value_byte(p, data[v]);
