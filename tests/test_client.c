@@ -48,19 +48,26 @@ static const cw_message_t hello[] = { { "user", "Hello" } };
 
 static int retries = CW_NO_RETRIES; /* parsing tests: one attempt each */
 
+/* The test client's configuration, over the scripted transport. */
+static void make_config(cw_client_config_t *cfg, size_t io_size,
+                        size_t work_size)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->transport = fake_transport(&fake);
+    cfg->base_url = "https://api.cometapi.com/v1";
+    cfg->api_key = "sk-test-key";
+    cfg->io_buf = io_buf;
+    cfg->io_size = io_size;
+    cfg->work_buf = work_buf;
+    cfg->work_size = work_size;
+    cfg->timeout_ms = 5000;
+    cfg->max_retries = retries;
+}
+
 static void setup(size_t io_size, size_t work_size)
 {
     cw_client_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.transport = fake_transport(&fake);
-    cfg.base_url = "https://api.cometapi.com/v1";
-    cfg.api_key = "sk-test-key";
-    cfg.io_buf = io_buf;
-    cfg.io_size = io_size;
-    cfg.work_buf = work_buf;
-    cfg.work_size = work_size;
-    cfg.timeout_ms = 5000;
-    cfg.max_retries = retries;
+    make_config(&cfg, io_size, work_size);
     if (cw_client_init(&client, &cfg) != CW_OK) {
         fprintf(stderr, "cw_client_init failed\n");
         exit(2);
@@ -747,12 +754,7 @@ TEST(test_strerror_covers_every_status)
 TEST(test_retries_compiled_out_refuse_max_retries)
 {
     cw_client_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.transport = fake_transport(&fake);
-    cfg.io_buf = io_buf;
-    cfg.io_size = sizeof io_buf;
-    cfg.work_buf = work_buf;
-    cfg.work_size = sizeof work_buf;
+    make_config(&cfg, sizeof io_buf, sizeof work_buf);
     cfg.max_retries = 3;
     CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_ERR_INVALID_ARG);
     cfg.max_retries = 0;

@@ -228,21 +228,16 @@ static int collect(void *user, const char *text, size_t len)
 }
 
 /* One cw_chat; want_rc CW_OK also checks the text is "Echo: <prompt>". */
-static void chat_expect(const char *what, cw_transport_t tp, const char *url,
-                        int stream, const char *prompt, int want_rc,
-                        uint32_t timeout_ms)
+/* The client every test here uses (one at a time): no retries, so that
+ * each failure shows. */
+static cw_client_t client;
+
+static int client_open(cw_transport_t tp, const char *url,
+                       uint32_t timeout_ms)
 {
-    static cw_client_t client;
     static uint8_t io[2048];
     static uint8_t work[16384];
-    static collected_t got;
-    char want[256];
     cw_client_config_t cfg;
-    cw_chat_request_t req;
-    cw_message_t msg;
-    cw_result_t res;
-    uint32_t start;
-    int rc;
 
     memset(&cfg, 0, sizeof cfg);
     cfg.transport = tp;
@@ -254,7 +249,22 @@ static void chat_expect(const char *what, cw_transport_t tp, const char *url,
     cfg.work_size = sizeof work;
     cfg.timeout_ms = timeout_ms;
     cfg.max_retries = CW_NO_RETRIES;
-    rc = cw_client_init(&client, &cfg);
+    return cw_client_init(&client, &cfg);
+}
+
+static void chat_expect(const char *what, cw_transport_t tp, const char *url,
+                        int stream, const char *prompt, int want_rc,
+                        uint32_t timeout_ms)
+{
+    static collected_t got;
+    char want[256];
+    cw_chat_request_t req;
+    cw_message_t msg;
+    cw_result_t res;
+    uint32_t start;
+    int rc;
+
+    rc = client_open(tp, url, timeout_ms);
     CHECK(rc == CW_OK, "%s: cw_client_init %d", what, rc);
     if (rc != CW_OK) {
         return;
@@ -299,28 +309,14 @@ static void chat_once(const char *what, cw_transport_t tp, const char *url,
 /* A reply far bigger than lwIP's receive window: flow control over TLS. */
 static void chat_big_stream(cw_transport_t tp, const char *url)
 {
-    static cw_client_t client;
-    static uint8_t io[2048];
-    static uint8_t work[16384];
     static collected_t got;
-    cw_client_config_t cfg;
     cw_chat_request_t req;
     cw_message_t msg;
     cw_result_t res;
     uint32_t start;
     int rc;
 
-    memset(&cfg, 0, sizeof cfg);
-    cfg.transport = tp;
-    cfg.base_url = url;
-    cfg.api_key = "test-key";
-    cfg.io_buf = io;
-    cfg.io_size = sizeof io;
-    cfg.work_buf = work;
-    cfg.work_size = sizeof work;
-    cfg.timeout_ms = 60000;
-    cfg.max_retries = CW_NO_RETRIES;
-    if (cw_client_init(&client, &cfg) != CW_OK) {
+    if (client_open(tp, url, 60000) != CW_OK) {
         CHECK(0, "cw_client_init");
         return;
     }
