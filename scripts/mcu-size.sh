@@ -172,19 +172,20 @@ def row(name, d, indent=""):
     flash = d["text"] + d["rodata"] + d["data"]
     rows.append((indent + name, d["text"], d["rodata"], d["data"], d["bss"], flash))
 
-cw_total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
-for o in src_objs:
-    for k in cw_total:
-        cw_total[k] += get("cw:" + o)[k]
+def chatwire_total(sizes):
+    """chatwire's own sections (src/*.c but jsmn), summed."""
+    total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    for o in src_objs:
+        for k in total:
+            total[k] += sizes.get("cw:" + o, {}).get(k, 0)
+    return total
+
+cw_total = chatwire_total(sizes)
 row("chatwire, cw_config_small.h", cw_total)
 full_map = out + "/full/chatwire-mps2.map"
 full_total = None
 if os.path.exists(full_map):
-    full = parse_map(full_map, out + "/full")
-    full_total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
-    for o in src_objs:
-        for k in full_total:
-            full_total[k] += full.get("cw:" + o, {}).get(k, 0)
+    full_total = chatwire_total(parse_map(full_map, out + "/full"))
 
 for o in src_objs:
     row(o[:-2], get("cw:" + o), "  ")

@@ -73,32 +73,33 @@ static void set_deadline(cw_tls_t *t, uint32_t timeout_ms)
 
 /* ------------------------------------------------------------ BIO */
 
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+/* What mbedTLS wants back from a BIO call, given what the inner transport
+ * returned: the bytes moved, `again` for "try again" (0), or `failed`
+ * with the transport's own status kept for the error report. */
+static int bio_result(cw_tls_t *t, int32_t n, int again, int failed)
 {
-    cw_tls_t *t = (cw_tls_t *)ctx;
-    int32_t n = t->inner.send(t->inner.ctx, buf, len, time_left(t));
     if (n > 0) {
         return (int)n;
     }
     if (n == 0) {
-        return MBEDTLS_ERR_SSL_WANT_WRITE;
+        return again;
     }
     t->inner_error = (int)n;
-    return MBEDTLS_ERR_NET_SEND_FAILED;
+    return failed;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    cw_tls_t *t = (cw_tls_t *)ctx;
+    return bio_result(t, t->inner.send(t->inner.ctx, buf, len, time_left(t)),
+                      MBEDTLS_ERR_SSL_WANT_WRITE, MBEDTLS_ERR_NET_SEND_FAILED);
 }
 
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     cw_tls_t *t = (cw_tls_t *)ctx;
-    int32_t n = t->inner.recv(t->inner.ctx, buf, len, time_left(t));
-    if (n > 0) {
-        return (int)n;
-    }
-    if (n == 0) {
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    }
-    t->inner_error = (int)n;
-    return MBEDTLS_ERR_NET_RECV_FAILED;
+    return bio_result(t, t->inner.recv(t->inner.ctx, buf, len, time_left(t)),
+                      MBEDTLS_ERR_SSL_WANT_READ, MBEDTLS_ERR_NET_RECV_FAILED);
 }
 
 /* ------------------------------------------------------------ words */
