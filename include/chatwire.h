@@ -66,17 +66,25 @@ typedef enum cw_status {
     CW_ERR_EVENT_TOO_LARGE = -15, /* a server-sent event is larger than the
                                      event buffer (the work buffer) */
     CW_ERR_INVALID_UTF8 = -16,    /* a request string is not valid UTF-8 */
-    CW_ERR_NO_CONTENT = -17,      /* the answer's content is null (a refusal,
-                                     or tool calls); see cw_result_t.refusal */
+    CW_ERR_NO_CONTENT = -17,      /* the answer's content is null, e.g. a
+                                     refusal; see cw_result_t.refusal */
     CW_ERR_INCOMPLETE = -18,      /* the body ended cleanly but the stream had
                                      neither [DONE] nor a finish_reason */
     CW_ERR_ABORTED = -19,         /* the caller's callback asked to stop */
-    CW_ERR_PROXY = -20            /* the HTTP proxy refused or failed: see
+    CW_ERR_PROXY = -20,           /* the HTTP proxy refused or failed: see
                                      the proxy transport for its status */
+    CW_ERR_REQUEST_CHANGED = -21, /* a request string changed while the
+                                     call was sending it: the body no longer
+                                     had the measured length, so the attempt
+                                     was abandoned and its connection closed */
+    CW_ERR_TOOL_CALLS = -22       /* the model called tools instead of (or
+                                     as well as) answering; their names are
+                                     in cw_result_t.tool_names */
 } cw_status_t;
 
 /* A fixed English description of a status. Never NULL; unknown values give
- * "unknown status". */
+ * "unknown status". For the cause of one failure (which argument, which
+ * limit, what arrived), see cw_result_t.detail. */
 const char *cw_strerror(int status);
 
 /* ---------------------------------------------------------------- base URL */
@@ -94,11 +102,15 @@ typedef struct cw_url {
     bool tls;           /* https */
     bool port_explicit; /* a port was written in the URL */
     bool ipv6;          /* host is an IPv6 literal */
+    const char *error;  /* after CW_ERR_INVALID_ARG: a fixed sentence saying
+                           what is wrong; NULL after CW_OK */
+    size_t error_at;    /* ... and the offset in the URL where it is */
 } cw_url_t;
 
-/* Parses "http[s]://host[:port][/path][?query]". Returns CW_OK, or
- * CW_ERR_INVALID_ARG for any other scheme, an empty or unsafe host (spaces,
- * control characters), a bad port, user info, or a fragment. */
+/* Parses "http[s]://host[:port][/path][?query]" (the scheme in any case).
+ * Returns CW_OK, or CW_ERR_INVALID_ARG for any other scheme, an empty or
+ * unsafe host (spaces, control characters), a bad port, user info, or a
+ * fragment; out->error and out->error_at then say what and where. */
 cw_status_t cw_url_parse(const char *url, cw_url_t *out);
 
 /* ---------------------------------------------------------------- request */
@@ -117,7 +129,12 @@ typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
 /* One chat completion request. The caller owns every string and array it
  * points to; they must stay valid and unchanged for the duration of the
- * call (the body is measured once, then written on each attempt). */
+ * call (the body is measured once, then written on each attempt: a body
+ * that comes out longer or shorter than measured is abandoned with
+ * CW_ERR_REQUEST_CHANGED). None of them may lie in the client's own io or
+ * work buffer, where res.content of an earlier call lives: cw_chat refuses
+ * that with CW_ERR_INVALID_ARG, because the response overwrites it. Copy an
+ * answer into storage of your own first (cw_history_add does it). */
 typedef struct cw_chat_request {
     const char *model;             /* NULL: CW_DEFAULT_MODEL */
     const cw_message_t *messages;  /* at least one */
@@ -228,6 +245,17 @@ typedef struct cw_result {
                                 (HTTP layer) or in the body/event (JSON) */
     size_t needed;           /* CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
                                 unknown */
+    uint32_t tool_calls;     /* tool (function) calls the model made; with
+                                any, cw_chat returns CW_ERR_TOOL_CALLS */
+    char tool_names[CW_FIELD_MAX]; /* their names, ", "-separated, in order
+                                      ("..." at the end when cut) */
+    uint8_t timed_out;       /* CW_ERR_TIMEOUT: which limit, CW_TIMEOUT_* */
+    char detail[CW_DETAIL_MAX]; /* the cause of a failure in one sentence:
+                                   which argument, which limit and value,
+                                   what arrived; "" when there is none to
+                                   add (then cw_strerror says it all), and
+                                   always "" with CW_CONFIG_DETAIL 0. Never
+                                   holds the API key. */
     uint32_t attempts;       /* requests sent for this call (1 + retries +
                                 transparent reconnects) */
     uint32_t retry_wait_ms;  /* time spent waiting between attempts */
@@ -236,6 +264,11 @@ typedef struct cw_result {
     bool stale_reconnect;    /* a kept-alive connection had been closed by
                                 the server and was replaced */
 } cw_result_t;
+
+/* Values of cw_result_t.timed_out: the limit that ended the call. */
+#define CW_TIMEOUT_CONNECT 1u /* connect_timeout_ms (TCP + TLS handshake) */
+#define CW_TIMEOUT_IDLE 2u    /* idle_timeout_ms: no byte moved for that long */
+#define CW_TIMEOUT_TOTAL 3u   /* timeout_ms, the whole call */
 
 /* ------------------------------------------------ incremental parsers
  *
@@ -313,6 +346,7 @@ typedef struct cw_platform {
 } cw_platform_t;
 
 #define CW_NO_RETRIES (-1)
+#define CW_NO_TIMEOUT 0xffffffffu
 
 typedef struct cw_client_config {
     cw_transport_t transport;  /* copied into the client */
@@ -325,7 +359,9 @@ typedef struct cw_client_config {
     uint8_t *work_buf;         /* response body / event data + JSON tokens */
     size_t work_size;          /* >= CW_WORK_MIN */
     uint32_t timeout_ms;       /* whole cw_chat call, retries included;
-                                  0: CW_DEFAULT_TIMEOUT_MS */
+                                  0: CW_DEFAULT_TIMEOUT_MS (by default no
+                                  limit: a stream that keeps sending is
+                                  never cut); CW_NO_TIMEOUT: no limit */
     uint32_t connect_timeout_ms; /* 0: CW_DEFAULT_CONNECT_TIMEOUT_MS */
     uint32_t idle_timeout_ms;  /* longest silence while receiving;
                                   0: CW_DEFAULT_IDLE_TIMEOUT_MS */
@@ -339,11 +375,18 @@ typedef struct cw_client_config {
 
 /* Size of one JSON token (jsmn's jsmntok_t: four ints). */
 #define CW_JSON_TOKEN_SIZE (4u * sizeof(int))
-/* Work buffer bytes taken by the token array. */
+/* The work buffer holds the text being parsed (the whole non-streamed body,
+ * or one stream event) at its start, and the JSON token array after it, in
+ * whatever room the text leaves: a short text with many tokens and a long
+ * one with few both fit. A body of B bytes with T tokens needs
+ * B + 1 + 8 + T * CW_JSON_TOKEN_SIZE bytes; when it does not fit,
+ * CW_ERR_BUFFER_TOO_SMALL says so and cw_result_t.needed gives the exact
+ * size. CW_WORK_TOKENS_SIZE is room for CW_JSON_MAX_TOKENS tokens, the
+ * budget to size a buffer with: a typical chat.completion body has 40-60
+ * tokens, a stream chunk 20-30. */
 #define CW_WORK_TOKENS_SIZE (CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE + 8u)
-/* Smallest buffers cw_client_init accepts. The work buffer must also hold
- * the largest non-streamed body, or the largest stream event: size it as
- * CW_WORK_TOKENS_SIZE + that. */
+/* Smallest buffers cw_client_init accepts. Size the work buffer as
+ * CW_WORK_TOKENS_SIZE + the largest non-streamed body or stream event. */
 #define CW_IO_MIN 64u
 #define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
 
@@ -354,10 +397,9 @@ typedef struct cw_client {
     cw_auth_style_t auth;
     uint8_t *io;
     size_t io_size;
-    char *body;              /* start of the work buffer */
-    size_t body_cap;         /* bytes before the token array */
-    void *tokens;            /* token array, aligned, at the end of work */
-    uint32_t timeout_ms;
+    char *work;              /* the work buffer: text, then tokens */
+    size_t work_size;
+    uint32_t timeout_ms;     /* 0: no total limit */
     uint32_t connect_timeout_ms;
     uint32_t idle_timeout_ms;
     int max_retries;
@@ -377,6 +419,9 @@ typedef struct cw_client {
     uint8_t mode;            /* how the body is being consumed */
     uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
     char carry[4];
+    int32_t tool_index;      /* highest tool call index seen in the stream */
+    bool tool_named;         /* that call's name was kept */
+    uint32_t idle_start;     /* when a byte last moved */
 } cw_client_t;
 
 /* Sets up a client. Keeps pointers to config->base_url, api_key and the two
@@ -412,6 +457,71 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
 
 /* Closes the connection, if any (transport.close). */
 void cw_client_close(cw_client_t *c);
+
+/* ---------------------------------------------------------------- history */
+
+/* A conversation kept in caller-owned storage, for multi-turn chats: an
+ * array of messages and the text they point to, both the caller's. Adding
+ * a message copies its role and text, so an answer (res.content lives in
+ * the client's work buffer, which the next response overwrites) can go
+ * into the next request safely. Nothing is allocated.
+ *
+ *   static cw_message_t msgs[16];  static char text[8192];
+ *   cw_history_t h;
+ *   cw_history_init(&h, msgs, 16, text, sizeof text);
+ *   cw_history_add(&h, "user", prompt, strlen(prompt));
+ *   cw_chat_request_init(&req, h.msgs, h.count);
+ *   if (cw_chat(&client, &req, &res) == CW_OK)
+ *       cw_history_add(&h, "assistant", res.content, res.content_len);
+ *   else
+ *       cw_history_pop(&h);              // forget the unanswered prompt
+ *
+ * Streamed, the answer goes in as it arrives: req.on_delta =
+ * cw_history_on_delta, req.on_delta_user = &h (or call cw_history_append
+ * from your own callback). It lands in a message after the h.count that the
+ * request was built with, so the request does not change. */
+typedef struct cw_history {
+    cw_message_t *msgs;   /* the caller's array: msgs[0..count) are in use */
+    size_t max_msgs;
+    size_t count;
+    char *text;           /* the caller's storage for roles and texts */
+    size_t text_size;
+    size_t text_used;
+    size_t pinned;        /* leading messages never dropped (a system
+                             prompt); set it after adding them */
+    bool drop_oldest;     /* when full, drop the oldest turns (from the
+                             first unpinned message up to the next "user"
+                             one) instead of failing */
+    uint32_t dropped;     /* messages dropped so far */
+} cw_history_t;
+
+/* Prepares h over the caller's arrays (kept by pointer), empty, with
+ * drop_oldest false and nothing pinned. */
+void cw_history_init(cw_history_t *h, cw_message_t *msgs, size_t max_msgs,
+                     char *text, size_t text_size);
+
+/* Adds a message, copying role and text[0..len) (NUL-terminated in h). With
+ * drop_oldest, old turns are dropped to make room (never the pinned ones,
+ * nor the newest message already there). Returns CW_OK,
+ * CW_ERR_BUFFER_TOO_SMALL when it cannot fit (nothing is changed), or
+ * CW_ERR_INVALID_ARG. */
+cw_status_t cw_history_add(cw_history_t *h, const char *role,
+                           const char *text, size_t len);
+
+/* Appends text[0..len) to the last message when its role is role, or else
+ * adds a new message with that role; for answers that arrive in pieces.
+ * With drop_oldest, the two newest messages are never dropped. Returns as
+ * cw_history_add. */
+cw_status_t cw_history_append(cw_history_t *h, const char *role,
+                              const char *text, size_t len);
+
+/* A cw_delta_fn that appends each piece to an "assistant" message of the
+ * cw_history_t given as user. Returns non-zero (so cw_chat stops with
+ * CW_ERR_ABORTED) when the history is full. */
+int cw_history_on_delta(void *history, const char *text, size_t len);
+
+/* Removes the last message (an unanswered prompt, a partial answer). */
+void cw_history_pop(cw_history_t *h);
 
 #ifdef __cplusplus
 }

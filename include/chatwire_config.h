@@ -46,6 +46,16 @@
 #define CW_CONFIG_STATUS_TEXT 1
 #endif
 
+/* Detail sentences: cw_result_t.detail says the cause of a failure in
+ * words, with the values involved (which argument, which limit and its
+ * value, the content type and first bytes of a body that is not JSON, the
+ * byte where a response broke the rules). With 0 it stays "": the status
+ * code, cw_result_t.error_offset, .needed and .timed_out still say it in
+ * numbers. Default 1. Costs about 1 KB (measured with scripts/mcu-size.sh). */
+#ifndef CW_CONFIG_DETAIL
+#define CW_CONFIG_DETAIL 1
+#endif
+
 /* The HTTP parser's fast paths: a header line that is whole in the input
  * taken in one pass (with a 256-byte class table), and runs of bytes that
  * need no decision (the rest of a name, a value, a reason phrase) taken in
@@ -84,27 +94,36 @@
 #define CW_FIELD_MAX 64u
 #endif
 
+/* Size of cw_result_t.detail, the sentence on a failure's cause. Longer
+ * sentences are cut. Default 192. */
+#ifndef CW_DETAIL_MAX
+#define CW_DETAIL_MAX 192u
+#endif
+
 /* Size of cw_api_error_t.message. Longer messages are cut at a UTF-8
  * boundary and flagged (message_truncated). Default 256. */
 #ifndef CW_ERROR_MESSAGE_MAX
 #define CW_ERROR_MESSAGE_MAX 256u
 #endif
 
-/* Most JSON tokens (jsmn) one response body or stream event may hold. The
- * token array is carved from the end of the caller's work buffer:
- * CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE bytes. A typical chat.completion
- * body has 40-60 tokens, a stream chunk 20-30. Default 128 (2 KiB on a
- * 32-bit or 64-bit target). */
+/* JSON tokens (jsmn) to budget for in the work buffer: CW_WORK_TOKENS_SIZE
+ * and CW_WORK_MIN are computed from it. It is not a limit: the token array
+ * takes whatever room the body or event leaves in the work buffer, and a
+ * body that needs more tokens than fit is CW_ERR_BUFFER_TOO_SMALL with the
+ * exact size needed. A typical chat.completion body has 40-60 tokens, a
+ * stream chunk 20-30, an answer with 10 url_citation annotations about 110.
+ * Default 128 (2 KiB on a 32-bit or 64-bit target). */
 #ifndef CW_JSON_MAX_TOKENS
 #define CW_JSON_MAX_TOKENS 128u
 #endif
 
 /* Default total time for one cw_chat call, retries and their waits
- * included, in milliseconds, when cw_client_config_t.timeout_ms is 0.
- * Default 600000 (10 minutes, like the official OpenAI clients: long answers
- * take minutes; the idle timeout catches a server that went quiet). */
+ * included, in milliseconds, when cw_client_config_t.timeout_ms is 0; 0
+ * here means no total limit. Default 0: a reasoning model may stream for
+ * longer than any fixed limit, and while bytes keep coming only the idle
+ * timeout (or a limit the caller sets) should end the call. */
 #ifndef CW_DEFAULT_TIMEOUT_MS
-#define CW_DEFAULT_TIMEOUT_MS 600000u
+#define CW_DEFAULT_TIMEOUT_MS 0u
 #endif
 
 /* Default time allowed to open a connection (TCP and TLS handshake), when
@@ -188,6 +207,9 @@
 #endif
 #if CW_HEADER_VALUE_MAX < 16u || CW_FIELD_MAX < 16u
 #error "CW_HEADER_VALUE_MAX and CW_FIELD_MAX must be at least 16"
+#endif
+#if CW_DETAIL_MAX < 1u
+#error "CW_DETAIL_MAX must be at least 1"
 #endif
 #if CW_ERROR_MESSAGE_MAX < 16u
 #error "CW_ERROR_MESSAGE_MAX must be at least 16"

@@ -4,8 +4,9 @@
  * extractor (buffered) or to the SSE splitter (streamed).
  *
  * Memory: the io buffer stages outgoing bytes and receives incoming ones; the
- * work buffer holds the JSON token array (at its start) and then either the
- * whole non-streamed body or the stream event being assembled.
+ * work buffer holds the text being parsed (the whole non-streamed body, or
+ * the stream event being assembled) at its start and, once that text is
+ * complete, the JSON token array in the room after it.
  */
 #include "cw_internal.h"
 
@@ -22,9 +23,6 @@ enum {
 
 cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
 {
-    uintptr_t addr;
-    size_t skip;
-    size_t tok_bytes = CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE;
     cw_status_t rc;
 
     if (c == NULL || cfg == NULL || cfg->transport.send == NULL ||
@@ -46,8 +44,11 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
     c->auth = cfg->auth;
     c->io = cfg->io_buf;
     c->io_size = cfg->io_size;
-    c->timeout_ms = cfg->timeout_ms != 0u ? cfg->timeout_ms
-                                          : CW_DEFAULT_TIMEOUT_MS;
+    c->work = (char *)cfg->work_buf;
+    c->work_size = cfg->work_size;
+    c->timeout_ms = cfg->timeout_ms == CW_NO_TIMEOUT ? 0u
+                    : cfg->timeout_ms != 0u          ? cfg->timeout_ms
+                                                     : CW_DEFAULT_TIMEOUT_MS;
     c->connect_timeout_ms = cfg->connect_timeout_ms != 0u
                                 ? cfg->connect_timeout_ms
                                 : CW_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -61,12 +62,6 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
     c->on_retry = cfg->on_retry;
     c->on_retry_user = cfg->on_retry_user;
     c->rng = cfg->transport.now_ms(cfg->transport.ctx) | 1u;
-    /* the token array first, aligned; the body after it */
-    addr = (uintptr_t)cfg->work_buf;
-    skip = (size_t)((TOKEN_ALIGN - (addr % TOKEN_ALIGN)) % TOKEN_ALIGN);
-    c->tokens = cfg->work_buf + skip;
-    c->body = (char *)cfg->work_buf + skip + tok_bytes;
-    c->body_cap = cfg->work_size - skip - tok_bytes;
     return CW_OK;
 }
 
@@ -84,14 +79,37 @@ void cw_client_close(cw_client_t *c)
 
 typedef struct deadline {
     uint32_t start;
-    uint32_t limit;
+    uint32_t limit; /* 0: none */
 } deadline_t;
+
+#define FOREVER 0xffffffffu
 
 /* Milliseconds left before the deadline, 0 when it has passed. */
 static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
 {
     uint32_t spent = c->tp.now_ms(c->tp.ctx) - d->start;
+    if (d->limit == 0u) {
+        return FOREVER;
+    }
     return spent >= d->limit ? 0u : d->limit - spent;
+}
+
+/* How long the next send or recv may wait: until the idle timeout (no byte
+ * moved since c->idle_start) or the call's deadline, whichever is first.
+ * 0 when one has passed: res->timed_out then says which. */
+static uint32_t wait_budget(cw_client_t *c, const deadline_t *d)
+{
+    uint32_t left = time_left(c, d);
+    uint32_t quiet = c->tp.now_ms(c->tp.ctx) - c->idle_start;
+    uint32_t idle = quiet >= c->idle_timeout_ms ? 0u
+                                                : c->idle_timeout_ms - quiet;
+
+    if (left == 0u) {
+        c->res->timed_out = CW_TIMEOUT_TOTAL;
+    } else if (idle == 0u) {
+        c->res->timed_out = CW_TIMEOUT_IDLE;
+    }
+    return idle < left ? idle : left;
 }
 
 /* ------------------------------------------------------------ sending */
@@ -107,18 +125,21 @@ static int send_all(void *ctx, const uint8_t *data, size_t len)
     cw_client_t *c = s->c;
 
     while (len > 0u) {
-        uint32_t left = time_left(c, s->d);
+        uint32_t wait = wait_budget(c, s->d);
         int32_t n;
 
-        if (left == 0u) {
+        if (wait == 0u) {
             return CW_ERR_TIMEOUT;
         }
-        n = c->tp.send(c->tp.ctx, data, len, left);
+        n = c->tp.send(c->tp.ctx, data, len, wait);
         if (n < 0) {
             return (int)n;
         }
         if ((size_t)n > len) {
             return CW_ERR_IO; /* a port that claims more than it was given */
+        }
+        if (n > 0) {
+            c->idle_start = c->tp.now_ms(c->tp.ctx);
         }
         data += n;
         len -= (size_t)n;
@@ -222,10 +243,53 @@ static bool starts_with_ci(const char *s, const char *prefix)
     return true;
 }
 
+/* The token array in the room the text (len bytes and its NUL) leaves in
+ * the work buffer, aligned. */
+typedef struct tokens {
+    void *at;
+    size_t n;
+    size_t offset; /* where it starts in the work buffer */
+} tokens_t;
+
+static void tokens_after(const cw_client_t *c, size_t len, tokens_t *t)
+{
+    uintptr_t end = (uintptr_t)c->work + len + 1u;
+    size_t pad = (size_t)((TOKEN_ALIGN - (end % TOKEN_ALIGN)) % TOKEN_ALIGN);
+    size_t used = len + 1u + pad;
+
+    t->offset = used;
+    t->at = c->work + used;
+    t->n = used < c->work_size
+               ? cw_json_token_capacity(c->work_size - used) : 0u;
+}
+
+/* The text fit but its tokens did not: res->needed held the bytes of tokens
+ * the JSON layer counted; make it the whole work buffer size needed. */
+static int too_few_tokens(cw_client_t *c, const tokens_t *t, const char *what)
+{
+    cw_result_t *res = c->res;
+    size_t need = res->needed;
+
+    res->needed = t->offset + need;
+    cw_detail(res, what);
+    cw_detail(res, " of ");
+    cw_detail_num(res, t->offset);
+    cw_detail(res, " bytes has ");
+    cw_detail_num(res, need / CW_JSON_TOKEN_SIZE);
+    cw_detail(res, " JSON tokens; the ");
+    cw_detail_num(res, c->work_size);
+    cw_detail(res, "-byte work buffer has room for ");
+    cw_detail_num(res, t->n);
+    cw_detail(res, " after it: make work_size at least ");
+    cw_detail_num(res, res->needed);
+    return CW_ERR_BUFFER_TOO_SMALL;
+}
+
 static int on_event(void *user, const char *event, char *data, size_t len)
 {
     cw_client_t *c = (cw_client_t *)user;
     cw_chunk_t chunk;
+    tokens_t tok;
     int rc;
 
     if (c->res->done) {
@@ -235,13 +299,25 @@ static int on_event(void *user, const char *event, char *data, size_t len)
         c->res->done = true;
         return CW_OK;
     }
+    tokens_after(c, len, &tok);
     if (strcmp(event, "error") == 0) {
-        rc = cw_json_error(data, len, c->tokens, CW_JSON_MAX_TOKENS, c->res);
-        return rc == CW_OK ? CW_ERR_API : rc;
+        rc = cw_json_error(data, len, tok.at, tok.n, c->res);
+        rc = rc == CW_OK ? CW_ERR_API : rc;
+    } else {
+        cw_tool_track_t tt;
+        tt.index = c->tool_index;
+        tt.named = c->tool_named;
+        rc = cw_json_chunk(data, len, tok.at, tok.n, c->res, &chunk, &tt);
+        c->tool_index = tt.index;
+        c->tool_named = tt.named;
     }
-    rc = cw_json_chunk(data, len, c->tokens, CW_JSON_MAX_TOKENS, c->res,
-                       &chunk);
-    if (rc == CW_OK && chunk.content != NULL) {
+    if (rc == CW_ERR_BUFFER_TOO_SMALL) {
+        return too_few_tokens(c, &tok, "a stream event");
+    }
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (chunk.content != NULL) {
         rc = deliver(c, chunk.content, chunk.content_len);
     }
     if (rc == CW_OK && chunk.refusal != NULL) {
@@ -258,6 +334,34 @@ static int on_event(void *user, const char *event, char *data, size_t len)
     return rc;
 }
 
+/* The body is larger than the work buffer. */
+static int body_too_large(cw_client_t *c, uint64_t cl)
+{
+    cw_result_t *res = c->res;
+
+    cw_detail(res, "the body ");
+    if (cl > 0u) {
+        cw_detail(res, "is ");
+        cw_detail_num(res, cl);
+        cw_detail(res, " bytes (Content-Length)");
+        res->needed = (size_t)(cl + 1u) + CW_WORK_TOKENS_SIZE;
+    } else {
+        cw_detail(res, "(its length not announced)");
+        res->needed = 0;
+    }
+    cw_detail(res, ", more than the ");
+    cw_detail_num(res, c->work_size);
+    cw_detail(res, "-byte work buffer holds: stream the answer, or make "
+                   "work_size ");
+    if (cl > 0u) {
+        cw_detail(res, "at least ");
+        cw_detail_num(res, res->needed);
+    } else {
+        cw_detail(res, "larger");
+    }
+    return CW_ERR_BUFFER_TOO_SMALL;
+}
+
 static int on_headers(void *user)
 {
     cw_client_t *c = (cw_client_t *)user;
@@ -268,14 +372,12 @@ static int on_headers(void *user)
     if (ok && c->req->stream &&
         starts_with_ci(res->http.content_type, "text/event-stream")) {
         c->mode = MODE_SSE;
-        cw_sse_init(&c->sse, c->body, c->body_cap, on_event, c);
+        cw_sse_init(&c->sse, c->work, c->work_size, on_event, c);
         return CW_OK;
     }
     c->mode = MODE_BUFFER;
-    if (ok && cw_http_content_length(&c->http, &cl) && cl >= c->body_cap) {
-        /* the whole body cannot fit: say how big the work buffer must be */
-        res->needed = (size_t)(cl + 1u) + CW_WORK_TOKENS_SIZE;
-        return CW_ERR_BUFFER_TOO_SMALL;
+    if (ok && cw_http_content_length(&c->http, &cl) && cl >= c->work_size) {
+        return body_too_large(c, cl); /* it cannot fit: say what would */
     }
     return CW_OK;
 }
@@ -291,18 +393,22 @@ static int on_body(void *user, const uint8_t *data, size_t len)
         rc = cw_sse_feed(&c->sse, data, len);
         /* an event's JSON error keeps its own offset (within the event) */
         c->body_error = rc != CW_OK;
+        if (rc == CW_ERR_EVENT_TOO_LARGE) {
+            cw_detail(c->res, "a stream event is larger than the ");
+            cw_detail_num(c->res, c->work_size);
+            cw_detail(c->res, "-byte work buffer");
+        }
         return rc;
     case MODE_BUFFER:
-        room = c->body_cap - 1u - c->body_len; /* one byte for a NUL */
+        room = c->work_size - 1u - c->body_len; /* one byte for a NUL */
         if (len > room) {
             if (c->res->http.status >= 200 && c->res->http.status < 300) {
-                c->res->needed = 0; /* length unknown (chunked or close) */
-                return CW_ERR_BUFFER_TOO_SMALL;
+                return body_too_large(c, 0);
             }
             c->mode = MODE_OVERFLOW;
             len = room;
         }
-        memcpy(c->body + c->body_len, data, len);
+        memcpy(c->work + c->body_len, data, len);
         c->body_len += len;
         return CW_OK;
     default:
@@ -310,11 +416,36 @@ static int on_body(void *user, const uint8_t *data, size_t len)
     }
 }
 
+/* Says what arrived instead of what was expected: the content type and
+ * the bytes from `at` (a few before it too, for context). */
+static void say_body(cw_client_t *c, const char *what, size_t at)
+{
+    cw_result_t *res = c->res;
+    size_t from = at > 16u ? at - 16u : 0u;
+
+    cw_detail(res, what);
+    cw_detail(res, " (Content-Type ");
+    cw_detail(res, res->http.content_type[0] != '\0'
+                       ? res->http.content_type : "none");
+    cw_detail(res, ")");
+    if (c->body_len == 0u) {
+        cw_detail(res, " is empty");
+        return;
+    }
+    if (at > 0u) {
+        cw_detail(res, " breaks JSON at byte ");
+        cw_detail_num(res, at);
+    }
+    cw_detail(res, from > 0u ? ": ...": ": ");
+    cw_detail_bytes(res, c->work + from, c->body_len - from, 48);
+}
+
 /* The whole response has arrived: interpret the body. */
 static int finish_body(cw_client_t *c)
 {
     cw_result_t *res = c->res;
     int status = res->http.status;
+    tokens_t tok;
     int rc;
 
     if (c->mode == MODE_SSE) {
@@ -322,6 +453,10 @@ static int finish_body(cw_client_t *c)
         rc = flush_carry(c);
         if (rc != CW_OK) {
             return rc;
+        }
+        if (res->tool_calls > 0u ||
+            strcmp(res->finish_reason, "tool_calls") == 0) {
+            return CW_ERR_TOOL_CALLS;
         }
         if (res->refusal && res->content_len == 0u) {
             res->content_null = true;
@@ -332,18 +467,30 @@ static int finish_body(cw_client_t *c)
         }
         return CW_ERR_INCOMPLETE;
     }
-    c->body[c->body_len] = '\0';
+    c->work[c->body_len] = '\0';
+    tokens_after(c, c->body_len, &tok);
     if (status < 200 || status >= 300) {
         rc = CW_ERR_MALFORMED;
         if (c->mode == MODE_BUFFER && c->body_len > 0u) {
-            rc = cw_json_error(c->body, c->body_len, c->tokens,
-                               CW_JSON_MAX_TOKENS, res);
+            rc = cw_json_error(c->work, c->body_len, tok.at, tok.n, res);
         }
         res->error_offset = 0;
+        if (rc != CW_OK) {
+            cw_detail(res, "HTTP ");
+            cw_detail_num(res, (uint64_t)status);
+            say_body(c, ", and the body", 0);
+            cw_detail(res, c->body_len > 0u ? " is not an API error object"
+                                            : "");
+        }
         return rc == CW_OK ? CW_ERR_API : CW_ERR_HTTP;
     }
-    rc = cw_json_completion(c->body, c->body_len, c->tokens,
-                            CW_JSON_MAX_TOKENS, res);
+    rc = cw_json_completion(c->work, c->body_len, tok.at, tok.n, res);
+    if (rc == CW_ERR_BUFFER_TOO_SMALL) {
+        return too_few_tokens(c, &tok, "the body");
+    }
+    if (rc == CW_ERR_MALFORMED) {
+        say_body(c, "the body", (size_t)res->error_offset);
+    }
     if (rc == CW_OK && c->req->stream) {
         /* asked to stream, answered whole: hand it over all the same */
         size_t n = res->content_len;
@@ -365,26 +512,49 @@ static void result_reset(cw_result_t *res)
     res->total_tokens = -1;
 }
 
+/* What the HTTP parser refused, and where: the offset and the byte (the
+ * piece fed last, which starts at response offset base, holds it; only
+ * that byte is shown, so the sentence is the same however the response
+ * was split). */
+static void say_http_error(cw_client_t *c, const uint8_t *data, size_t n,
+                           uint64_t base)
+{
+    cw_result_t *res = c->res;
+    uint64_t at = res->error_offset;
+
+    if (at < base || at - base >= n) {
+        return;
+    }
+    data += (size_t)(at - base);
+    if (at == 0u && (data[0] == 0x15u || data[0] == 0x16u)) {
+        /* a TLS alert or handshake record where "HTTP/" should start */
+        cw_detail(res, "the server answered with TLS, not HTTP: use an "
+                       "https:// URL for this port");
+        return;
+    }
+    cw_detail(res, "the response breaks HTTP/1.1 at byte ");
+    cw_detail_num(res, at);
+    cw_detail(res, ": ");
+    cw_detail_bytes(res, (const char *)data, 1, 1);
+}
+
 /* Reads and parses the response until it is complete. The wait for each
  * piece is bounded by the idle timeout (restarted by every byte) and by the
  * call's deadline. *got_bytes tells whether anything arrived. */
 static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
 {
     int rc = CW_OK;
-    uint32_t last = c->tp.now_ms(c->tp.ctx);
 
     while (!cw_http_done(&c->http)) {
-        uint32_t left = time_left(c, d);
-        uint32_t quiet = c->tp.now_ms(c->tp.ctx) - last;
-        uint32_t wait;
+        uint32_t wait = wait_budget(c, d);
+        uint64_t base = c->http.pos;
         int32_t n;
         size_t used = 0;
 
-        if (left == 0u || quiet >= c->idle_timeout_ms) {
+        if (wait == 0u) {
             return CW_ERR_TIMEOUT;
         }
-        wait = c->idle_timeout_ms - quiet;
-        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, wait < left ? wait : left);
+        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, wait);
         if (n == CW_ERR_CLOSED) {
             rc = cw_http_finish(&c->http);
             break;
@@ -399,12 +569,13 @@ static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
             continue;
         }
         *got_bytes = true;
-        last = c->tp.now_ms(c->tp.ctx);
+        c->idle_start = c->tp.now_ms(c->tp.ctx);
         rc = cw_http_feed(&c->http, c->io, (size_t)n, &used);
         if (rc != CW_OK) {
             if ((rc == CW_ERR_MALFORMED || rc == CW_ERR_HEADER_TOO_LARGE) &&
                 !c->body_error) {
                 c->res->error_offset = cw_http_error_offset(&c->http);
+                say_http_error(c, c->io, (size_t)n, base);
             }
             return rc;
         }
@@ -425,6 +596,62 @@ static bool still_open(cw_client_t *c)
     return c->tp.recv(c->tp.ctx, c->io, c->io_size, 0) == 0;
 }
 
+/* Which limit ended the attempt, in words, with its value. */
+static void say_timeout(cw_client_t *c, const char *doing)
+{
+    cw_result_t *res = c->res;
+
+    if (res->timed_out == 0u) {
+        res->timed_out = CW_TIMEOUT_IDLE; /* a port gave up on its own */
+    }
+    if (res->timed_out == CW_TIMEOUT_TOTAL) {
+        cw_detail(res, "the call took longer than its timeout_ms (");
+        cw_detail_num(res, c->timeout_ms);
+        cw_detail(res, " ms) while ");
+    } else if (res->timed_out == CW_TIMEOUT_CONNECT) {
+        cw_detail(res, "no connection within connect_timeout_ms (");
+        cw_detail_num(res, c->connect_timeout_ms);
+        cw_detail(res, " ms) while ");
+    } else {
+        cw_detail(res, "no byte moved for idle_timeout_ms (");
+        cw_detail_num(res, c->idle_timeout_ms);
+        cw_detail(res, " ms) while ");
+    }
+    cw_detail(res, doing);
+}
+
+/* Opens the connection when there is none (or the kept one went stale). */
+static int open_connection(cw_client_t *c, cw_result_t *res,
+                           const deadline_t *d)
+{
+    uint32_t left = time_left(c, d);
+    int rc;
+
+    if (c->connected) {
+        if (still_open(c)) {
+            res->reused_connection = true;
+            return CW_OK;
+        }
+        cw_client_close(c);
+        res->stale_reconnect = true;
+    }
+    if (c->tp.connect != NULL) {
+        rc = c->tp.connect(c->tp.ctx, c->url.host, c->url.host_len,
+                           c->url.port, left < c->connect_timeout_ms
+                                            ? left : c->connect_timeout_ms);
+        if (rc == CW_ERR_TIMEOUT) {
+            res->timed_out = left < c->connect_timeout_ms ? CW_TIMEOUT_TOTAL
+                                                          : CW_TIMEOUT_CONNECT;
+            say_timeout(c, "connecting (TCP and TLS handshake)");
+        }
+        if (rc != CW_OK) {
+            return rc;
+        }
+    }
+    c->connected = true;
+    return CW_OK;
+}
+
 /* One request and its response. */
 static int attempt(cw_client_t *c, const cw_chat_request_t *req,
                    cw_result_t *res, const deadline_t *d, bool *got_bytes)
@@ -436,40 +663,46 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->mode = MODE_NONE;
     c->carry_len = 0;
     c->body_error = false;
-    if (c->connected) {
-        if (still_open(c)) {
-            res->reused_connection = true;
-        } else {
-            cw_client_close(c);
-            res->stale_reconnect = true;
-        }
+    c->tool_index = -1;
+    c->tool_named = false;
+    rc = open_connection(c, res, d);
+    if (rc != CW_OK) {
+        return rc;
     }
-    if (!c->connected && c->tp.connect != NULL) {
-        uint32_t left = time_left(c, d);
-        rc = c->tp.connect(c->tp.ctx, c->url.host, c->url.host_len,
-                           c->url.port, left < c->connect_timeout_ms
-                                            ? left : c->connect_timeout_ms);
-        if (rc != CW_OK) {
-            return rc;
-        }
-    }
-    c->connected = true;
     sc.c = c;
     sc.d = d;
+    c->idle_start = c->tp.now_ms(c->tp.ctx);
     cw_http_init(&c->http, &res->http, on_headers, on_body, c);
     rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
                          c->io, c->io_size, send_all, &sc, NULL);
+    if (rc == CW_ERR_TIMEOUT) {
+        say_timeout(c, "sending the request");
+    } else if (rc == CW_ERR_REQUEST_CHANGED) {
+        cw_detail(res, "the request body no longer came out at the ");
+        cw_detail_num(res, c->body_len_req);
+        cw_detail(res, " bytes measured when the call began: its strings "
+                       "must stay unchanged until cw_chat returns");
+    }
     if (rc == CW_OK) {
         rc = receive(c, d, got_bytes);
+        if (rc == CW_ERR_TIMEOUT) {
+            say_timeout(c, cw_http_headers_done(&c->http)
+                               ? "receiving the response"
+                               : "waiting for the response");
+        } else if (rc == CW_ERR_CLOSED && !*got_bytes && !c->url.tls) {
+            cw_detail(res, "the server closed the connection without an "
+                           "answer (if this port speaks TLS, use https://)");
+        }
     }
     if (rc == CW_OK) {
         rc = finish_body(c);
     }
-    if (rc != CW_OK && res->content_len > 0u && req->stream) {
-        res->partial = true;
+    if (rc != CW_OK && rc != CW_ERR_TOOL_CALLS && res->content_len > 0u &&
+        req->stream) {
+        res->partial = true; /* the text was cut short by the error */
     }
     if (rc != CW_OK && rc != CW_ERR_API && rc != CW_ERR_HTTP &&
-        rc != CW_ERR_NO_CONTENT) {
+        rc != CW_ERR_NO_CONTENT && rc != CW_ERR_TOOL_CALLS) {
         res->http.keep_alive = false; /* the stream position is unknown */
     }
     if (!cw_http_done(&c->http) || !res->http.keep_alive) {
@@ -531,6 +764,95 @@ static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
 }
 #endif /* CW_CONFIG_RETRIES */
 
+/* Whether [p, p + n) overlaps the client's io or work buffer. Compared as
+ * integers: the pointers may belong to unrelated objects. */
+static const char *owned_by_client(const cw_client_t *c, const void *p,
+                                   size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    uintptr_t io = (uintptr_t)c->io;
+    uintptr_t work = (uintptr_t)c->work;
+
+    if (p == NULL) {
+        return NULL;
+    }
+    if (a < work + c->work_size && work < a + n) {
+        return "work";
+    }
+    if (a < io + c->io_size && io < a + n) {
+        return "io";
+    }
+    return NULL;
+}
+
+/* One request string or array inside the client's buffers: refused. */
+static int in_client_buffer(cw_client_t *c, const char *which,
+                            const char *name, size_t index, const char *field)
+{
+    cw_result_t *res = c->res;
+
+    cw_detail(res, name);
+    if (field != NULL) {
+        cw_detail(res, "[");
+        cw_detail_num(res, index);
+        cw_detail(res, "]");
+        cw_detail(res, field);
+    }
+    cw_detail(res, " lies in the client's ");
+    cw_detail(res, which);
+    cw_detail(res, " buffer, which the response overwrites (res.content "
+                   "lives there): copy it first, e.g. with cw_history_add");
+    return CW_ERR_INVALID_ARG;
+}
+
+static size_t str_size(const char *s)
+{
+    return s != NULL ? strlen(s) + 1u : 0u;
+}
+
+/* Refuses a request whose strings or arrays lie in the client's own io or
+ * work buffer: the response would overwrite them, and a retry would send
+ * something else than was measured. Run after cw_request_check, which
+ * refuses NULLs. */
+static int check_not_in_buffers(cw_client_t *c, const cw_chat_request_t *req)
+{
+    const char *w;
+    size_t i;
+
+    w = owned_by_client(c, req->messages,
+                        req->message_count * sizeof req->messages[0]);
+    if (w != NULL) {
+        return in_client_buffer(c, w, "the messages array", 0, NULL);
+    }
+    for (i = 0; i < req->message_count; i++) {
+        const cw_message_t *m = &req->messages[i];
+        if ((w = owned_by_client(c, m->role, str_size(m->role))) != NULL) {
+            return in_client_buffer(c, w, "messages", i, ".role");
+        }
+        if ((w = owned_by_client(c, m->content, str_size(m->content))) !=
+            NULL) {
+            return in_client_buffer(c, w, "messages", i, ".content");
+        }
+    }
+    if ((w = owned_by_client(c, req->model, str_size(req->model))) != NULL) {
+        return in_client_buffer(c, w, "model", 0, NULL);
+    }
+    if ((w = owned_by_client(c, req->user, str_size(req->user))) != NULL) {
+        return in_client_buffer(c, w, "user", 0, NULL);
+    }
+    if ((w = owned_by_client(c, req->stop,
+                             req->stop_count * sizeof req->stop[0])) != NULL) {
+        return in_client_buffer(c, w, "the stop array", 0, NULL);
+    }
+    for (i = 0; i < req->stop_count; i++) {
+        if ((w = owned_by_client(c, req->stop[i], str_size(req->stop[i]))) !=
+            NULL) {
+            return in_client_buffer(c, w, "stop", i, "");
+        }
+    }
+    return CW_OK;
+}
+
 cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
                     cw_result_t *res)
 {
@@ -547,8 +869,12 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     if (res != NULL) {
         result_reset(res);
     }
-    if (c == NULL || req == NULL || res == NULL ||
-        (req->stream && req->on_delta == NULL)) {
+    if (c == NULL || req == NULL || res == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (req->stream && req->on_delta == NULL) {
+        cw_detail(res, "stream is true but on_delta is NULL: the streamed "
+                       "text needs a callback");
         return CW_ERR_INVALID_ARG;
     }
     c->req = req;
@@ -558,7 +884,10 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
 
     /* validate and measure the whole request before touching the network */
     rc = cw_request_check(&c->url, c->api_key, c->auth, req,
-                          &c->body_len_req);
+                          &c->body_len_req, res);
+    if (rc == CW_OK) {
+        rc = check_not_in_buffers(c, req);
+    }
     if (rc != CW_OK) {
         return (cw_status_t)rc;
     }

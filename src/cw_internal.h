@@ -32,6 +32,42 @@ bool cw_utf8_valid(const char *s, size_t len);
  * unfinished) piece that follows: its maximal subpart, 1 to 3 bytes. */
 size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
 
+/* Writes v in decimal at out (room for 20 digits); returns the length. The
+ * one decimal writer of the library. */
+size_t cw_dec_u64(char *out, uint64_t v);
+
+/* ------------------------------------------------------------ detail */
+
+/* Appends to res->detail (res may be NULL: nothing happens), cut to fit:
+ * text, a number in decimal, or bytes that arrived (at most max of them,
+ * quoted, with anything unprintable as \xNN, so the sentence stays one
+ * printable line). With CW_CONFIG_DETAIL 0 they compile to nothing. */
+#if CW_CONFIG_DETAIL
+void cw_detail(cw_result_t *res, const char *text);
+void cw_detail_num(cw_result_t *res, uint64_t v);
+void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
+                     size_t max);
+#else
+static inline void cw_detail(cw_result_t *res, const char *text)
+{
+    (void)res;
+    (void)text;
+}
+static inline void cw_detail_num(cw_result_t *res, uint64_t v)
+{
+    (void)res;
+    (void)v;
+}
+static inline void cw_detail_bytes(cw_result_t *res, const char *data,
+                                   size_t len, size_t max)
+{
+    (void)res;
+    (void)data;
+    (void)len;
+    (void)max;
+}
+#endif
+
 /* ------------------------------------------------------------ HTTP */
 
 /* Prepares p for one response. info is cleared and filled as headers
@@ -95,17 +131,29 @@ typedef struct cw_chunk {
 
 /* Parses a chat.completion body (json[0..len), modified in place: strings
  * are unescaped where they lie). tokens is space for ntok jsmn tokens.
- * Fills res (content, id, model, finish_reason, usage, refusal). Returns
- * CW_OK, CW_ERR_NO_CONTENT, CW_ERR_API (an error object instead),
- * CW_ERR_MALFORMED (res->error_offset), or CW_ERR_BUFFER_TOO_SMALL (too many
- * tokens; res->needed is 0). */
+ * Only choices[] element with "index" 0 (or the first one without an
+ * index) counts. Fills res (content, id, model, finish_reason, usage,
+ * refusal, tool calls). Returns CW_OK, CW_ERR_NO_CONTENT, CW_ERR_TOOL_CALLS,
+ * CW_ERR_API (an error object instead), CW_ERR_MALFORMED
+ * (res->error_offset), or CW_ERR_BUFFER_TOO_SMALL (too many tokens;
+ * res->needed is then the size in bytes of the token array the text needs,
+ * counted by jsmn). */
 int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
                        cw_result_t *res);
 
+/* Where a stream's tool calls stand between its events: the highest
+ * "index" seen (-1 before any) and whether that call's name was kept. */
+typedef struct cw_tool_track {
+    int32_t index;
+    bool named;
+} cw_tool_track_t;
+
 /* Parses one chat.completion.chunk event the same way; the delta's text is
- * returned in *chunk (pointing into json). */
+ * returned in *chunk (pointing into json). Tool calls in the delta are
+ * counted into res->tool_calls / tool_names, each once however many
+ * fragments repeat its index or name (tt keeps the stream's state). */
 int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
-                  cw_result_t *res, cw_chunk_t *chunk);
+                  cw_result_t *res, cw_chunk_t *chunk, cw_tool_track_t *tt);
 
 /* Parses an error body ({"error": {...}}, {"error": "text"}, or vLLM's
  * top-level {"object": "error", "message": ...}) into res->error. Returns
@@ -148,10 +196,14 @@ uint32_t cw_retry_backoff_ms(uint32_t retry, uint32_t random);
 /* cw_request_write in two steps, so that the body is measured once per
  * call and not once per attempt: check the arguments and measure the body
  * (nothing is written), then emit head and body, for as many attempts as it
- * takes. */
+ * takes. cw_request_check says in res->detail (res may be NULL) which
+ * argument it refused. cw_request_emit returns CW_ERR_REQUEST_CHANGED, and
+ * stops before writing past it, when the body does not come out at
+ * body_len bytes (a string changed since it was measured). */
 cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
                              cw_auth_style_t auth,
-                             const cw_chat_request_t *req, size_t *body_len);
+                             const cw_chat_request_t *req, size_t *body_len,
+                             cw_result_t *res);
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
                             cw_auth_style_t auth,
                             const cw_chat_request_t *req, size_t body_len,

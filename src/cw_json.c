@@ -323,14 +323,27 @@ static int get(const doc_t *d, int obj, const char *key)
     return -1;
 }
 
-/* Element 0 of the array at index arr, or -1. */
-static int first(const doc_t *d, int arr)
+static int64_t int_at(const doc_t *d, int i);
+
+/* The choice that counts in the "choices" array at arr: the one whose
+ * "index" is 0, or the first without an index; -1 when there is none
+ * (the usage chunk's "choices": [], or only other choices of n > 1). */
+static int choice0(const doc_t *d, int arr)
 {
-    if (!tok_is(d, arr, JSMN_ARRAY) || d->t[arr].size < 1 ||
-        arr + 1 >= d->n) {
+    int i = arr + 1;
+    int k;
+
+    if (!tok_is(d, arr, JSMN_ARRAY)) {
         return -1;
     }
-    return arr + 1;
+    for (k = 0; k < d->t[arr].size && i < d->n; k++) {
+        int idx = get(d, i, "index");
+        if (idx < 0 || int_at(d, idx) == 0) {
+            return i;
+        }
+        i = skip(d, i);
+    }
+    return -1;
 }
 
 /* Unescapes string token i in place; returns its text and length. */
@@ -506,8 +519,14 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
     jsmn_init(&p);
     n = jsmn_parse(&p, json, len, (jsmntok_t *)tokens, (unsigned int)ntok);
     if (n == JSMN_ERROR_NOMEM) {
-        res->needed = 0;
-        return CW_ERR_BUFFER_TOO_SMALL;
+        /* count them (jsmn does, given no array), to say what is needed */
+        jsmn_init(&p);
+        n = jsmn_parse(&p, json, len, NULL, 0);
+        if (n > 0) {
+            res->needed = (size_t)n * sizeof(jsmntok_t);
+            return CW_ERR_BUFFER_TOO_SMALL;
+        }
+        /* broken before the end: p.pos says where, below */
     }
     if (n < 0) {
         /* PART: the text ended inside a value; INVAL: p.pos is the spot */
@@ -529,6 +548,88 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
         }
     }
     return CW_OK;
+}
+
+/* Adds a tool call's name to res->tool_names (", "-separated; "..." ends a
+ * list that had to be cut). */
+static int add_tool_name(const doc_t *d, int name, cw_result_t *res)
+{
+    char *s;
+    size_t n;
+    size_t have = strlen(res->tool_names);
+    size_t cap = sizeof res->tool_names - 1u;
+    size_t sep = have > 0u ? 2u : 0u;
+
+    if (!tok_is(d, name, JSMN_STRING) || d->t[name].end == d->t[name].start) {
+        return CW_OK;
+    }
+    if (str(d, name, &s, &n) != CW_OK) {
+        return CW_ERR_MALFORMED;
+    }
+    if (have >= 3u && memcmp(res->tool_names + have - 3u, "...", 3) == 0) {
+        return CW_OK; /* already cut */
+    }
+    if (sep + n <= cap - have) {
+        memcpy(res->tool_names + have, ", ", sep);
+        memcpy(res->tool_names + have + sep, s, n);
+        res->tool_names[have + sep + n] = '\0';
+    } else {
+        have = have + 3u <= cap ? have : cap - 3u;
+        memcpy(res->tool_names + have, "...", 4);
+    }
+    return CW_OK;
+}
+
+/* Counts the tool calls of a message or delta (at obj): "tool_calls"
+ * elements, and the older single "function_call". A call is new when its
+ * "index" is above the highest seen (tt), or, without an index, when it
+ * carries a name; fragments that repeat an index, id or name add nothing.
+ * tt is NULL for a whole message, where every element is a call. */
+static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
+                      cw_tool_track_t *tt)
+{
+    int arr = get(d, obj, "tool_calls");
+    int fc = get(d, obj, "function_call");
+    int i = arr + 1;
+    int k;
+    int rc = CW_OK;
+
+    for (k = 0; tok_is(d, arr, JSMN_ARRAY) && k < d->t[arr].size &&
+                i < d->n && rc == CW_OK; k++) {
+        int name = get(d, get(d, i, "function"), "name");
+        int64_t idx = int_at(d, get(d, i, "index"));
+        bool named = tok_is(d, name, JSMN_STRING) &&
+                     d->t[name].end > d->t[name].start;
+        if (tt == NULL || (idx >= 0 && idx > tt->index) ||
+            (idx < 0 && named)) {
+            res->tool_calls++;
+            if (tt != NULL) {
+                tt->index = idx >= 0 && idx < INT32_MAX ? (int32_t)idx
+                                                        : tt->index;
+                tt->named = false;
+            }
+        }
+        if (tt == NULL || (named && !tt->named)) {
+            rc = add_tool_name(d, name, res);
+            if (tt != NULL) {
+                tt->named = true;
+            }
+        }
+        i = skip(d, i);
+    }
+    if (rc == CW_OK && tok_is(d, fc, JSMN_OBJECT)) {
+        /* the deprecated functions API: one call, index 0 */
+        int name = get(d, fc, "name");
+        if (tt == NULL || tt->index < 0) {
+            res->tool_calls++;
+            rc = add_tool_name(d, name, res);
+            if (tt != NULL) {
+                tt->index = 0;
+                tt->named = tok_is(d, name, JSMN_STRING);
+            }
+        }
+    }
+    return rc;
 }
 
 /* Fills res->error from an error object ({"error": {...}}), an error string
@@ -623,7 +724,7 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
     }
     rc = ids(&d, res);
     usage(&d, get(&d, 0, "usage"), res);
-    choice = first(&d, get(&d, 0, "choices"));
+    choice = choice0(&d, get(&d, 0, "choices"));
     msg = get(&d, choice, "message");
     if (rc == CW_OK && !tok_is(&d, msg, JSMN_OBJECT)) {
         res->error_offset = (uint64_t)d.t[0].start;
@@ -633,6 +734,9 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
         rc = copy_to(&d, get(&d, choice, "finish_reason"), res->finish_reason,
                      sizeof res->finish_reason, NULL);
     }
+    if (rc == CW_OK) {
+        rc = tool_calls(&d, msg, res, NULL);
+    }
     if (rc != CW_OK) {
         return rc;
     }
@@ -641,6 +745,10 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
         char *s = NULL;
         rc = str(&d, content, &s, &res->content_len);
         res->content = s;
+        if (rc == CW_OK && (res->tool_calls > 0u ||
+                            strcmp(res->finish_reason, "tool_calls") == 0)) {
+            rc = CW_ERR_TOOL_CALLS; /* text and calls: the calls matter */
+        }
         return rc;
     }
     if (content >= 0 && !tok_is_null(&d, content)) {
@@ -648,6 +756,9 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
         return CW_ERR_MALFORMED; /* content is neither a string nor null */
     }
     res->content_null = true;
+    if (res->tool_calls > 0u || strcmp(res->finish_reason, "tool_calls") == 0) {
+        return CW_ERR_TOOL_CALLS;
+    }
     content = get(&d, msg, "refusal");
     if (tok_is(&d, content, JSMN_STRING)) {
         char *s = NULL;
@@ -659,7 +770,7 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
 }
 
 int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
-                  cw_result_t *res, cw_chunk_t *chunk)
+                  cw_result_t *res, cw_chunk_t *chunk, cw_tool_track_t *tt)
 {
     doc_t d;
     int choice;
@@ -682,7 +793,7 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
     }
     rc = ids(&d, res);
     usage(&d, get(&d, 0, "usage"), res);
-    choice = first(&d, get(&d, 0, "choices"));
+    choice = choice0(&d, get(&d, 0, "choices"));
     if (rc != CW_OK || choice < 0) {
         return rc; /* e.g. the usage chunk: "choices": [] */
     }
@@ -692,6 +803,9 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
                      sizeof res->finish_reason, NULL);
     }
     delta = get(&d, choice, "delta");
+    if (rc == CW_OK) {
+        rc = tool_calls(&d, delta, res, tt);
+    }
     content = get(&d, delta, "content");
     if (rc == CW_OK && tok_is(&d, content, JSMN_STRING)) {
         rc = str(&d, content, &chunk->content, &chunk->content_len);

@@ -17,6 +17,7 @@ typedef struct emit {
     size_t cap;
     size_t used;
     size_t total;
+    size_t limit;     /* the request's measured size: never write past it */
     cw_sink_fn sink;  /* NULL: count only */
     void *ctx;
     int rc;
@@ -37,6 +38,11 @@ static void put(emit_t *e, const void *data, size_t n)
 {
     const uint8_t *p = (const uint8_t *)data;
 
+    if (e->sink != NULL && e->rc == CW_OK && n > e->limit - e->total) {
+        /* longer than measured: a string grew since; the server would take
+         * the extra bytes for the next request */
+        e->rc = CW_ERR_REQUEST_CHANGED;
+    }
     e->total += n;
     if (e->sink == NULL) {
         return;
@@ -64,13 +70,7 @@ static void puts_(emit_t *e, const char *s)
 static void put_u64(emit_t *e, uint64_t v)
 {
     char tmp[20];
-    size_t i = sizeof tmp;
-
-    do {
-        tmp[--i] = (char)('0' + (v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    put(e, tmp + i, sizeof tmp - i);
+    put(e, tmp, cw_dec_u64(tmp, v));
 }
 
 /* v in [0, 100], written with at most 3 decimals, no trailing zeros. */
@@ -160,37 +160,68 @@ static void put_json_string(emit_t *e, const char *s)
     put(e, "\"", 1);
 }
 
-static int check_request(const cw_chat_request_t *req)
+/* Says which request field is wrong: "messages[3].role is ..." */
+static int bad_field(cw_result_t *res, const char *what, size_t index,
+                     const char *field, const char *why)
+{
+    cw_detail(res, what);
+    if (field != NULL) {
+        cw_detail(res, "[");
+        cw_detail_num(res, index);
+        cw_detail(res, "].");
+        cw_detail(res, field);
+    }
+    cw_detail(res, why);
+    return CW_ERR_INVALID_ARG;
+}
+
+static int check_request(const cw_chat_request_t *req, cw_result_t *res)
 {
     size_t i;
 
-    if (req == NULL || req->messages == NULL || req->message_count == 0u ||
-        req->stop_count > 4u || (req->stop_count > 0u && req->stop == NULL) ||
-        (req->include_usage && !req->stream)) {
-        return CW_ERR_INVALID_ARG;
+    if (req == NULL) {
+        return bad_field(res, "the request", 0, NULL, " is NULL");
+    }
+    if (req->messages == NULL || req->message_count == 0u) {
+        return bad_field(res, "messages", 0, NULL,
+                         " is empty: a request needs at least one message");
+    }
+    if (req->stop_count > 4u || (req->stop_count > 0u && req->stop == NULL)) {
+        return bad_field(res, "stop", 0, NULL,
+                         ": at most 4 strings, and stop_count needs them");
+    }
+    if (req->include_usage && !req->stream) {
+        return bad_field(res, "include_usage", 0, NULL,
+                         " is for streamed requests only");
     }
     for (i = 0; i < req->message_count; i++) {
         const cw_message_t *m = &req->messages[i];
-        if (m->role == NULL || m->role[0] == '\0' || m->content == NULL) {
-            return CW_ERR_INVALID_ARG;
+        if (m->role == NULL || m->role[0] == '\0') {
+            return bad_field(res, "messages", i, "role", " is NULL or empty");
+        }
+        if (m->content == NULL) {
+            return bad_field(res, "messages", i, "content", " is NULL");
         }
     }
     for (i = 0; i < req->stop_count; i++) {
         if (req->stop[i] == NULL) {
-            return CW_ERR_INVALID_ARG;
+            return bad_field(res, "stop", i, "", " is NULL");
         }
     }
     /* NaN fails these comparisons too */
     if ((req->temperature >= 0.0f || req->temperature != req->temperature) &&
         !(req->temperature <= 2.0f)) {
-        return CW_ERR_INVALID_ARG;
+        return bad_field(res, "temperature", 0, NULL,
+                         " is out of range: 0 to 2, or < 0 for none");
     }
     if ((req->top_p >= 0.0f || req->top_p != req->top_p) &&
         !(req->top_p <= 1.0f)) {
-        return CW_ERR_INVALID_ARG;
+        return bad_field(res, "top_p", 0, NULL,
+                         " is out of range: 0 to 1, or < 0 for none");
     }
     if (req->model != NULL && req->model[0] == '\0') {
-        return CW_ERR_INVALID_ARG;
+        return bad_field(res, "model", 0, NULL,
+                         " is empty (NULL gives the default model)");
     }
     return CW_OK;
 }
@@ -263,14 +294,16 @@ static void emit_init(emit_t *e, uint8_t *buf, size_t cap, cw_sink_fn sink,
     e->cap = cap;
     e->sink = sink;
     e->ctx = ctx;
+    e->limit = SIZE_MAX;
 }
 
 /* Checks req and measures its JSON body in one dry run: invalid UTF-8 and
  * bad arguments are caught here, before any byte leaves. */
-static int measure_body(const cw_chat_request_t *req, size_t *len)
+static int measure_body(const cw_chat_request_t *req, size_t *len,
+                        cw_result_t *res)
 {
     emit_t e;
-    int rc = check_request(req);
+    int rc = check_request(req, res);
 
     if (rc != CW_OK) {
         return rc;
@@ -278,6 +311,10 @@ static int measure_body(const cw_chat_request_t *req, size_t *len)
     emit_init(&e, NULL, 0, NULL, NULL);
     body(&e, req);
     *len = e.total;
+    if (e.rc == CW_ERR_INVALID_UTF8) {
+        cw_detail(res, "a message, the model, a stop string or the user id "
+                       "is not valid UTF-8");
+    }
     return e.rc;
 }
 
@@ -292,7 +329,7 @@ cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
     if (sink != NULL && (buf == NULL || cap == 0u)) {
         return CW_ERR_INVALID_ARG;
     }
-    rc = measure_body(req, &len);
+    rc = measure_body(req, &len, NULL);
     if (rc != CW_OK) {
         return (cw_status_t)rc;
     }
@@ -303,32 +340,53 @@ cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
         return CW_OK;
     }
     emit_init(&e, buf, cap, sink, sink_ctx);
+    e.limit = len;
     body(&e, req);
     flush(&e);
     return (cw_status_t)e.rc;
 }
 
-static bool key_ok(const char *key)
+/* The API key goes into a header line: a control character, a space or a
+ * byte outside ASCII would break it or inject another line. Says which
+ * byte, never the key. */
+static int check_key(const char *key, cw_result_t *res)
 {
-    for (; *key != '\0'; key++) {
-        if ((uint8_t)*key <= 0x20u || (uint8_t)*key >= 0x7fu) {
-            return false; /* would break or inject a header line */
+    size_t i;
+
+    for (i = 0; key[i] != '\0'; i++) {
+        uint8_t b = (uint8_t)key[i];
+        if (b <= 0x20u || b >= 0x7fu) {
+            cw_detail(res, "the API key has ");
+            cw_detail(res, b == '\r' ? "a carriage return"
+                           : b == '\n' ? "a line feed"
+                           : b == ' ' ? "a space"
+                           : b < 0x20u || b == 0x7fu ? "a control character"
+                                                     : "a non-ASCII byte");
+            cw_detail(res, " at byte ");
+            cw_detail_num(res, i);
+            cw_detail(res, key[i + 1u] == '\0' ? " (its last: read from a "
+                           "file with a line end?)" : "");
+            return CW_ERR_INVALID_ARG;
         }
     }
-    return true;
+    return CW_OK;
 }
 
 cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
                              cw_auth_style_t auth,
-                             const cw_chat_request_t *req, size_t *body_len)
+                             const cw_chat_request_t *req, size_t *body_len,
+                             cw_result_t *res)
 {
     if (url == NULL || url->host == NULL || url->path == NULL ||
-        url->query == NULL || (api_key != NULL && !key_ok(api_key)) ||
+        url->query == NULL ||
         (auth != CW_AUTH_BEARER && auth != CW_AUTH_API_KEY) ||
         body_len == NULL) {
         return CW_ERR_INVALID_ARG;
     }
-    return (cw_status_t)measure_body(req, body_len);
+    if (api_key != NULL && check_key(api_key, res) != CW_OK) {
+        return CW_ERR_INVALID_ARG;
+    }
+    return (cw_status_t)measure_body(req, body_len, res);
 }
 
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
@@ -376,7 +434,13 @@ cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
     put_u64(&e, body_len);
     puts_(&e, "\r\nConnection: keep-alive\r\n\r\n");
     if (sink != NULL) {
+        e.limit = e.total + body_len;
         body(&e, req);
+        if (e.rc == CW_OK && e.total != e.limit) {
+            e.rc = CW_ERR_REQUEST_CHANGED; /* shorter than measured */
+        } else if (e.rc == CW_ERR_INVALID_UTF8) {
+            e.rc = CW_ERR_REQUEST_CHANGED; /* it was valid when measured */
+        }
         flush(&e);
     } else {
         e.total += body_len; /* counting only: the body was measured */
@@ -394,7 +458,8 @@ cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
                              size_t *total)
 {
     size_t body_len = 0;
-    cw_status_t rc = cw_request_check(url, api_key, auth, req, &body_len);
+    cw_status_t rc = cw_request_check(url, api_key, auth, req, &body_len,
+                                      NULL);
 
     if (rc != CW_OK) {
         return rc;

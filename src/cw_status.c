@@ -1,7 +1,10 @@
 /*
- * cw_status.c - cw_strerror.
+ * cw_status.c - status words: cw_strerror, the decimal writer, and the
+ * detail sentence of cw_result_t.
  */
-#include "chatwire.h"
+#include "cw_internal.h"
+
+#include <string.h>
 
 const char *cw_strerror(int status)
 {
@@ -44,15 +47,86 @@ const char *cw_strerror(int status)
     case CW_ERR_INVALID_UTF8:
         return "request text is not valid UTF-8";
     case CW_ERR_NO_CONTENT:
-        return "the answer has no content (refusal or tool call)";
+        return "the answer has no content (a refusal?)";
     case CW_ERR_INCOMPLETE:
         return "stream ended without [DONE] or a finish reason";
     case CW_ERR_ABORTED:
         return "aborted by the caller";
     case CW_ERR_PROXY:
         return "the HTTP proxy refused or failed the connection";
+    case CW_ERR_REQUEST_CHANGED:
+        return "the request changed while it was being sent";
+    case CW_ERR_TOOL_CALLS:
+        return "the model called tools instead of answering";
     default:
         return "unknown status";
     }
 #endif
 }
+
+size_t cw_dec_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+
+    do {
+        tmp[--i] = (char)('0' + (v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    memcpy(out, tmp + i, sizeof tmp - i);
+    return sizeof tmp - i;
+}
+
+#if CW_CONFIG_DETAIL
+
+/* Appends n bytes to the sentence, as many as fit. */
+static void put(cw_result_t *res, const char *s, size_t n)
+{
+    size_t have;
+
+    if (res == NULL) {
+        return;
+    }
+    have = strlen(res->detail);
+    if (n > sizeof res->detail - 1u - have) {
+        n = sizeof res->detail - 1u - have;
+    }
+    memcpy(res->detail + have, s, n);
+    res->detail[have + n] = '\0';
+}
+
+void cw_detail(cw_result_t *res, const char *text)
+{
+    put(res, text, strlen(text));
+}
+
+void cw_detail_num(cw_result_t *res, uint64_t v)
+{
+    char d[20];
+    put(res, d, cw_dec_u64(d, v));
+}
+
+void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
+                     size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    put(res, "\"", 1);
+    for (i = 0; i < len && i < max; i++) {
+        uint8_t b = (uint8_t)data[i];
+        char esc[4];
+        if (b >= 0x20u && b < 0x7fu && b != '"' && b != '\\') {
+            put(res, (const char *)&data[i], 1);
+            continue;
+        }
+        esc[0] = '\\';
+        esc[1] = 'x';
+        esc[2] = hex[b >> 4];
+        esc[3] = hex[b & 0xfu];
+        put(res, esc, 4);
+    }
+    put(res, i < len ? "\"..." : "\"", i < len ? 4u : 1u);
+}
+
+#endif /* CW_CONFIG_DETAIL */

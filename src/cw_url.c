@@ -19,6 +19,26 @@ static bool path_char(char ch)
     return ch > 0x20 && ch < 0x7f && ch != '#';
 }
 
+/* The scheme, compared without regard to case (RFC 3986 section 3.1). */
+static bool scheme_is(const char *url, const char *scheme)
+{
+    size_t i;
+    for (i = 0; scheme[i] != '\0'; i++) {
+        if (cw_lower(url[i]) != scheme[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static cw_status_t bad(cw_url_t *out, const char *url, const char *at,
+                       const char *why)
+{
+    out->error = why;
+    out->error_at = (size_t)(at - url);
+    return CW_ERR_INVALID_ARG;
+}
+
 cw_status_t cw_url_parse(const char *url, cw_url_t *out)
 {
     const char *s;
@@ -29,15 +49,21 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         return CW_ERR_INVALID_ARG;
     }
     memset(out, 0, sizeof *out);
-    if (strncmp(url, "https://", 8) == 0) {
+    if (scheme_is(url, "https://")) {
         out->tls = true;
         out->port = 443;
         s = url + 8;
-    } else if (strncmp(url, "http://", 7) == 0) {
+    } else if (scheme_is(url, "http://")) {
         out->port = 80;
         s = url + 7;
     } else {
-        return CW_ERR_INVALID_ARG;
+        return bad(out, url, url, "the URL must start with https:// or "
+                                  "http://");
+    }
+    h = s + strcspn(s, "@/?#");
+    if (*h == '@') {
+        return bad(out, url, h, "user:password@ is not taken in a base URL "
+                                "(the key goes in its own setting)");
     }
     if (*s == '[') {
         h = ++s;
@@ -45,12 +71,13 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
             char ch = *s;
             if (!((ch >= '0' && ch <= '9') || (cw_lower(ch) >= 'a' &&
                   cw_lower(ch) <= 'f') || ch == ':' || ch == '.')) {
-                return CW_ERR_INVALID_ARG;
+                return bad(out, url, s, "an IPv6 address in [] may hold "
+                                        "only hex digits, ':' and '.'");
             }
             s++;
         }
         if (*s != ']') {
-            return CW_ERR_INVALID_ARG;
+            return bad(out, url, s, "an IPv6 address lacks its closing ]");
         }
         out->ipv6 = true;
         n = (size_t)(s - h);
@@ -62,8 +89,14 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         }
         n = (size_t)(s - h);
     }
-    if (n == 0u || n > 253u) {
-        return CW_ERR_INVALID_ARG;
+    if (n == 0u) {
+        return bad(out, url, s, *s == '\0' || *s == '/' || *s == ':'
+                                    ? "the host name is missing"
+                                    : "the host has a character that is "
+                                      "not allowed in a host name");
+    }
+    if (n > 253u) {
+        return bad(out, url, h, "the host name is longer than 253 bytes");
     }
     out->host = h;
     out->host_len = n;
@@ -74,19 +107,25 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
             port = port * 10u + (uint32_t)(*s - '0');
             s++;
         }
-        if (s == d || port == 0u || port > 65535u) {
-            return CW_ERR_INVALID_ARG;
+        if (s == d || port == 0u || port > 65535u ||
+            (*s >= '0' && *s <= '9')) {
+            return bad(out, url, d, "the port must be a number from 1 to "
+                                    "65535");
         }
         out->port = (uint16_t)port;
         out->port_explicit = true;
     }
     if (*s != '\0' && *s != '/' && *s != '?') {
-        return CW_ERR_INVALID_ARG; /* user info, spaces, a fragment... */
+        return bad(out, url, s, "the host has a character that is not "
+                                "allowed in a host name");
     }
     out->path = s;
     while (*s != '\0' && *s != '?') {
         if (!path_char(*s)) {
-            return CW_ERR_INVALID_ARG;
+            return bad(out, url, s, *s == '#'
+                           ? "a base URL cannot have a #fragment"
+                           : "the path has a space, a control character or "
+                             "a non-ASCII byte (percent-encode it)");
         }
         s++;
     }
@@ -100,7 +139,11 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         out->query = ++s;
         while (*s != '\0') {
             if (!path_char(*s)) {
-                return CW_ERR_INVALID_ARG;
+                return bad(out, url, s, *s == '#'
+                               ? "a base URL cannot have a #fragment"
+                               : "the query has a space, a control "
+                                 "character or a non-ASCII byte "
+                                 "(percent-encode it)");
             }
             s++;
         }

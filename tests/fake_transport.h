@@ -48,6 +48,7 @@ typedef struct fake {
     bool close_now;        /* the server closed the idle connection */
     const uint8_t *stray;  /* bytes the server sends while idle */
     size_t stray_len;
+    void (*on_send)(struct fake *f); /* runs at each send, before it */
 } fake_t;
 
 static int fake_connect(void *ctx, const char *host, size_t host_len,
@@ -75,6 +76,9 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len,
     (void)timeout_ms;
     f->clock += f->tick;
     f->send_calls++;
+    if (f->on_send != NULL) {
+        f->on_send(f);
+    }
     if (f->send_fail_after != 0u && f->sent_len + len > f->send_fail_after) {
         return CW_ERR_IO;
     }
@@ -190,6 +194,7 @@ static inline void fake_reset(fake_t *f, const uint8_t *in, size_t len)
     f->close_now = false;
     f->stray = NULL;
     f->stray_len = 0;
+    f->on_send = NULL;
     f->connect_fail_count = 0;
     f->sent_len = 0;
     f->send_calls = 0;

@@ -19,7 +19,7 @@ static uint8_t work_buf[16384];
 
 /* What on_delta received. */
 typedef struct deltas {
-    char text[2048];
+    char text[8192];
     size_t len;
     size_t calls;
     bool split_utf8;    /* a call ended inside a UTF-8 sequence */
@@ -93,7 +93,8 @@ static void describe(char *out, size_t cap, int rc, const cw_result_t *r)
              "partial=%d done=%d deltas=[%s] calls=%zu split=%d id=%s "
              "model=%s finish=%s usage=%lld/%lld/%lld ct=%s rid=%s ra=%s "
              "ram=%lld sr=%d ka=%d rem=%lld/%lld reset=%s/%s trunc=%u "
-             "err=%d msg=%s mt=%d type=%s code=%s param=%s off=%llu need=%zu",
+             "err=%d msg=%s mt=%d type=%s code=%s param=%s off=%llu need=%zu "
+             "tools=%u[%s] to=%u detail=[%s]",
              rc, r->http.status, r->content ? (int)r->content_len : 0,
              r->content ? r->content : "", r->content_len, r->content_null,
              r->refusal, r->partial, r->done, got.text, got.calls,
@@ -108,7 +109,9 @@ static void describe(char *out, size_t cap, int rc, const cw_result_t *r)
              r->http.ratelimit_reset_requests, r->http.ratelimit_reset_tokens,
              r->http.truncated, r->error.present, r->error.message,
              r->error.message_truncated, r->error.type, r->error.code,
-             r->error.param, (unsigned long long)r->error_offset, r->needed);
+             r->error.param, (unsigned long long)r->error_offset, r->needed,
+             (unsigned)r->tool_calls, r->tool_names, (unsigned)r->timed_out,
+             r->detail);
 }
 
 typedef struct expect {
@@ -177,6 +180,21 @@ static const expect_t recorded[] = {
       "500", true },
     { "error_502_nginx_html.http", false, CW_ERR_HTTP, 502, "", "", NULL,
       true },
+    { "ok_url_citations.http", false, CW_OK, 200,
+      "Here is what recent sources say about snapshot model versions. "
+      "Here is what recent sources say about snapshot model versions. "
+      "Here is what recent sources say about snapshot model versions. ",
+      "req_search", NULL, true },
+    { "tool_calls_parallel.http", false, CW_ERR_TOOL_CALLS, 200, "",
+      "req_tools", NULL, true },
+    { "stream_tool_calls_openai.http", true, CW_ERR_TOOL_CALLS, 200, "",
+      "req_stools", NULL, true },
+    { "stream_tool_calls_repeated_names.http", true, CW_ERR_TOOL_CALLS, 200,
+      "Let me check. ", "req_stools2", NULL, true },
+    { "stream_two_choices.http", true, CW_OK, 200, "Zero here.", "req_n2",
+      NULL, true },
+    { "ok_html_200.http", false, CW_ERR_MALFORMED, 200, "", "req_html", NULL,
+      false },
 };
 
 static uint8_t response[65536];
@@ -571,14 +589,36 @@ TEST(test_silent_server_times_out)
     CHECK(fake.clock - 1000u < 5400u);
 }
 
+/* A completion of n bytes of content, with Content-Length or chunked. */
+static size_t big_completion(size_t n, bool chunked)
+{
+    static char body[16384];
+    size_t blen;
+    size_t len;
+
+    blen = (size_t)sprintf(body, "{\"choices\":[{\"index\":0,\"message\":"
+                                 "{\"content\":\"%0*d\"},\"finish_reason\":"
+                                 "\"stop\"}]}", (int)n, 7);
+    if (chunked) {
+        len = (size_t)sprintf((char *)response,
+                              "HTTP/1.1 200 OK\r\nContent-Type: application/"
+                              "json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "%zx\r\n%s\r\n0\r\n\r\n", blen, body);
+    } else {
+        len = (size_t)sprintf((char *)response,
+                              "HTTP/1.1 200 OK\r\nContent-Type: application/"
+                              "json\r\nContent-Length: %zu\r\n\r\n%s", blen,
+                              body);
+    }
+    return len;
+}
+
 TEST(test_body_larger_than_work_buffer_reports_size_needed)
 {
     cw_result_t r;
-    size_t body_len;
-    size_t len = load_data("ok_content_length.http", response,
-                           sizeof response);
+    size_t len = big_completion(3000, false);
     const char *body = strstr((const char *)response, "\r\n\r\n") + 4;
-    body_len = len - (size_t)(body - (const char *)response);
+    size_t body_len = len - (size_t)(body - (const char *)response);
 
     setup(sizeof io_buf, CW_WORK_MIN);
     fake_reset(&fake, response, len);
@@ -586,48 +626,54 @@ TEST(test_body_larger_than_work_buffer_reports_size_needed)
     CHECK_EQ_INT(r.needed, CW_WORK_TOKENS_SIZE + body_len + 1u);
     CHECK(r.content == NULL);
     CHECK(fake.closes == 1);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "(Content-Length)") != NULL);
+#endif
 
     /* with the size it asked for, it works */
     setup(sizeof io_buf, r.needed);
     fake_reset(&fake, response, len);
     CHECK_EQ_INT(run(false, &r), CW_OK);
-    CHECK_EQ_STR(r.content, snapshot_answer);
+    CHECK_EQ_INT(r.content_len, 3000);
 
     /* chunked: the length is not known in advance */
-    len = load_data("ok_chunked_ext_trailers.http", response, sizeof response);
+    len = big_completion(3000, true);
     setup(sizeof io_buf, CW_WORK_MIN);
     fake_reset(&fake, response, len);
     CHECK_EQ_INT(run(false, &r), CW_ERR_BUFFER_TOO_SMALL);
     CHECK_EQ_INT(r.needed, 0);
     CHECK(r.content == NULL);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "not announced") != NULL);
+#endif
 }
 
 TEST(test_event_larger_than_work_buffer_is_an_error)
 {
-    static char big[4096];
+    static char big[8192];
     cw_result_t r;
     int n;
 
-    /* one short event, then one of 600 bytes of content */
+    /* one short event, then one of 3000 bytes of content */
     n = snprintf(big, sizeof big,
                  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                  "Connection: close\r\n\r\n"
                  "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\n"
-                 "data: {\"choices\":[{\"delta\":{\"content\":\"%0600d\"}}]}"
+                 "data: {\"choices\":[{\"delta\":{\"content\":\"%03000d\"}}]}"
                  "\n\ndata: [DONE]\n\n", 7);
     memcpy(response, big, (size_t)n);
     setup(sizeof io_buf, CW_WORK_MIN);
-    CHECK(client.body_cap < 600u);
+    CHECK(client.work_size < 3000u);
     fake_reset(&fake, response, (size_t)n);
     CHECK_EQ_INT(run(true, &r), CW_ERR_EVENT_TOO_LARGE);
     CHECK(r.partial);
     CHECK_EQ_STR(got.text, "ok");
 
     /* a work buffer that holds it gets it all */
-    setup(sizeof io_buf, CW_WORK_MIN + 600u);
+    setup(sizeof io_buf, CW_WORK_MIN + 3000u);
     fake_reset(&fake, response, (size_t)n);
     CHECK_EQ_INT(run(true, &r), CW_OK);
-    CHECK_EQ_INT(got.len, 602u);
+    CHECK_EQ_INT(got.len, 3002u);
 }
 
 TEST(test_keep_alive_reuses_connection_and_close_reconnects)
@@ -731,11 +777,333 @@ TEST(test_malformed_response_reports_offset)
     CHECK(fake.closes == 1);
 }
 
+static int run_req(const cw_chat_request_t *req, cw_result_t *res)
+{
+    memset(&got, 0, sizeof got);
+    return cw_chat(&client, req, res);
+}
+
+TEST(test_answer_reused_from_work_buffer_is_refused_before_sending)
+{
+    /* the natural multi-turn loop: the last answer (res.content, in the
+     * work buffer) goes into the next request's history */
+    cw_result_t r;
+    cw_message_t turn[3];
+    cw_chat_request_t req;
+
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("ok_content_length.http", false, &r), CW_OK);
+    turn[0].role = "user";
+    turn[0].content = "Hello";
+    turn[1].role = "assistant";
+    turn[1].content = r.content; /* points into work_buf */
+    turn[2].role = "user";
+    turn[2].content = "And then?";
+    cw_chat_request_init(&req, turn, 3);
+    fake_reset(&fake, response, 0);
+    CHECK_EQ_INT(run_req(&req, &r), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fake.sent_len, 0);
+    CHECK_EQ_INT(fake.connects, 0);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "messages[1].content") != NULL);
+    CHECK(strstr(r.detail, "work buffer") != NULL);
+    CHECK(strstr(r.detail, "cw_history_add") != NULL);
+#endif
+    /* the io buffer, and a string that only ends inside it, too */
+    memcpy(io_buf + 8, "abc", 4);
+    turn[1].content = (const char *)io_buf + 8;
+    CHECK_EQ_INT(run_req(&req, &r), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fake.sent_len, 0);
+}
+
+/* A caller that rewrites a request string while the call sends it: the
+ * transport's send runs this. */
+static char mutable_text[64];
+static void grow_text(fake_t *f)
+{
+    (void)f;
+    strcpy(mutable_text, "a much longer text than was measured");
+}
+static void shrink_text(fake_t *f)
+{
+    (void)f;
+    mutable_text[1] = '\0';
+}
+
+/* The Content-Length the request announced, and the body bytes sent. */
+static void sent_lengths(size_t *announced, size_t *body)
+{
+    const char *s = (const char *)fake.sent;
+    const char *cl = strstr(s, "Content-Length: ");
+    const char *end = strstr(s, "\r\n\r\n");
+    *announced = cl != NULL ? (size_t)strtoul(cl + 16, NULL, 10) : 0u;
+    *body = end != NULL ? fake.sent_len - (size_t)(end + 4 - s) : 0u;
+}
+
+TEST(test_request_changed_while_sending_aborts_instead_of_hanging)
+{
+    cw_message_t m = { "user", mutable_text };
+    cw_chat_request_t req;
+    cw_result_t r;
+    size_t announced;
+    size_t body;
+    static const size_t small[] = { 16 };
+
+    cw_chat_request_init(&req, &m, 1);
+    /* longer than measured: never more than Content-Length goes out */
+    setup(CW_IO_MIN, sizeof work_buf);
+    strcpy(mutable_text, "short");
+    fake_reset(&fake, response, load_data("ok_content_length.http", response,
+                                          sizeof response));
+    fake.sizes = small;
+    fake.nsizes = 1;
+    fake.on_send = grow_text;
+    CHECK_EQ_INT(run_req(&req, &r), CW_ERR_REQUEST_CHANGED);
+    sent_lengths(&announced, &body);
+    CHECK(body <= announced);
+    CHECK(fake.closes == 1);
+    CHECK_EQ_INT(r.attempts, 1);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "unchanged") != NULL);
+#endif
+    /* shorter: the attempt ends at once with the connection closed, so
+     * the server is not left waiting for bytes that never come */
+    setup(CW_IO_MIN, sizeof work_buf);
+    strcpy(mutable_text, "a text that gets shorter");
+    fake_reset(&fake, response, load_data("ok_content_length.http", response,
+                                          sizeof response));
+    fake.on_send = shrink_text;
+    CHECK_EQ_INT(run_req(&req, &r), CW_ERR_REQUEST_CHANGED);
+    CHECK(fake.closes == 1);
+    CHECK(fake.clock < 1100u); /* no wait for a timeout */
+}
+
+TEST(test_url_citations_need_more_tokens_than_the_budget_and_fit)
+{
+    /* 10 url_citation annotations: ~190 tokens, over CW_JSON_MAX_TOKENS,
+     * in a work buffer of twice the body: it fits */
+    cw_result_t r;
+    size_t len = load_data("ok_url_citations.http", response, sizeof response);
+    const char *body = strstr((const char *)response, "\r\n\r\n") + 4;
+    size_t body_len = len - (size_t)(body - (const char *)response);
+    size_t need;
+
+    setup(sizeof io_buf, 2u * body_len);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    CHECK(strncmp(r.content, "Here is what", 12) == 0);
+    CHECK_EQ_INT(r.completion_tokens, 512);
+
+    /* too small for the tokens: the exact size is given, and works */
+    setup(sizeof io_buf, body_len + 64u);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_BUFFER_TOO_SMALL);
+    need = r.needed;
+    CHECK(need > body_len + 64u);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "JSON tokens") != NULL);
+    CHECK(strstr(r.detail, "work_size at least") != NULL);
+#endif
+    setup(sizeof io_buf, need);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_OK);
+    setup(sizeof io_buf, need - 1u);
+    fake_reset(&fake, response, len);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(r.needed, need);
+}
+
+TEST(test_tool_calls_are_named_not_silent)
+{
+    cw_result_t r;
+
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("tool_calls_parallel.http", false, &r),
+                 CW_ERR_TOOL_CALLS);
+    CHECK_EQ_INT(r.tool_calls, 2);
+    CHECK_EQ_STR(r.tool_names, "set_led, read_temperature");
+    CHECK_EQ_STR(r.finish_reason, "tool_calls");
+    CHECK(r.http.keep_alive);
+
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_tool_calls_openai.http", true, &r),
+                 CW_ERR_TOOL_CALLS);
+    CHECK_EQ_INT(r.tool_calls, 2);
+    CHECK_EQ_STR(r.tool_names, "set_led, read_temperature");
+    CHECK_EQ_INT(got.len, 0);
+    CHECK(!r.partial);
+
+    /* numbered from 1, the name on every fragment: one call, named once */
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_tool_calls_repeated_names.http", true,
+                              &r), CW_ERR_TOOL_CALLS);
+    CHECK_EQ_INT(r.tool_calls, 1);
+    CHECK_EQ_STR(r.tool_names, "read_temperature");
+    CHECK_EQ_STR(got.text, "Let me check. ");
+    CHECK(!r.partial);
+}
+
+TEST(test_only_choice_zero_is_the_answer)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("stream_two_choices.http", true, &r), CW_OK);
+    CHECK_EQ_STR(got.text, "Zero here.");
+    CHECK_EQ_STR(r.finish_reason, "stop");
+}
+
+TEST(test_non_json_body_says_what_arrived)
+{
+    cw_result_t r;
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("ok_html_200.http", false, &r),
+                 CW_ERR_MALFORMED);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "text/html") != NULL);
+    CHECK(strstr(r.detail, "\"<!DOCTYPE html>") != NULL);
+    CHECK(strstr(r.detail, "\\x0a") != NULL); /* one printable line */
+    CHECK(strchr(r.detail, '\n') == NULL);
+#endif
+    /* an error page with a status: its start too */
+    setup(sizeof io_buf, sizeof work_buf);
+    CHECK_EQ_INT(load_and_run("error_502_nginx_html.http", false, &r),
+                 CW_ERR_HTTP);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "HTTP 502") != NULL);
+    CHECK(strstr(r.detail, "<html>") != NULL);
+#endif
+}
+
+TEST(test_tls_answer_on_a_plain_connection_is_named)
+{
+    /* http:// to a TLS port: the server's alert record comes back */
+    static const uint8_t alert[] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02,
+                                     0x46 };
+    cw_result_t r;
+    cw_client_config_t cfg;
+    make_config(&cfg, sizeof io_buf, sizeof work_buf);
+    cfg.base_url = "http://localhost:8443/v1";
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    memcpy(response, alert, sizeof alert);
+    fake_reset(&fake, response, sizeof alert);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_MALFORMED);
+    CHECK_EQ_INT(r.error_offset, 0);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "use an https:// URL") != NULL);
+#endif
+    /* and one that closes without a word */
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, 0);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_CLOSED);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "use https://") != NULL);
+#endif
+}
+
+TEST(test_timeout_names_the_limit_that_fired)
+{
+    static const size_t never[] = { 0 };
+    cw_result_t r;
+    cw_client_config_t cfg;
+    size_t len = load_data("ok_content_length.http", response,
+                           sizeof response);
+
+    /* idle: the server never answers */
+    make_config(&cfg, sizeof io_buf, sizeof work_buf);
+    cfg.timeout_ms = 0;          /* the default: no total limit */
+    cfg.idle_timeout_ms = 2000;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, len);
+    fake.sizes = never;
+    fake.nsizes = 1;
+    fake.tick = 100;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK_EQ_INT(r.timed_out, CW_TIMEOUT_IDLE);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "idle_timeout_ms (2000 ms)") != NULL);
+    CHECK(strstr(r.detail, "waiting for the response") != NULL);
+    CHECK(strstr(r.detail, "timeout_ms (") == strstr(r.detail,
+                                                     "idle_timeout_ms (") + 5);
+#endif
+    /* total: shorter than the idle limit */
+    cfg.timeout_ms = 1000;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, len);
+    fake.sizes = never;
+    fake.nsizes = 1;
+    fake.tick = 100;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK_EQ_INT(r.timed_out, CW_TIMEOUT_TOTAL);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "its timeout_ms (1000 ms)") != NULL);
+#endif
+    /* connect: the port gave up within connect_timeout_ms */
+    cfg.timeout_ms = 0;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, len);
+    fake.connect_rc = CW_ERR_TIMEOUT;
+    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK_EQ_INT(r.timed_out, CW_TIMEOUT_CONNECT);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "connect_timeout_ms (10000 ms)") != NULL);
+#endif
+}
+
+TEST(test_progressing_stream_outlives_the_old_total_default)
+{
+    /* 22 events, each 30 s apart (idle limit 60 s): 11 minutes in all,
+     * longer than any fixed default; with no total limit set it completes */
+    static char body[8192];
+    cw_result_t r;
+    cw_client_config_t cfg;
+    size_t n;
+    int i;
+
+    n = (size_t)sprintf(body, "HTTP/1.1 200 OK\r\nContent-Type: "
+                              "text/event-stream\r\nConnection: close\r\n\r\n");
+    for (i = 0; i < 22; i++) {
+        n += (size_t)sprintf(body + n, "data: {\"choices\":[{\"index\":0,"
+                                       "\"delta\":{\"content\":\"w\"}}]}\n\n");
+    }
+    n += (size_t)sprintf(body + n, "data: [DONE]\n\n");
+    memcpy(response, body, n);
+    make_config(&cfg, sizeof io_buf, sizeof work_buf);
+    cfg.timeout_ms = 0;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, n);
+    {
+        static size_t per_event[1];
+        per_event[0] = (n - 1u) / 22u;
+        fake.sizes = per_event;
+        fake.nsizes = 1;
+    }
+    fake.tick = 30000;
+    CHECK_EQ_INT(run(true, &r), CW_OK);
+    CHECK_EQ_INT(got.len, 22);
+    CHECK(fake.clock - 1000u > 600000u);
+}
+
+TEST(test_bad_api_key_byte_is_named)
+{
+    cw_result_t r;
+    cw_client_config_t cfg;
+    make_config(&cfg, sizeof io_buf, sizeof work_buf);
+    cfg.api_key = "sk-test-key\r";
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
+    fake_reset(&fake, response, 0);
+    CHECK_EQ_INT(run(false, &r), CW_ERR_INVALID_ARG);
+    CHECK_EQ_INT(fake.sent_len, 0);
+#if CW_CONFIG_DETAIL
+    CHECK(strstr(r.detail, "carriage return at byte 11") != NULL);
+    CHECK(strstr(r.detail, "sk-test") == NULL); /* never the key */
+#endif
+}
+
 #if CW_CONFIG_STATUS_TEXT
 TEST(test_strerror_covers_every_status)
 {
     int s;
-    for (s = CW_OK; s >= CW_ERR_PROXY; s--) {
+    for (s = CW_OK; s >= CW_ERR_TOOL_CALLS; s--) {
         CHECK(strcmp(cw_strerror(s), "unknown status") != 0);
     }
     CHECK_EQ_STR(cw_strerror(-1000), "unknown status");
@@ -787,6 +1155,16 @@ static const cw_test_case_t tests[] = {
     T(test_connect_failure_is_reported),
     T(test_invalid_arguments_refused),
     T(test_malformed_response_reports_offset),
+    T(test_answer_reused_from_work_buffer_is_refused_before_sending),
+    T(test_request_changed_while_sending_aborts_instead_of_hanging),
+    T(test_url_citations_need_more_tokens_than_the_budget_and_fit),
+    T(test_tool_calls_are_named_not_silent),
+    T(test_only_choice_zero_is_the_answer),
+    T(test_non_json_body_says_what_arrived),
+    T(test_tls_answer_on_a_plain_connection_is_named),
+    T(test_timeout_names_the_limit_that_fired),
+    T(test_progressing_stream_outlives_the_old_total_default),
+    T(test_bad_api_key_byte_is_named),
     T(test_strerror_covers_every_status),
 #if !CW_CONFIG_RETRIES
     T(test_retries_compiled_out_refuse_max_retries),

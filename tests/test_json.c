@@ -82,11 +82,13 @@ TEST(test_completion_shapes)
     CHECK_EQ_STR(r.content, "ok");
     CHECK_EQ_STR(r.id, "i");
     CHECK_EQ_INT(r.total_tokens, 9);
-    /* tool calls: content null, no refusal */
+    /* tool calls: content null, no refusal, the calls counted */
     CHECK_EQ_INT(completion("{\"choices\":[{\"message\":{\"content\":null,"
                             "\"tool_calls\":[{}]},\"finish_reason\":"
-                            "\"tool_calls\"}]}", &r), CW_ERR_NO_CONTENT);
+                            "\"tool_calls\"}]}", &r), CW_ERR_TOOL_CALLS);
     CHECK(r.content_null && !r.refusal && r.content == NULL);
+    CHECK_EQ_INT(r.tool_calls, 1);
+    CHECK_EQ_STR(r.tool_names, "");
     CHECK_EQ_STR(r.finish_reason, "tool_calls");
     /* an error object in a 200 body */
     CHECK_EQ_INT(completion("{\"error\":\"overloaded\"}", &r), CW_ERR_API);
@@ -167,10 +169,13 @@ TEST(test_too_many_tokens_is_buffer_too_small)
                  CW_ERR_BUFFER_TOO_SMALL);
 }
 
+static cw_tool_track_t track = { -1, false };
+
 static int chunk(const char *json, cw_result_t *r, cw_chunk_t *c)
 {
     strcpy(doc, json);
-    return cw_json_chunk(doc, strlen(doc), tokens, CW_JSON_MAX_TOKENS, r, c);
+    return cw_json_chunk(doc, strlen(doc), tokens, CW_JSON_MAX_TOKENS, r, c,
+                         &track);
 }
 
 TEST(test_chunk_shapes)

@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int completion_rcs[] = {CW_OK, CW_ERR_NO_CONTENT,
                                          CW_ERR_API, CW_ERR_MALFORMED,
-                                         CW_ERR_BUFFER_TOO_SMALL};
+                                         CW_ERR_BUFFER_TOO_SMALL,
+                                         CW_ERR_TOOL_CALLS};
     static const int chunk_rcs[] = {CW_OK, CW_ERR_API, CW_ERR_MALFORMED,
                                     CW_ERR_BUFFER_TOO_SMALL};
     static const int error_rcs[] = {CW_OK, CW_ERR_MALFORMED,
@@ -117,10 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data, size);
         reset_result(&res);
         rc = cw_json_completion(copy, size, tokens, ntok, &res);
-        FUZZ_CHECK(rc_in(rc, completion_rcs, 5), "completion rc %d", rc);
+        FUZZ_CHECK(rc_in(rc, completion_rcs, 6), "completion rc %d", rc);
         result_ok(&res, size, utf8);
         if (res.content != NULL) {
-            FUZZ_CHECK(rc == CW_OK || rc == CW_ERR_NO_CONTENT,
+            FUZZ_CHECK(rc == CW_OK || rc == CW_ERR_NO_CONTENT ||
+                           rc == CW_ERR_TOOL_CALLS,
                        "content with rc %d", rc);
             text_ok(res.content, res.content_len, copy, size, utf8,
                     "content");
@@ -133,7 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         memcpy(copy, data, size);
         reset_result(&res);
-        rc = cw_json_chunk(copy, size, tokens, ntok, &res, &chunk);
+        {
+            cw_tool_track_t tt = { -1, false };
+            rc = cw_json_chunk(copy, size, tokens, ntok, &res, &chunk, &tt);
+            FUZZ_CHECK(tt.index >= -1, "tool index %d", (int)tt.index);
+        }
+        FUZZ_CHECK(strlen(res.tool_names) < sizeof res.tool_names,
+                   "tool names overflow");
         FUZZ_CHECK(rc_in(rc, chunk_rcs, 4), "chunk rc %d", rc);
         result_ok(&res, size, utf8);
         if (chunk.content != NULL) {
