@@ -220,7 +220,7 @@ static void check_expected(const expect_t *e, int rc, const cw_result_t *r)
         r->http.keep_alive != e->keep_alive || got.split_utf8 ||
         (e->code != NULL && (!r->error.present ||
                              strcmp(r->error.code, e->code) != 0))) {
-        char desc[8192];
+        static char desc[20000];
         describe(desc, sizeof desc, rc, r);
         fprintf(stderr, "%s: unexpected outcome:\n  %s\n", e->file, desc);
         cw_test_failures++;
@@ -230,8 +230,8 @@ static void check_expected(const expect_t *e, int rc, const cw_result_t *r)
 /* The outcome for one recorded response, whole and in every slicing. */
 static void check_every_split(const expect_t *e, size_t io_size)
 {
-    static char base[8192];
-    static char desc[8192];
+    static char base[20000];
+    static char desc[20000];
     static const size_t odd[] = { 3, 0, 1, 7, 0, 64, 2 };
     cw_result_t res;
     size_t len = load_data(e->file, response, sizeof response);

@@ -21,13 +21,16 @@
 #include <strings.h>
 
 enum {
-    EXIT_USAGE = 1,   /* bad option, no key, unreadable file */
+    EXIT_USAGE = 1,   /* bad option or value, no key, unreadable file */
     EXIT_NETWORK = 2, /* DNS, connect, timeout, connection closed, I/O */
     EXIT_TLS = 3,     /* TLS handshake or certificate */
     EXIT_API = 4,     /* the service answered with an error status */
     EXIT_PROTOCOL = 5,/* malformed, too large or incomplete response */
-    EXIT_REFUSED = 6  /* the model answered with no content (a refusal) */
+    EXIT_REFUSED = 6, /* the model answered with no content (a refusal) */
+    EXIT_TOOLS = 7    /* the model called tools instead of answering */
 };
+
+#define PROMPT_MAX (1024u * 1024u) /* bytes of prompt on standard input */
 
 static cw_posix_t sock;
 static cw_tls_t tls;
@@ -35,7 +38,7 @@ static cw_proxy_t proxy;
 static cw_client_t client;
 static uint8_t io_buf[4096];
 static uint8_t work_buf[256 * 1024];
-static char stdin_prompt[1024 * 1024];
+static char stdin_prompt[PROMPT_MAX + 1u];
 
 typedef struct options {
     const char *base_url;
@@ -46,12 +49,13 @@ typedef struct options {
     const char *prompt;
     long max_tokens;
     double temperature;
-    long timeout_ms;
+    long timeout_ms;          /* 0: no total limit */
     long connect_timeout_ms;
     long idle_timeout_ms;
     long max_retries;
     int tls_min;
     int tls_max;
+    const char *proxy_used;   /* the proxy in effect, or NULL */
     bool stream;
     bool verbose;
     bool api_key_header;
@@ -74,7 +78,8 @@ static void usage(FILE *out)
 "                     --proxy '' for none)\n"
 "  --max-tokens N     cap on the answer's tokens\n"
 "  --temperature X    sampling temperature, 0..2\n"
-"  --timeout-ms N     whole call, retries included (default 600000)\n"
+"  --timeout-ms N     whole call, retries included (default: no limit;\n"
+"                     a stream is ended only by --idle-timeout-ms)\n"
 "  --connect-timeout-ms N  TCP + TLS handshake (default 10000)\n"
 "  --idle-timeout-ms N     longest silence from the server (default 60000)\n"
 "  --max-retries N    retries after 408/409/429/5xx or a failed connection\n"
@@ -85,16 +90,79 @@ static void usage(FILE *out)
 "  --version          versions of chatwire, mbedTLS and the TLS versions built\n"
 "The key comes from COMETAPI_KEY, or else OPENAI_API_KEY.\n"
 "Exit codes: 0 ok, 1 usage, 2 network, 3 TLS, 4 API error, 5 bad response,\n"
-"6 no content (refusal).\n",
+"6 no content (refusal), 7 the model called tools.\n",
             CW_DEFAULT_BASE_URL, CW_DEFAULT_MODEL, CW_TLS_DEFAULT_CA_FILE);
 }
 
+/* s made printable for a one-line message: control characters and bytes
+ * above 0x7e as \xNN (so a CR or LF from a URL or key file cannot break
+ * the line), cut to fit out. */
+static const char *printable(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+
+    for (; *s != '\0' && n + 5u < cap; s++) {
+        unsigned char b = (unsigned char)*s;
+        if (b >= 0x20u && b < 0x7fu) {
+            out[n++] = (char)b;
+        } else {
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[b >> 4];
+            out[n++] = hex[b & 0xfu];
+        }
+    }
+    if (*s != '\0' && n + 4u <= cap) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* fmt with a and b, printable, on one stderr line; returns code. */
 static int fail(int code, const char *fmt, const char *a, const char *b)
 {
+    char pa[256];
+    char pb[256];
     fprintf(stderr, "chatwire: ");
-    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, fmt, printable(a, pa, sizeof pa),
+            printable(b, pb, sizeof pb));
     fputc('\n', stderr);
     return code;
+}
+
+/* Why a key or model value would fail, or NULL when it is fine: control
+ * characters anywhere, white space at either end (a key read with
+ * $(cat keyfile) keeps a CR or a trailing space). The key also goes into a
+ * header line, so any space or non-ASCII byte in it is refused too. */
+static const char *bad_value(const char *v, bool header, char *why,
+                             size_t cap)
+{
+    size_t len = strlen(v);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)v[i];
+        const char *what = b == '\r'   ? "a carriage return (\\r)"
+                           : b == '\n' ? "a line feed (\\n)"
+                           : b == '\t' ? "a tab"
+                           : b < 0x20u || b == 0x7fu ? "a control character"
+                           : header && b == ' '      ? "a space"
+                           : header && b > 0x7fu     ? "a non-ASCII byte"
+                           : (i == 0u || i + 1u == len) && b == ' '
+                               ? "a space" : NULL;
+        if (what != NULL) {
+            snprintf(why, cap, "%s %s (byte %zu of %zu)%s", what,
+                     i + 1u == len ? "at its end" : i == 0u ? "at its start"
+                                                             : "inside it",
+                     i, len, i + 1u == len && (b == '\r' || b == ' ')
+                     ? ": read from a file with a line end? remove it" : "");
+            return why;
+        }
+    }
+    return NULL;
 }
 
 static int tls_version_arg(const char *s)
@@ -137,7 +205,7 @@ static int parse_args(int argc, char **argv, options_t *o)
     o->base_url = CW_DEFAULT_BASE_URL;
     o->model = CW_DEFAULT_MODEL;
     o->temperature = -1.0;
-    o->timeout_ms = 600000;
+    o->timeout_ms = 0;
     o->max_retries = 2;
     o->stream = true;
     while ((ch = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
@@ -219,13 +287,23 @@ static int parse_args(int argc, char **argv, options_t *o)
     }
     o->prompt = argv[optind];
     if (strcmp(o->prompt, "-") == 0) {
-        size_t n = fread(stdin_prompt, 1, sizeof stdin_prompt - 1u, stdin);
-        if (n == sizeof stdin_prompt - 1u && !feof(stdin)) {
-            return fail(EXIT_USAGE, "prompt on standard input is over 1 MiB%s%s",
-                        "", "");
+        size_t n = fread(stdin_prompt, 1, PROMPT_MAX, stdin);
+        if (n == PROMPT_MAX && fgetc(stdin) != EOF) {
+            return fail(EXIT_USAGE, "the prompt on standard input is over "
+                        "1048576 bytes (1 MiB)%s%s", "", "");
+        }
+        if (ferror(stdin)) {
+            return fail(EXIT_USAGE, "cannot read the prompt from standard "
+                        "input: %s%s", strerror(errno), "");
         }
         stdin_prompt[n] = '\0';
         o->prompt = stdin_prompt;
+    }
+    {
+        char why[160];
+        if (bad_value(o->model, false, why, sizeof why) != NULL) {
+            return fail(EXIT_USAGE, "bad --model: it has %s%s", why, "");
+        }
     }
     return 0;
 }
@@ -301,15 +379,112 @@ static const char *pick_proxy(const options_t *o, const cw_url_t *url)
     return p != NULL && p[0] != '\0' ? p : NULL;
 }
 
+/* The option that sets the limit that fired. */
+static const char *timeout_option(const cw_result_t *res)
+{
+    switch (res->timed_out) {
+    case CW_TIMEOUT_CONNECT:
+        return "--connect-timeout-ms";
+    case CW_TIMEOUT_TOTAL:
+        return "--timeout-ms";
+    default:
+        return "--idle-timeout-ms";
+    }
+}
+
+/* The sentence for one failure, into line; returns the exit code. */
+static int describe(int rc, const cw_result_t *res, const cw_url_t *url,
+                    char *line, size_t cap)
+{
+    const char *detail = res->detail;
+
+    switch (rc) {
+    case CW_ERR_API: {
+        const char *what = res->error.code[0] != '\0' ? res->error.code
+                                                      : res->error.type;
+        if (res->http.status >= 200 && res->http.status < 300) {
+            snprintf(line, cap, "stream error %s: %s", what,
+                     res->error.message);
+        } else {
+            snprintf(line, cap, "HTTP %d %s%s%s", res->http.status, what,
+                     what[0] != '\0' ? ": " : "", res->error.message);
+        }
+        return EXIT_API;
+    }
+    case CW_ERR_HTTP:
+        snprintf(line, cap, "HTTP %d from %.*s (no error details): %s",
+                 res->http.status, (int)url->host_len, url->host, detail);
+        return EXIT_API;
+    case CW_ERR_TLS:
+    case CW_ERR_CERT:
+        snprintf(line, cap, "%s", cw_tls_error(&tls)[0] != '\0'
+                                      ? cw_tls_error(&tls) : cw_strerror(rc));
+        return EXIT_TLS;
+    case CW_ERR_PROXY:
+        snprintf(line, cap, "%s", cw_proxy_error(&proxy));
+        return EXIT_NETWORK;
+    case CW_ERR_DNS:
+        snprintf(line, cap, "cannot resolve %.*s: %s", (int)url->host_len,
+                 url->host, gai_strerror(sock.gai_error));
+        return EXIT_NETWORK;
+    case CW_ERR_CONNECT:
+        snprintf(line, cap, "cannot connect to %.*s port %u: %s",
+                 (int)url->host_len, url->host, (unsigned)url->port,
+                 strerror(sock.last_errno));
+        return EXIT_NETWORK;
+    case CW_ERR_TIMEOUT:
+        snprintf(line, cap, "timed out: %s (set with %s)",
+                 detail[0] != '\0' ? detail : cw_strerror(rc),
+                 timeout_option(res));
+        return EXIT_NETWORK;
+    case CW_ERR_CLOSED:
+    case CW_ERR_IO:
+        snprintf(line, cap, "%s%s%s", cw_strerror(rc),
+                 detail[0] != '\0' ? ": " : "", detail);
+        return EXIT_NETWORK;
+    case CW_ERR_NO_CONTENT:
+        snprintf(line, cap, "the model gave no content%s%s",
+                 res->refusal ? "; it refused: " : "",
+                 !res->refusal ? ""
+                 : res->content != NULL ? res->content : res->error.message);
+        return EXIT_REFUSED;
+    case CW_ERR_TOOL_CALLS:
+        snprintf(line, cap, "the model called %u tool%s instead of "
+                 "answering: %s (this command runs no tools)",
+                 (unsigned)res->tool_calls, res->tool_calls == 1u ? "" : "s",
+                 res->tool_names[0] != '\0' ? res->tool_names : "(unnamed)");
+        return EXIT_TOOLS;
+    case CW_ERR_BUFFER_TOO_SMALL:
+        if (res->needed > 0u) {
+            snprintf(line, cap, "the answer needs a buffer of %zu bytes; "
+                     "this command has %zu for whole answers: stream it "
+                     "(leave out --no-stream)", res->needed, sizeof work_buf);
+        } else {
+            snprintf(line, cap, "the answer does not fit in this command's "
+                     "%zu-byte buffer for whole answers: stream it (leave "
+                     "out --no-stream)", sizeof work_buf);
+        }
+        return EXIT_PROTOCOL;
+    case CW_ERR_INVALID_ARG:
+    case CW_ERR_INVALID_UTF8:
+        snprintf(line, cap, "%s", detail[0] != '\0' ? detail
+                 : rc == CW_ERR_INVALID_UTF8 ? "the prompt is not valid UTF-8"
+                                             : cw_strerror(rc));
+        return EXIT_USAGE;
+    default:
+        snprintf(line, cap, "%s%s%s", cw_strerror(rc),
+                 detail[0] != '\0' ? ": " : "", detail);
+        return EXIT_PROTOCOL;
+    }
+}
+
 /* One line on stderr saying what went wrong, and the exit code. */
-static int report(int rc, const cw_result_t *res, const options_t *o,
-                  const cw_url_t *url)
+static int report(int rc, const cw_result_t *res, const cw_url_t *url)
 {
     char line[640];
-    const char *rid = res->http.request_id[0] != '\0' ? res->http.request_id
-                                                      : NULL;
+    char clean[640];
     char tail[64];
-    int code;
+    int code = describe(rc, res, url, line, sizeof line);
 
     snprintf(tail, sizeof tail, "%s", res->partial ? " (answer incomplete)"
                                                    : "");
@@ -318,94 +493,61 @@ static int report(int rc, const cw_result_t *res, const options_t *o,
         snprintf(tail + n, sizeof tail - n, " (after %u attempts)",
                  (unsigned)res->attempts);
     }
-
-    switch (rc) {
-    case CW_ERR_API: {
-        const char *what = res->error.code[0] != '\0' ? res->error.code
-                                                      : res->error.type;
-        if (res->http.status >= 200 && res->http.status < 300) {
-            snprintf(line, sizeof line, "stream error %s: %s", what,
-                     res->error.message);
-        } else {
-            snprintf(line, sizeof line, "HTTP %d %s%s%s", res->http.status,
-                     what, what[0] != '\0' ? ": " : "", res->error.message);
-        }
-        code = EXIT_API;
-        break;
-    }
-    case CW_ERR_HTTP:
-        snprintf(line, sizeof line, "HTTP %d from %.*s (no error details)",
-                 res->http.status, (int)url->host_len, url->host);
-        code = EXIT_API;
-        break;
-    case CW_ERR_TLS:
-    case CW_ERR_CERT:
-        snprintf(line, sizeof line, "%s", cw_tls_error(&tls)[0] != '\0'
-                                              ? cw_tls_error(&tls)
-                                              : cw_strerror(rc));
-        code = EXIT_TLS;
-        break;
-    case CW_ERR_PROXY:
-        snprintf(line, sizeof line, "%s", cw_proxy_error(&proxy));
-        code = EXIT_NETWORK;
-        break;
-    case CW_ERR_DNS:
-        snprintf(line, sizeof line, "cannot resolve %.*s: %s",
-                 (int)url->host_len, url->host, gai_strerror(sock.gai_error));
-        code = EXIT_NETWORK;
-        break;
-    case CW_ERR_CONNECT:
-        snprintf(line, sizeof line, "cannot connect to %.*s port %u: %s",
-                 (int)url->host_len, url->host, (unsigned)url->port,
-                 strerror(sock.last_errno));
-        code = EXIT_NETWORK;
-        break;
-    case CW_ERR_TIMEOUT:
-        snprintf(line, sizeof line, "timed out (%ld ms in all, %ld ms idle, "
-                 "%ld ms to connect)", o->timeout_ms,
-                 o->idle_timeout_ms ? o->idle_timeout_ms
-                                    : (long)CW_DEFAULT_IDLE_TIMEOUT_MS,
-                 o->connect_timeout_ms ? o->connect_timeout_ms
-                                       : (long)CW_DEFAULT_CONNECT_TIMEOUT_MS);
-        code = EXIT_NETWORK;
-        break;
-    case CW_ERR_CLOSED:
-    case CW_ERR_IO:
-        snprintf(line, sizeof line, "%s", cw_strerror(rc));
-        code = EXIT_NETWORK;
-        break;
-    case CW_ERR_NO_CONTENT:
-        snprintf(line, sizeof line, "the model gave no content%s%s",
-                 res->refusal ? "; it refused: " : "",
-                 !res->refusal ? ""
-                 : res->content != NULL ? res->content : res->error.message);
-        code = EXIT_REFUSED;
-        break;
-    case CW_ERR_BUFFER_TOO_SMALL:
-        snprintf(line, sizeof line, "the answer is larger than %zu bytes; "
-                 "use streaming", sizeof work_buf);
-        code = EXIT_PROTOCOL;
-        break;
-    case CW_ERR_MALFORMED:
-        snprintf(line, sizeof line, "malformed response (at byte %llu)",
-                 (unsigned long long)res->error_offset);
-        code = EXIT_PROTOCOL;
-        break;
-    case CW_ERR_INVALID_UTF8:
-        snprintf(line, sizeof line, "the prompt is not valid UTF-8");
-        code = EXIT_USAGE;
-        break;
-    default:
-        snprintf(line, sizeof line, "%s", cw_strerror(rc));
-        code = EXIT_PROTOCOL;
-        break;
-    }
-    if (rid != NULL) {
-        fprintf(stderr, "chatwire: %s%s (request id %s)\n", line, tail, rid);
+    printable(line, clean, sizeof clean);
+    if (res->http.request_id[0] != '\0') {
+        char rid[96];
+        fprintf(stderr, "chatwire: %s%s (request id %s)\n", clean, tail,
+                printable(res->http.request_id, rid, sizeof rid));
     } else {
-        fprintf(stderr, "chatwire: %s%s\n", line, tail);
+        fprintf(stderr, "chatwire: %s%s\n", clean, tail);
     }
     return code;
+}
+
+/* What -v prints after the call. */
+static void report_verbose(const options_t *o, const cw_result_t *res,
+                           uint32_t ms)
+{
+    const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
+    char usage[96];
+    char via[300];
+
+    if (res->http.status == 0) {
+        fprintf(stderr, "chatwire: no HTTP response after %u ms\n",
+                (unsigned)ms);
+        return;
+    }
+    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
+        snprintf(usage, sizeof usage, "tokens %lld prompt + %lld completion "
+                 "= %lld", (long long)res->prompt_tokens,
+                 (long long)res->completion_tokens,
+                 (long long)res->total_tokens);
+    } else {
+        snprintf(usage, sizeof usage, "usage not reported");
+    }
+    via[0] = '\0';
+    if (o->proxy_used != NULL) {
+        char p[256];
+        snprintf(via, sizeof via, ", via proxy %s:%u",
+                 printable(proxy.host, p, sizeof p), (unsigned)proxy.port);
+    }
+    fprintf(stderr, "chatwire: HTTP %d, request id %s, model %s, finish %s, "
+            "%s, %u attempt%s, %s connection%s%s%s%s%s, %u ms\n",
+            res->http.status,
+            res->http.request_id[0] ? res->http.request_id : "-",
+            res->model[0] ? res->model : "-",
+            res->finish_reason[0] ? res->finish_reason : "-", usage,
+            (unsigned)res->attempts, res->attempts == 1u ? "" : "s",
+            res->reused_connection ? "reused" : "new",
+            res->stale_reconnect ? " (a stale one replaced)" : "", via,
+            tv[0] ? ", " : "", tv,
+            !client.url.tls ? ""
+            : cw_tls_resumed(&tls) ? " resumed" : " full handshake",
+            (unsigned)ms);
+    if (res->retry_wait_ms > 0u) {
+        fprintf(stderr, "chatwire: waited %u ms between attempts\n",
+                (unsigned)res->retry_wait_ms);
+    }
 }
 
 int main(int argc, char **argv)
@@ -416,7 +558,9 @@ int main(int argc, char **argv)
     cw_chat_request_t req;
     cw_message_t msgs[2];
     cw_result_t res;
-    const char *key = getenv("COMETAPI_KEY");
+    const char *key_var = "COMETAPI_KEY";
+    const char *key = getenv(key_var);
+    char why[160];
     uint32_t t0;
     int rc = parse_args(argc, argv, &o);
 
@@ -424,12 +568,17 @@ int main(int argc, char **argv)
         return rc;
     }
     if (key == NULL || key[0] == '\0') {
-        key = getenv("OPENAI_API_KEY");
+        key_var = "OPENAI_API_KEY";
+        key = getenv(key_var);
     }
     if (key == NULL || key[0] == '\0') {
         return fail(EXIT_USAGE, "no API key: set COMETAPI_KEY (or "
                     "OPENAI_API_KEY), e.g. export COMETAPI_KEY=sk-...%s%s",
                     "", "");
+    }
+    if (bad_value(key, true, why, sizeof why) != NULL) {
+        /* which byte, never the key */
+        return fail(EXIT_USAGE, "bad %s: it has %s", key_var, why);
     }
     memset(&cfg, 0, sizeof cfg);
     cfg.base_url = o.base_url;
@@ -439,7 +588,7 @@ int main(int argc, char **argv)
     cfg.io_size = sizeof io_buf;
     cfg.work_buf = work_buf;
     cfg.work_size = sizeof work_buf;
-    cfg.timeout_ms = (uint32_t)o.timeout_ms;
+    cfg.timeout_ms = o.timeout_ms > 0 ? (uint32_t)o.timeout_ms : CW_NO_TIMEOUT;
     cfg.connect_timeout_ms = (uint32_t)o.connect_timeout_ms;
     cfg.idle_timeout_ms = (uint32_t)o.idle_timeout_ms;
     cfg.max_retries = o.max_retries == 0 ? CW_NO_RETRIES : (int)o.max_retries;
@@ -449,13 +598,18 @@ int main(int argc, char **argv)
     cw_posix_init(&sock);
     cfg.transport = cw_posix_transport(&sock);
     if (cw_url_parse(o.base_url, &client.url) != CW_OK) {
-        return fail(EXIT_USAGE, "bad --base-url: %s%s", o.base_url, "");
+        char shown[512];
+        fprintf(stderr, "chatwire: bad --base-url %s: %s (at byte %zu)\n",
+                printable(o.base_url, shown, sizeof shown), client.url.error,
+                client.url.error_at);
+        return EXIT_USAGE;
     }
-    if (pick_proxy(&o, &client.url) != NULL) {
-        if (cw_proxy_init(&proxy, cfg.transport,
-                          pick_proxy(&o, &client.url)) != CW_OK) {
-            return fail(EXIT_USAGE, "bad proxy URL (want http://[user:"
-                        "password@]host[:port])%s%s", "", "");
+    o.proxy_used = pick_proxy(&o, &client.url);
+    if (o.proxy_used != NULL) {
+        if (cw_proxy_init(&proxy, cfg.transport, o.proxy_used) != CW_OK) {
+            return fail(EXIT_USAGE, "bad proxy URL %s (want http://[user:"
+                        "password@]host[:port])%s", "(not shown: it may "
+                        "hold a password)", "");
         }
         cfg.transport = cw_proxy_transport(&proxy);
     }
@@ -499,34 +653,11 @@ int main(int argc, char **argv)
         fputc('\n', stdout);
         fflush(stdout);
     }
-    if (o.verbose && res.http.status == 0) {
-        fprintf(stderr, "chatwire: no HTTP response after %u ms\n",
-                (unsigned)(cw_posix_now_ms(NULL) - t0));
-    } else if (o.verbose) {
-        const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
-        fprintf(stderr, "chatwire: HTTP %d, request id %s, model %s, "
-                "finish %s, tokens %lld prompt + %lld completion = %lld, "
-                "%u attempt%s, %s connection%s%s%s%s, %u ms\n",
-                res.http.status,
-                res.http.request_id[0] ? res.http.request_id : "-",
-                res.model[0] ? res.model : "-",
-                res.finish_reason[0] ? res.finish_reason : "-",
-                (long long)res.prompt_tokens, (long long)res.completion_tokens,
-                (long long)res.total_tokens, (unsigned)res.attempts,
-                res.attempts == 1u ? "" : "s",
-                res.reused_connection ? "reused" : "new",
-                res.stale_reconnect ? " (a stale one replaced)" : "",
-                tv[0] ? ", " : "", tv,
-                !client.url.tls ? ""
-                : cw_tls_resumed(&tls) ? " resumed" : " full handshake",
-                (unsigned)(cw_posix_now_ms(NULL) - t0));
-        if (res.retry_wait_ms > 0u) {
-            fprintf(stderr, "chatwire: waited %u ms between attempts\n",
-                    (unsigned)res.retry_wait_ms);
-        }
+    if (o.verbose) {
+        report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);
     }
     if (rc != CW_OK) {
-        rc = report(rc, &res, &o, &client.url);
+        rc = report(rc, &res, &client.url);
     }
     cw_client_close(&client);
     if (client.url.tls) {

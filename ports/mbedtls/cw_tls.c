@@ -7,6 +7,7 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/version.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,15 @@
 #define CW_HAVE_TLS13 1
 #else
 #define CW_HAVE_TLS13 0
+#endif
+
+/* Fields of mbedtls_ssl_context that have no getter: the handshake state
+ * and the alert just received (read only after a failed handshake, to say
+ * why). 3.x marks them private; 2.28 does not. */
+#if CW_MBEDTLS3
+#define CW_SSL_FIELD(ssl, f) ((ssl)->MBEDTLS_PRIVATE(f))
+#else
+#define CW_SSL_FIELD(ssl, f) ((ssl)->f)
 #endif
 
 static const char *alpn_list[] = { "http/1.1", NULL };
@@ -98,8 +108,19 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     cw_tls_t *t = (cw_tls_t *)ctx;
-    return bio_result(t, t->inner.recv(t->inner.ctx, buf, len, time_left(t)),
-                      MBEDTLS_ERR_SSL_WANT_READ, MBEDTLS_ERR_NET_RECV_FAILED);
+    int32_t n = t->inner.recv(t->inner.ctx, buf, len, time_left(t));
+
+    /* the peer's first bytes, to tell a plain HTTP answer from TLS */
+    if (n > 0 && t->first_len < sizeof t->first) {
+        size_t k = sizeof t->first - t->first_len;
+        if (k > (size_t)n) {
+            k = (size_t)n;
+        }
+        memcpy(t->first + t->first_len, buf, k);
+        t->first_len = (uint8_t)(t->first_len + k);
+    }
+    return bio_result(t, n, MBEDTLS_ERR_SSL_WANT_READ,
+                      MBEDTLS_ERR_NET_RECV_FAILED);
 }
 
 /* ------------------------------------------------------------ words */
@@ -113,7 +134,117 @@ static void set_error(cw_tls_t *t, const char *what, int code)
 #else
     snprintf(detail, sizeof detail, "mbedTLS error -0x%04x", (unsigned)-code);
 #endif
-    snprintf(t->error, sizeof t->error, "%s: %s", what, detail);
+    /* cut to fit: the start says what failed, the rest why */
+    snprintf(t->error, sizeof t->error, "%.150s: %.100s", what, detail);
+}
+
+/* ------------------------------------------------------------ IP hosts */
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    ch = (char)(ch | 0x20);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* An IPv4 dotted quad into out[4]; false if host is not one. */
+static bool parse_ipv4(const char *s, uint8_t out[4])
+{
+    int part;
+
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0;
+        int digits = 0;
+        while (*s >= '0' && *s <= '9' && digits < 4) {
+            v = v * 10u + (unsigned)(*s++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255u ||
+            (part < 3 && *s++ != '.')) {
+            return false;
+        }
+        out[part] = (uint8_t)v;
+    }
+    return *s == '\0';
+}
+
+/* An IPv6 address (RFC 4291 text forms, "::" and a dotted tail included)
+ * into out[16]; false if host is not one. */
+static bool parse_ipv6(const char *s, uint8_t out[16])
+{
+    uint8_t a[16];
+    int n = 0;     /* bytes written */
+    int gap = -1;  /* where "::" was */
+    size_t i;
+
+    if (s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        s += 2;
+    }
+    while (*s != '\0' && n < 16) {
+        unsigned v = 0;
+        int digits = 0;
+        if (n <= 12 && strchr(s, ':') == NULL && strchr(s, '.') != NULL) {
+            if (!parse_ipv4(s, a + n)) {
+                return false;
+            }
+            n += 4;
+            s += strlen(s);
+            break;
+        }
+        while (hex_digit(*s) >= 0 && digits < 5) {
+            v = v * 16u + (unsigned)hex_digit(*s++);
+            digits++;
+        }
+        if (digits == 0 || digits > 4) {
+            return false;
+        }
+        a[n++] = (uint8_t)(v >> 8);
+        a[n++] = (uint8_t)v;
+        if (*s == ':') {
+            s++;
+            if (*s == ':') {
+                if (gap >= 0) {
+                    return false; /* a second "::" */
+                }
+                gap = n;
+                s++;
+            } else if (*s == '\0') {
+                return false;
+            }
+        }
+    }
+    if (*s != '\0' || (gap < 0 && n != 16) || (gap >= 0 && n > 14)) {
+        return false;
+    }
+    memset(out, 0, 16);
+    if (gap < 0) {
+        memcpy(out, a, 16);
+    } else {
+        memcpy(out, a, (size_t)gap);
+        for (i = 0; i < (size_t)(n - gap); i++) {
+            out[16 - (size_t)(n - gap) + i] = a[(size_t)gap + i];
+        }
+    }
+    return true;
+}
+
+/* Whether the certificate names addr in an iPAddress subjectAltName. */
+static bool cert_has_ip(const mbedtls_x509_crt *crt, const uint8_t *addr,
+                        size_t len)
+{
+    const mbedtls_x509_sequence *san;
+
+    for (san = &crt->subject_alt_names; san != NULL; san = san->next) {
+        /* [7] iPAddress, context-specific, primitive: the raw bytes */
+        if (san->buf.p != NULL && san->buf.tag == 0x87 &&
+            san->buf.len == len && memcmp(san->buf.p, addr, len) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Records the leaf's name and whether it signed itself. */
@@ -122,12 +253,16 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
 {
     cw_tls_t *t = (cw_tls_t *)ctx;
     const mbedtls_x509_sequence *san;
-    (void)flags;
 
     if (depth != 0) {
         return 0;
     }
     t->cert_seen = true;
+    if (t->host_ip_len > 0u && !cert_has_ip(crt, t->host_ip, t->host_ip_len)) {
+        /* an IP literal is matched here, as mbedTLS is given no host name
+         * for it (so that none goes out as SNI) */
+        *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
     t->self_signed = crt->issuer_raw.len == crt->subject_raw.len &&
                      memcmp(crt->issuer_raw.p, crt->subject_raw.p,
                             crt->issuer_raw.len) == 0;
@@ -155,14 +290,11 @@ static void describe_verify_failure(cw_tls_t *t)
     uint32_t f = t->verify_flags;
 
     if ((f & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0u) {
-        bool ip = strspn(t->host, "0123456789.:abcdefABCDEF") ==
-                      strlen(t->host) && strpbrk(t->host, ".:") != NULL;
         snprintf(t->error, sizeof t->error,
                  "TLS: certificate is for %.64s, not %.64s%s",
                  t->peer_name[0] != '\0' ? t->peer_name : "another host",
-                 t->host, ip && !CW_MBEDTLS3
-                     ? " (mbedTLS 2.x matches no IP address entries: use "
-                       "a host name)" : "");
+                 t->host, t->host_ip_len > 0u
+                     ? " (an IP address must be in an iPAddress entry)" : "");
     } else if ((f & MBEDTLS_X509_BADCERT_EXPIRED) != 0u) {
         snprintf(t->error, sizeof t->error,
                  "TLS: certificate for %.64s has expired", t->host);
@@ -189,6 +321,47 @@ static void describe_verify_failure(cw_tls_t *t)
 }
 
 /* ------------------------------------------------------------ setup */
+
+/* The trust anchors: a buffer, or a PEM file (named in the error: a path
+ * is no secret). */
+static int load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
+{
+    char what[CW_TLS_ERROR_MAX / 2u];
+    int rc;
+
+    if (cfg->ca != NULL) {
+        rc = mbedtls_x509_crt_parse(&t->ca, cfg->ca, cfg->ca_len);
+        snprintf(what, sizeof what, "the trust anchors given in memory");
+    } else {
+#if defined(MBEDTLS_FS_IO)
+        const char *file = cfg->ca_file != NULL ? cfg->ca_file
+                                                : CW_TLS_DEFAULT_CA_FILE;
+        rc = mbedtls_x509_crt_parse_file(&t->ca, file);
+        snprintf(what, sizeof what, "%.100s", file);
+        if (rc == MBEDTLS_ERR_X509_FILE_IO_ERROR ||
+            rc == MBEDTLS_ERR_PK_FILE_IO_ERROR) {
+            snprintf(t->error, sizeof t->error, "TLS: cannot read the trust "
+                     "anchors file %s (missing or unreadable)", what);
+            t->tls_error = rc;
+            return CW_ERR_INVALID_ARG;
+        }
+#else
+        rc = MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE;
+        snprintf(what, sizeof what, "a file (this build reads no files: "
+                 "give the anchors in cw_tls_config_t.ca)");
+#endif
+    }
+    /* a positive result counts certificates of a bundle that did not parse
+     * (unsupported kinds): the others load, as curl does */
+    if (rc < 0 || t->ca.raw.p == NULL) {
+        char head[CW_TLS_ERROR_MAX];
+        snprintf(head, sizeof head, "TLS: no trust anchor loads from %s%s",
+                 what, rc >= 0 ? " (no certificate in it)" : "");
+        set_error(t, head, rc < 0 ? rc : MBEDTLS_ERR_X509_INVALID_FORMAT);
+        return CW_ERR_INVALID_ARG;
+    }
+    return CW_OK;
+}
 
 int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
 {
@@ -235,22 +408,9 @@ int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
         set_error(t, "TLS: seeding the random generator failed", rc);
         return CW_ERR_TLS;
     }
-    if (cfg->ca != NULL) {
-        rc = mbedtls_x509_crt_parse(&t->ca, cfg->ca, cfg->ca_len);
-    } else {
-#if defined(MBEDTLS_FS_IO)
-        const char *file = cfg->ca_file != NULL ? cfg->ca_file
-                                                : CW_TLS_DEFAULT_CA_FILE;
-        rc = mbedtls_x509_crt_parse_file(&t->ca, file);
-#else
-        rc = MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE;
-#endif
-    }
-    /* a positive result counts certificates of a bundle that did not parse
-     * (unsupported kinds): the others load, as curl does */
-    if (rc < 0 || t->ca.raw.p == NULL) {
-        set_error(t, "TLS: cannot load the trust anchors", rc);
-        return CW_ERR_INVALID_ARG;
+    rc = load_anchors(t, cfg);
+    if (rc != CW_OK) {
+        return rc;
     }
     rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
                                      MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -378,7 +538,13 @@ const char *cw_tls_version(const cw_tls_t *t)
 
 /* ------------------------------------------------------------ transport */
 
-/* Maps a failed mbedTLS call: the inner transport's own error wins. */
+static const char *alert_name(unsigned a);
+static const char *alert_hint(unsigned a, bool after_hello);
+
+/* Maps a failed mbedTLS call: the inner transport's own error wins; an
+ * alert from the server is named (a TLS 1.3 server that wants a client
+ * certificate says so only after our side of the handshake is over, on
+ * the first read). */
 static int fail(cw_tls_t *t, const char *what, int code)
 {
     if (t->inner_error != 0) {
@@ -386,6 +552,16 @@ static int fail(cw_tls_t *t, const char *what, int code)
         t->inner_error = 0;
         snprintf(t->error, sizeof t->error, "%s: %s", what, cw_strerror(e));
         return e;
+    }
+    if (code == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+        CW_SSL_FIELD(&t->ssl, in_msg) != NULL) {
+        unsigned a = CW_SSL_FIELD(&t->ssl, in_msg)[1];
+        bool after_hello = CW_SSL_FIELD(&t->ssl, state) >
+                           MBEDTLS_SSL_SERVER_HELLO;
+        t->tls_error = code;
+        snprintf(t->error, sizeof t->error, "%s: the server sent alert %s "
+                 "(%u)%s", what, alert_name(a), a, alert_hint(a, after_hello));
+        return CW_ERR_TLS;
     }
     set_error(t, what, code);
     return CW_ERR_TLS;
@@ -405,6 +581,115 @@ static void tls_close(void *ctx)
     }
     (void)mbedtls_ssl_session_reset(&t->ssl);
     t->inner_error = 0;
+}
+
+/* The name of a TLS alert (RFC 8446 section 6, RFC 5246 section 7.2). */
+static const char *alert_name(unsigned a)
+{
+    switch (a) {
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown alert";
+    }
+}
+
+/* What an alert means for us, when there is more to say than its name. */
+static const char *alert_hint(unsigned a, bool after_hello)
+{
+    switch (a) {
+    case 40:
+        return after_hello ? ": the server may want a client certificate, "
+                             "which chatwire does not send"
+                           : ": no TLS version, cipher or group in common";
+    case 70:
+        return CW_HAVE_TLS13 ? ": it accepts none of the TLS versions "
+                               "offered (see --tls-min/--tls-max)"
+                             : ": it accepts none of the TLS versions "
+                               "offered; this build has TLS 1.2 only, and "
+                               "the server may require TLS 1.3 (build with "
+                               "mbedTLS 3.6)";
+    case 71:
+        return ": it wants stronger ciphers than were offered";
+    case 112:
+        return ": it does not serve this host name";
+    case 116:
+    case 41:
+        return ": it requires a client certificate, which chatwire does "
+               "not send";
+    case 120:
+        return ": it does not speak HTTP/1.1";
+    default:
+        return "";
+    }
+}
+
+/* Why the handshake failed, in words: a plain HTTP answer, the alert the
+ * server sent, or how far the handshake got when the server hung up. */
+static int handshake_failed(cw_tls_t *t, int code)
+{
+    int state = CW_SSL_FIELD(&t->ssl, state);
+    /* past its ServerHello the server has chosen a version and a suite */
+    bool after_hello = state > MBEDTLS_SSL_SERVER_HELLO;
+    bool closed = t->inner_error == CW_ERR_CLOSED ||
+                  t->inner_error == CW_ERR_IO;
+
+    if (t->first_len >= 5u && memcmp(t->first, "HTTP/", 5) == 0) {
+        t->inner_error = 0;
+        t->tls_error = code;
+        snprintf(t->error, sizeof t->error, "TLS handshake failed: the "
+                 "server answered in plain HTTP: use an http:// URL for "
+                 "this port, or the server's TLS port");
+        return CW_ERR_TLS;
+    }
+    if (closed) {
+        /* a server that hangs up mid-handshake refused something of
+         * ours: a TLS failure, not a network one */
+        bool cert_asked = false;
+#if !CW_MBEDTLS3
+        cert_asked = t->ssl.client_auth != 0; /* 2.28: a CertificateRequest */
+#endif
+        t->inner_error = 0;
+        t->tls_error = code;
+        snprintf(t->error, sizeof t->error, "TLS handshake failed: the "
+                 "server closed the connection %s",
+                 cert_asked ? "after asking for a client certificate, which "
+                              "chatwire does not send"
+                 : !after_hello
+                     ? (CW_HAVE_TLS13 ? "before its ServerHello (no TLS "
+                                        "version or cipher in common?)"
+                                      : "before its ServerHello (no TLS "
+                                        "version or cipher in common? this "
+                                        "build has TLS 1.2 only)")
+                 : state >= MBEDTLS_SSL_CLIENT_CERTIFICATE
+                     ? "after our key exchange (does it require a client "
+                       "certificate? chatwire sends none)"
+                     : "in the middle of the handshake");
+        return CW_ERR_TLS;
+    }
+    return fail(t, "TLS handshake failed", code);
 }
 
 static int tls_connect(void *ctx, const char *host, size_t host_len,
@@ -429,10 +714,17 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
             return rc;
         }
     }
-    rc = mbedtls_ssl_set_hostname(&t->ssl, t->host); /* SNI + verification */
+    /* SNI and verification take the name; an IP literal is never sent as
+     * SNI (RFC 6066, section 3), so mbedTLS gets none and verify_cb
+     * matches the address against the certificate's iPAddress entries */
+    t->host_ip_len = parse_ipv4(t->host, t->host_ip) ? 4u
+                     : parse_ipv6(t->host, t->host_ip) ? 16u : 0u;
+    rc = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip_len > 0u ? NULL
+                                                                : t->host);
     if (rc != 0) {
         return fail(t, "TLS: bad host name", rc);
     }
+    t->first_len = 0;
     t->cert_seen = false;
     t->resumed = false;
     offer_session(t);
@@ -451,17 +743,7 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
                 tls_close(t);
                 return CW_ERR_CERT;
             }
-            if (t->inner_error == CW_ERR_CLOSED) {
-                /* a server that hangs up mid-handshake found nothing in
-                 * common with us: that is a TLS failure, not a network one */
-                t->inner_error = 0;
-                snprintf(t->error, sizeof t->error,
-                         "TLS handshake failed: the server closed the "
-                         "connection (no TLS version or cipher in common?)");
-                tls_close(t);
-                return CW_ERR_TLS;
-            }
-            rc = fail(t, "TLS handshake failed", rc);
+            rc = handshake_failed(t, rc);
             tls_close(t);
             return rc;
         }

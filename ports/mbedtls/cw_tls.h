@@ -88,6 +88,10 @@ typedef struct cw_tls {
     char session_host[CW_TLS_HOST_MAX]; /* the saved session's host */
     unsigned char session[CW_TLS_SESSION_MAX];
     char host[CW_TLS_HOST_MAX];
+    uint8_t host_ip[16];   /* the host as an address, when it is one */
+    uint8_t host_ip_len;   /* 4, 16, or 0 for a name */
+    uint8_t first_len;
+    uint8_t first[5];      /* the peer's first bytes in the handshake */
     char peer_name[96];    /* first DNS name (or subject) of the peer */
     char error[CW_TLS_ERROR_MAX]; /* the last failure, in words */
 } cw_tls_t;

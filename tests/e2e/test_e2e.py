@@ -192,6 +192,10 @@ def start_everything():
     start_server("idle", "--idle-close-ms", "300", *tls_args("good"))
     start_server("tls12", "--tls-max", "1.2", *tls_args("good"))
     start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
+    start_server("clientcert", "--tls-client-ca",
+                 os.path.join(CERTS, "ca.pem"), *tls_args("good"))
+    start_server("turns", *tls_args("good"))
+    start_server("turns_s", *tls_args("good"))
     start_nginx()
     start_tinyproxy("proxy")
     start_tinyproxy("authproxy", "BasicAuth alice s3cr-t")
@@ -330,7 +334,10 @@ class CliAnswers(Base):
         # larger than the CLI's 256 KiB work buffer: refused, not cut
         rc, out, err = self.ask("good", "!mode:big=300000", "--no-stream")
         self.assertEqual((rc, out), (5, ""))
-        self.one_error_line(err, "the answer is larger than 262144 bytes")
+        line = self.one_error_line(err, "the answer needs a buffer of ")
+        self.assertRegex(line, r"of 30\d{4} bytes; this command has 262144 "
+                               r"for whole answers: stream it \(leave out "
+                               r"--no-stream\)")
         rc, out, err = self.ask("good", "!mode:big=300000")
         self.assertEqual((rc, len(out)), (0, 300001), err)
 
@@ -408,11 +415,22 @@ class CliErrors(Base):
             self.one_error_line(err, "the model gave no content; it refused: "
                                      "I'm sorry, I can't help with that.")
 
-    def test_timeout(self):
+    def test_timeout_names_only_the_limit_that_fired(self):
         rc, out, err = self.ask("good", "!mode:slow-headers=3000",
                                 "--timeout-ms", "500")
         self.assertEqual(rc, 2)
-        self.one_error_line(err, "timed out (500 ms in all")
+        line = self.one_error_line(err, "timed out: the call took longer "
+                                        "than its timeout_ms (500 ms) while "
+                                        "waiting for the response (set with "
+                                        "--timeout-ms)")
+        self.assertNotIn("idle", line)
+        rc, out, err = self.ask("good", "!mode:slow-headers=3000",
+                                "--idle-timeout-ms", "500")
+        self.assertEqual(rc, 2)
+        line = self.one_error_line(err, "timed out: no byte moved for "
+                                        "idle_timeout_ms (500 ms) while "
+                                        "waiting for the response (set with "
+                                        "--idle-timeout-ms)")
 
     def test_idle_timeout_cuts_a_stalled_stream_not_a_slow_one(self):
         # tokens every 300 ms for ~2 s: never 1 s of silence, so it completes
@@ -701,6 +719,211 @@ class ThroughNginx(Base):
         r = self.lib("nginx", "stream", "lib via nginx")
         self.assertEqual(r["rc"], "0")
         self.assertEqual(r["content"], "Echo: lib via nginx")
+
+
+class Diagnostics(Base):
+    """Errors whose cause is known say it; answers of real shapes work."""
+
+    def test_tool_calls_exit_7_and_name_the_tools(self):
+        for extra in ((), ("--no-stream",)):
+            with self.subTest(extra=extra):
+                rc, out, err = self.ask("good", "!mode:tool-call go", *extra)
+                self.assertEqual((rc, out), (7, ""), err)
+                self.one_error_line(err, "the model called 2 tools instead "
+                                         "of answering: set_led, "
+                                         "read_temperature")
+
+    def test_answer_with_ten_url_citations(self):
+        for extra in ((), ("--no-stream",)):
+            with self.subTest(extra=extra):
+                rc, out, err = self.ask("good", "!mode:citations=10 cite",
+                                        *extra)
+                self.assertEqual((rc, out, err),
+                                 (0, "Echo: !mode:citations=10 cite\n", ""))
+
+    def test_html_page_says_content_type_and_first_bytes(self):
+        for extra in ((), ("--no-stream",)):
+            with self.subTest(extra=extra):
+                rc, out, err = self.ask("good", "!mode:html x", *extra)
+                self.assertEqual(rc, 5, err)
+                line = self.one_error_line(err, "malformed response: the "
+                                                "body (Content-Type text/html")
+                self.assertIn('"<!DOCTYPE html>\\x0a<html><head><title>',
+                              line)
+
+    def test_two_choices_only_choice_0_is_printed(self):
+        for extra in ((), ("--no-stream",)):
+            with self.subTest(extra=extra):
+                rc, out, err = self.ask("good", "!mode:two-choices a b",
+                                        *extra)
+                self.assertEqual((rc, out, err),
+                                 (0, "Echo: !mode:two-choices a b\n", ""))
+
+    def test_scheme_is_case_insensitive(self):
+        rc, out, err = self.cli("--base-url", "HTTPS://localhost:%d/v1" %
+                                PORTS["good"], "--ca",
+                                os.path.join(CERTS, "ca.pem"), "upper")
+        self.assertEqual((rc, out), (0, "Echo: upper\n"), err)
+
+    def test_bad_base_url_says_why_on_one_line(self):
+        cases = [
+            ("ftp://x/v1", "the URL must start with https:// or http:// "
+                           "(at byte 0)"),
+            ("https:///v1", "the host name is missing (at byte 8)"),
+            ("https://h:99999/v1", "the port must be a number from 1 to "
+                                   "65535 (at byte 10)"),
+            ("https://u:p@h/v1", "user:password@ is not taken"),
+            ("https://h/v1\r\nX: y", "the path has a space, a control "
+                                     "character"),
+        ]
+        for base, why in cases:
+            with self.subTest(base=base):
+                rc, out, err = self.cli("--base-url", base, "hi")
+                self.assertEqual(rc, 1, err)
+                line = self.one_error_line(err, "bad --base-url ")
+                self.assertIn(why, line)
+        self.assertIn("https://h/v1\\x0d\\x0aX: y", line)  # escaped
+
+    def test_missing_ca_file_names_the_path(self):
+        missing = os.path.join(TMP, "no-such-ca.pem")
+        rc, out, err = self.cli("--base-url", url("good"), "--ca", missing,
+                                "hi")
+        self.assertEqual(rc, 1, err)
+        self.one_error_line(err, "TLS: cannot read the trust anchors file "
+                                 "%s (missing or unreadable)" % missing)
+
+    def test_client_certificate_requirement_is_named(self):
+        versions = [("1.2", "1.2")] + ([("1.3", "1.3")] if TLS13 else [])
+        for lo, hi in versions:
+            with self.subTest(tls=hi):
+                rc, out, err = self.ask("clientcert", "hi", "--tls-min", lo,
+                                        "--tls-max", hi)
+                self.assertEqual(rc, 3, err)
+                # TLS 1.3 says it after the client's last flight, on the
+                # first read
+                line = self.one_error_line(err, "TLS ")
+                self.assertIn("client certificate", line)
+                self.assertNotIn("no TLS version or cipher in common", line)
+
+    def test_tls13_only_server_says_versions_do_not_meet(self):
+        # this build's highest version (or TLS 1.2, asked for) against a
+        # server that takes only TLS 1.3
+        rc, out, err = self.ask("tls13", "hi", "--tls-max", "1.2")
+        self.assertEqual(rc, 3, err)
+        line = self.one_error_line(err, "TLS handshake failed: the server "
+                                        "sent alert protocol_version (70): "
+                                        "it accepts none of the TLS "
+                                        "versions offered")
+        if not TLS13:
+            self.assertIn("this build has TLS 1.2 only", line)
+
+    def test_wrong_scheme_for_the_port_gets_a_hint(self):
+        rc, out, err = self.cli("--base-url", url("good", "http"), "hi",
+                                "--max-retries", "0")
+        self.assertIn(rc, (2, 5), err)
+        line = self.one_error_line(err, "")
+        self.assertIn("https://", line)
+        rc, out, err = self.ask("plain", "hi", scheme="https")
+        self.assertEqual(rc, 3, err)
+        self.one_error_line(err, "TLS handshake failed: the server answered "
+                                 "in plain HTTP: use an http:// URL")
+
+    def test_key_or_model_with_stray_bytes_is_a_usage_error(self):
+        rc, out, err = self.cli("--base-url", url("good"), "hi",
+                                key=KEY + "\r")
+        self.assertEqual((rc, out), (1, ""), err)
+        self.one_error_line(err, "bad COMETAPI_KEY: it has a carriage "
+                                 "return (\\r) at its end (byte %d of %d): "
+                                 "read from a file with a line end? remove "
+                                 "it" % (len(KEY), len(KEY) + 1))
+        rc, out, err = self.cli("--base-url", url("good"), "hi",
+                                key=KEY + " ")
+        self.assertEqual(rc, 1, err)
+        self.one_error_line(err, "bad COMETAPI_KEY: it has a space at its end")
+        rc, out, err = self.ask("good", "hi", "--model", "gpt-4-0314 ")
+        self.assertEqual(rc, 1, err)
+        self.one_error_line(err, "bad --model: it has a space at its end")
+        rc, out, err = self.ask("good", "hi", "--model", "gpt\x01x")
+        self.assertEqual(rc, 1, err)
+        self.one_error_line(err, "bad --model: it has a control character")
+
+    def test_ip_literal_is_verified_but_not_sent_as_sni(self):
+        rc, out, err = self.cli("--base-url", "https://127.0.0.1:%d/v1" %
+                                PORTS["good"], "--ca",
+                                os.path.join(CERTS, "ca.pem"), "-v", "by ip")
+        self.assertEqual((rc, out), (0, "Echo: by ip\n"), err)
+        rid = re.search(r"request id (req_[0-9a-f]+)", err).group(1)
+        time.sleep(0.2)
+        self.assertEqual(server_logged(rid, "sni"), "-")
+        # a name is sent
+        rc, out, err = self.ask("good", "by name", "-v")
+        rid = re.search(r"request id (req_[0-9a-f]+)", err).group(1)
+        time.sleep(0.2)
+        self.assertEqual(server_logged(rid, "sni"), "localhost")
+        # and an address the certificate does not hold is refused
+        rc, out, err = self.cli("--base-url", "https://127.0.0.1:%d/v1" %
+                                PORTS["wronghost"], "--ca",
+                                os.path.join(CERTS, "ca.pem"), "hi")
+        self.assertEqual(rc, 3, err)
+        self.one_error_line(err, "TLS: certificate is for wrong.example, "
+                                 "not 127.0.0.1")
+
+    def test_prompt_of_exactly_one_mib(self):
+        for size, rc_want in ((1048575, 0), (1048576, 0), (1048577, 1)):
+            with self.subTest(size=size):
+                prompt = ("a " * (size // 2 + 1))[:size]
+                rc, out, err = self.cli("--base-url", url("good"), "--ca",
+                                        os.path.join(CERTS, "ca.pem"),
+                                        "--max-tokens", "3", "-",
+                                        stdin=prompt.encode())
+                self.assertEqual(rc, rc_want, err)
+                if rc_want:
+                    self.one_error_line(err, "the prompt on standard input "
+                                             "is over 1048576 bytes")
+                else:
+                    self.assertEqual(out, "Echo: a a\n")
+
+    def test_verbose_without_usage_and_through_a_proxy(self):
+        rc, out, err = self.ask("good", "!mode:no-usage hi", "-v")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(", usage not reported, ", err)
+        self.assertNotIn("-1", err)
+        if "proxy" in PORTS:
+            rc, out, err = self.ask("good", "hi", "-v", "--proxy",
+                                    "http://127.0.0.1:%d" % PORTS["proxy"])
+            self.assertEqual(rc, 0, err)
+            self.assertIn(", via proxy 127.0.0.1:%d, " % PORTS["proxy"], err)
+
+
+class Conversations(Base):
+    def multiturn(self, server, *args):
+        env = dict(os.environ, COMETAPI_KEY=KEY,
+                   CHATWIRE_BASE_URL=url(server),
+                   CHATWIRE_CA=os.path.join(CERTS, "ca.pem"))
+        p = subprocess.run([os.path.join(BUILD, "multiturn")] + list(args),
+                           env=env, capture_output=True, timeout=60)
+        out = p.stdout.decode()
+        self.assertNotIn(KEY, out + p.stderr.decode())
+        return p.returncode, out, p.stderr.decode()
+
+    def test_answers_go_into_the_next_turn_with_a_429_between(self):
+        # the second turn meets a 429 (its retry succeeds); the third sees
+        # the whole conversation: system, 3 prompts and 2 answers. One
+        # server each: fail-n counts requests for the server's lifetime.
+        for server, stream in (("turns", ()), ("turns_s", ("--stream",))):
+            with self.subTest(stream=stream):
+                rc, out, err = self.multiturn(
+                    server, *stream, "Hello",
+                    "!mode:fail-n=1,fail-code=429 more",
+                    "!mode:count thanks")
+                self.assertEqual(rc, 0, out + err)
+                self.assertIn("Echo: Hello\n[turn 1: success, 1 attempt, "
+                              "3 messages]", out)
+                self.assertIn("[turn 2: success, 2 attempts, 5 messages]",
+                              out)
+                self.assertIn("Echo: !mode:count thanks (6 messages)\n"
+                              "[turn 3: success, 1 attempt, 7 messages]",
+                              out)
 
 
 def server_logged(request_id, field):

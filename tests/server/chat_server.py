@@ -67,8 +67,15 @@ MODES = {
     "vllm-error": None, "big": "int", "chunked": None, "pace": "int",
     "fragment": "int", "coalesce": None, "sse-crlf": None,
     "sse-nospace": None, "sse-fields": None, "escape-unicode": None,
-    "compact": None,
+    "compact": None, "tool-call": None, "citations": "int", "html": None,
+    "two-choices": None, "count": None, "no-usage": None,
 }
+
+# The calls of the "tool-call" mode: OpenAI's shape, two parallel calls.
+TOOL_CALLS = (("call_led_1", "set_led", '{"on": true}'),
+              ("call_temp_2", "read_temperature", '{"unit": "C"}'))
+HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Sign in to the network"
+             "</title></head><body>Please log in.</body></html>\n")
 
 # OpenAI error message texts (verbatim where the real service is known).
 MSG_NO_KEY = (
@@ -587,9 +594,10 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 self.connection.do_handshake()
                 c = self.connection
-                self.tls_info = "%s/%s%s" % (
+                self.tls_info = "%s/%s%s sni=%s" % (
                     c.version(), c.cipher()[0],
-                    "/resumed" if c.session_reused else "")
+                    "/resumed" if c.session_reused else "",
+                    SNI_SEEN.pop(id(c), "-"))
             except (ssl.SSLError, OSError) as e:
                 self.server.log("conn %d from %s: TLS handshake failed: %s"
                                 % (self.conn_id,
@@ -1061,6 +1069,8 @@ class Handler(BaseHTTPRequestHandler):
             text = lorem(modes["big"])
         else:
             text = "Echo: " + last_user
+        if modes.get("count"):
+            text += " (%d messages)" % len(messages)
         finish = "stop"
         stop = req.get("stop")
         if stop is not None and not refusal:
@@ -1086,6 +1096,8 @@ class Handler(BaseHTTPRequestHandler):
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0},
         }
+        if modes.get("no-usage"):
+            usage = None  # as some servers answer, streamed or not
         reply = {
             "id": random_id("chatcmpl-", 29), "created": int(time.time()),
             "model": model, "pieces": pieces, "text": text,
@@ -1111,16 +1123,42 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---------------------------------------------------------- non-stream
 
+    def citations(self, text):
+        """url_citation annotations, as search models send them."""
+        n = self.modes.get("citations", 0)
+        return [{"type": "url_citation", "url_citation": {
+            "start_index": 0, "end_index": min(len(text), 10 + i),
+            "title": "Source number %d about this question" % (i + 1),
+            "url": "https://docs.example.com/page-%d?utm_source=openai" % i}}
+            for i in range(n)]
+
     def send_completion(self, r):
+        if self.modes.get("html"):
+            body = HTML_PAGE.encode()
+            self.begin_response(200, "text/html; charset=utf-8",
+                                length=len(body))
+            self.write(body)
+            return
         msg = {"role": "assistant",
                "content": None if r["refusal"] else r["text"],
                "refusal": r["text"] if r["refusal"] else None,
-               "annotations": []}
+               "annotations": self.citations(r["text"])}
+        finish = r["finish"]
+        if self.modes.get("tool-call"):
+            msg["content"] = None
+            msg["tool_calls"] = [{"id": i, "type": "function", "function": {
+                "name": n, "arguments": a}} for i, n, a in TOOL_CALLS]
+            finish = "tool_calls"
+        choices = [{"index": 0, "message": msg, "logprobs": None,
+                    "finish_reason": finish}]
+        if self.modes.get("two-choices"):
+            other = dict(msg, content="Another answer.")
+            choices.append({"index": 1, "message": other, "logprobs": None,
+                            "finish_reason": "stop"})
         obj = {
             "id": r["id"], "object": "chat.completion",
             "created": r["created"], "model": r["model"],
-            "choices": [{"index": 0, "message": msg, "logprobs": None,
-                         "finish_reason": r["finish"]}],
+            "choices": choices,
             "usage": r["usage"], "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
         }
@@ -1192,25 +1230,51 @@ class Handler(BaseHTTPRequestHandler):
                 "service_tier": "default",
                 "system_fingerprint": SYSTEM_FINGERPRINT}
 
-        def chunk(delta, finish=None):
+        def chunk(delta, finish=None, index=0):
             obj = dict(base)
-            obj["choices"] = [{"index": 0, "delta": delta, "logprobs": None,
-                               "finish_reason": finish}]
+            obj["choices"] = [{"index": index, "delta": delta,
+                               "logprobs": None, "finish_reason": finish}]
             if r["include_usage"]:
                 obj["usage"] = None
             return self.sse(self.dump_json(obj))
 
+        if modes.get("html"):
+            body = HTML_PAGE.encode()
+            self.begin_response(200, "text/html; charset=utf-8",
+                                length=len(body))
+            self.write(body)
+            return
         # Build the whole event list first; modes then decide where to cut.
-        if r["refusal"]:
+        if modes.get("tool-call"):
+            # OpenAI's shape: id, type and name in the first fragment of
+            # each call, then "arguments" pieces keyed by index
+            events = [chunk({"role": "assistant", "content": None,
+                             "refusal": None})]
+            for k, (cid, name, args) in enumerate(TOOL_CALLS):
+                events.append(chunk({"tool_calls": [{
+                    "index": k, "id": cid, "type": "function",
+                    "function": {"name": name, "arguments": ""}}]}))
+                for piece in (args[:5], args[5:]):
+                    events.append(chunk({"tool_calls": [{
+                        "index": k, "function": {"arguments": piece}}]}))
+            r = dict(r, finish="tool_calls", pieces=[])
+        elif r["refusal"]:
             events = [chunk({"role": "assistant", "content": None,
                              "refusal": ""})]
             events += [chunk({"refusal": p}) for p in r["pieces"]]
         else:
             events = [chunk({"role": "assistant", "content": "",
                              "refusal": None})]
-            events += [chunk({"content": p}) for p in r["pieces"]]
+            for p in r["pieces"]:
+                if modes.get("two-choices"):
+                    events.append(chunk({"content": p.upper()}, index=1))
+                events.append(chunk({"content": p}))
+        if modes.get("citations") and not r["refusal"]:
+            events.append(chunk({"annotations": self.citations(r["text"])}))
+        if modes.get("two-choices"):
+            events.append(chunk({}, "length", index=1))
         events.append(chunk({}, r["finish"]))
-        if r["include_usage"]:
+        if r["include_usage"] and r["usage"] is not None:
             obj = dict(base)
             obj["choices"] = []
             obj["usage"] = r["usage"]
@@ -1308,8 +1372,20 @@ def build_ssl_context(opts):
         ctx.set_ecdh_curve(opts.tls_curve)
     if opts.tls_tickets is not None:
         ctx.num_tickets = opts.tls_tickets
+    if opts.tls_client_ca:
+        # a server that requires client certificates (chatwire sends none)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(opts.tls_client_ca)
+
+    def note_sni(sock, name, _ctx):
+        SNI_SEEN[id(sock)] = name if name is not None else "-"
+    ctx.sni_callback = note_sni
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
+
+
+# The server name each TLS connection sent (SNI), by socket, for the log.
+SNI_SEEN = {}
 
 
 def main(argv=None):
@@ -1331,6 +1407,8 @@ def main(argv=None):
     ap.add_argument("--tls-curve", help="restrict ECDHE to one group, e.g. "
                     "prime256v1 (forces a HelloRetryRequest for clients "
                     "that send another key share)")
+    ap.add_argument("--tls-client-ca", metavar="FILE",
+                    help="require a client certificate signed by FILE")
     ap.add_argument("--tls-tickets", type=int, metavar="N",
                     help="TLS 1.3 session tickets to send (default 2)")
     ap.add_argument("--key", default="test-key",
