@@ -390,6 +390,14 @@ typedef struct cw_client_config {
 #define CW_IO_MIN 64u
 #define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
 
+/* Where a stream's tool calls stand between its events (private to the
+ * library): the highest "index" seen (-1 before any) and whether that
+ * call's name was kept. */
+typedef struct cw_tool_track {
+    int32_t index;
+    bool named;
+} cw_tool_track_t;
+
 typedef struct cw_client {
     cw_transport_t tp;
     cw_url_t url;
@@ -419,8 +427,7 @@ typedef struct cw_client {
     uint8_t mode;            /* how the body is being consumed */
     uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
     char carry[4];
-    int32_t tool_index;      /* highest tool call index seen in the stream */
-    bool tool_named;         /* that call's name was kept */
+    cw_tool_track_t tools;   /* the stream's tool calls so far */
     uint32_t idle_start;     /* when a byte last moved */
 } cw_client_t;
 

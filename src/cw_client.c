@@ -95,20 +95,14 @@ static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
 }
 
 /* How long the next send or recv may wait: until the idle timeout (no byte
- * moved since c->idle_start) or the call's deadline, whichever is first.
- * 0 when one has passed: res->timed_out then says which. */
-static uint32_t wait_budget(cw_client_t *c, const deadline_t *d)
+ * moved since c->idle_start) or the call's deadline, whichever is first;
+ * 0 when one has passed (which one: res->timed_out, set by say_timeout). */
+static uint32_t wait_budget(const cw_client_t *c, const deadline_t *d)
 {
     uint32_t left = time_left(c, d);
     uint32_t quiet = c->tp.now_ms(c->tp.ctx) - c->idle_start;
     uint32_t idle = quiet >= c->idle_timeout_ms ? 0u
                                                 : c->idle_timeout_ms - quiet;
-
-    if (left == 0u) {
-        c->res->timed_out = CW_TIMEOUT_TOTAL;
-    } else if (idle == 0u) {
-        c->res->timed_out = CW_TIMEOUT_IDLE;
-    }
     return idle < left ? idle : left;
 }
 
@@ -304,12 +298,8 @@ static int on_event(void *user, const char *event, char *data, size_t len)
         rc = cw_json_error(data, len, tok.at, tok.n, c->res);
         rc = rc == CW_OK ? CW_ERR_API : rc;
     } else {
-        cw_tool_track_t tt;
-        tt.index = c->tool_index;
-        tt.named = c->tool_named;
-        rc = cw_json_chunk(data, len, tok.at, tok.n, c->res, &chunk, &tt);
-        c->tool_index = tt.index;
-        c->tool_named = tt.named;
+        rc = cw_json_chunk(data, len, tok.at, tok.n, c->res, &chunk,
+                           &c->tools);
     }
     if (rc == CW_ERR_BUFFER_TOO_SMALL) {
         return too_few_tokens(c, &tok, "a stream event");
@@ -596,13 +586,16 @@ static bool still_open(cw_client_t *c)
     return c->tp.recv(c->tp.ctx, c->io, c->io_size, 0) == 0;
 }
 
-/* Which limit ended the attempt, in words, with its value. */
-static void say_timeout(cw_client_t *c, const char *doing)
+/* Which limit ended the attempt (the call's deadline when it has passed,
+ * else the idle one; connecting sets its own), in words, with its value. */
+static void say_timeout(cw_client_t *c, const deadline_t *d,
+                        const char *doing)
 {
     cw_result_t *res = c->res;
 
     if (res->timed_out == 0u) {
-        res->timed_out = CW_TIMEOUT_IDLE; /* a port gave up on its own */
+        res->timed_out = time_left(c, d) == 0u ? CW_TIMEOUT_TOTAL
+                                               : CW_TIMEOUT_IDLE;
     }
     if (res->timed_out == CW_TIMEOUT_TOTAL) {
         cw_detail(res, "the call took longer than its timeout_ms (");
@@ -642,7 +635,7 @@ static int open_connection(cw_client_t *c, cw_result_t *res,
         if (rc == CW_ERR_TIMEOUT) {
             res->timed_out = left < c->connect_timeout_ms ? CW_TIMEOUT_TOTAL
                                                           : CW_TIMEOUT_CONNECT;
-            say_timeout(c, "connecting (TCP and TLS handshake)");
+            say_timeout(c, d, "connecting (TCP and TLS handshake)");
         }
         if (rc != CW_OK) {
             return rc;
@@ -663,8 +656,8 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->mode = MODE_NONE;
     c->carry_len = 0;
     c->body_error = false;
-    c->tool_index = -1;
-    c->tool_named = false;
+    c->tools.index = -1;
+    c->tools.named = false;
     rc = open_connection(c, res, d);
     if (rc != CW_OK) {
         return rc;
@@ -676,7 +669,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
                          c->io, c->io_size, send_all, &sc, NULL);
     if (rc == CW_ERR_TIMEOUT) {
-        say_timeout(c, "sending the request");
+        say_timeout(c, d, "sending the request");
     } else if (rc == CW_ERR_REQUEST_CHANGED) {
         cw_detail(res, "the request body no longer came out at the ");
         cw_detail_num(res, c->body_len_req);
@@ -686,7 +679,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     if (rc == CW_OK) {
         rc = receive(c, d, got_bytes);
         if (rc == CW_ERR_TIMEOUT) {
-            say_timeout(c, cw_http_headers_done(&c->http)
+            say_timeout(c, d, cw_http_headers_done(&c->http)
                                ? "receiving the response"
                                : "waiting for the response");
         } else if (rc == CW_ERR_CLOSED && !*got_bytes && !c->url.tls) {
@@ -764,16 +757,14 @@ static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
 }
 #endif /* CW_CONFIG_RETRIES */
 
-/* Whether [p, p + n) overlaps the client's io or work buffer. Compared as
- * integers: the pointers may belong to unrelated objects. */
-static const char *owned_by_client(const cw_client_t *c, const void *p,
-                                   size_t n)
+const char *cw_client_owns(const cw_client_t *c, const void *p, size_t n)
 {
+    /* compared as integers: the pointers may belong to unrelated objects */
     uintptr_t a = (uintptr_t)p;
     uintptr_t io = (uintptr_t)c->io;
     uintptr_t work = (uintptr_t)c->work;
 
-    if (p == NULL) {
+    if (p == NULL || n == 0u) {
         return NULL;
     }
     if (a < work + c->work_size && work < a + n) {
@@ -783,74 +774,6 @@ static const char *owned_by_client(const cw_client_t *c, const void *p,
         return "io";
     }
     return NULL;
-}
-
-/* One request string or array inside the client's buffers: refused. */
-static int in_client_buffer(cw_client_t *c, const char *which,
-                            const char *name, size_t index, const char *field)
-{
-    cw_result_t *res = c->res;
-
-    cw_detail(res, name);
-    if (field != NULL) {
-        cw_detail(res, "[");
-        cw_detail_num(res, index);
-        cw_detail(res, "]");
-        cw_detail(res, field);
-    }
-    cw_detail(res, " lies in the client's ");
-    cw_detail(res, which);
-    cw_detail(res, " buffer, which the response overwrites (res.content "
-                   "lives there): copy it first, e.g. with cw_history_add");
-    return CW_ERR_INVALID_ARG;
-}
-
-static size_t str_size(const char *s)
-{
-    return s != NULL ? strlen(s) + 1u : 0u;
-}
-
-/* Refuses a request whose strings or arrays lie in the client's own io or
- * work buffer: the response would overwrite them, and a retry would send
- * something else than was measured. Run after cw_request_check, which
- * refuses NULLs. */
-static int check_not_in_buffers(cw_client_t *c, const cw_chat_request_t *req)
-{
-    const char *w;
-    size_t i;
-
-    w = owned_by_client(c, req->messages,
-                        req->message_count * sizeof req->messages[0]);
-    if (w != NULL) {
-        return in_client_buffer(c, w, "the messages array", 0, NULL);
-    }
-    for (i = 0; i < req->message_count; i++) {
-        const cw_message_t *m = &req->messages[i];
-        if ((w = owned_by_client(c, m->role, str_size(m->role))) != NULL) {
-            return in_client_buffer(c, w, "messages", i, ".role");
-        }
-        if ((w = owned_by_client(c, m->content, str_size(m->content))) !=
-            NULL) {
-            return in_client_buffer(c, w, "messages", i, ".content");
-        }
-    }
-    if ((w = owned_by_client(c, req->model, str_size(req->model))) != NULL) {
-        return in_client_buffer(c, w, "model", 0, NULL);
-    }
-    if ((w = owned_by_client(c, req->user, str_size(req->user))) != NULL) {
-        return in_client_buffer(c, w, "user", 0, NULL);
-    }
-    if ((w = owned_by_client(c, req->stop,
-                             req->stop_count * sizeof req->stop[0])) != NULL) {
-        return in_client_buffer(c, w, "the stop array", 0, NULL);
-    }
-    for (i = 0; i < req->stop_count; i++) {
-        if ((w = owned_by_client(c, req->stop[i], str_size(req->stop[i]))) !=
-            NULL) {
-            return in_client_buffer(c, w, "stop", i, "");
-        }
-    }
-    return CW_OK;
 }
 
 cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
@@ -884,10 +807,7 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
 
     /* validate and measure the whole request before touching the network */
     rc = cw_request_check(&c->url, c->api_key, c->auth, req,
-                          &c->body_len_req, res);
-    if (rc == CW_OK) {
-        rc = check_not_in_buffers(c, req);
-    }
+                          &c->body_len_req, res, c);
     if (rc != CW_OK) {
         return (cw_status_t)rc;
     }

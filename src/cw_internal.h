@@ -38,6 +38,14 @@ size_t cw_dec_u64(char *out, uint64_t v);
 
 /* ------------------------------------------------------------ detail */
 
+/* A sentence kept only where detail sentences are built in: with
+ * CW_CONFIG_DETAIL 0 it is "", and the text is not in the firmware. */
+#if CW_CONFIG_DETAIL
+#define CW_TEXT(s) (s)
+#else
+#define CW_TEXT(s) ""
+#endif
+
 /* Appends to res->detail (res may be NULL: nothing happens), cut to fit:
  * text, a number in decimal, or bytes that arrived (at most max of them,
  * quoted, with anything unprintable as \xNN, so the sentence stays one
@@ -141,13 +149,6 @@ typedef struct cw_chunk {
 int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
                        cw_result_t *res);
 
-/* Where a stream's tool calls stand between its events: the highest
- * "index" seen (-1 before any) and whether that call's name was kept. */
-typedef struct cw_tool_track {
-    int32_t index;
-    bool named;
-} cw_tool_track_t;
-
 /* Parses one chat.completion.chunk event the same way; the delta's text is
  * returned in *chunk (pointing into json). Tool calls in the delta are
  * counted into res->tool_calls / tool_names, each once however many
@@ -197,13 +198,19 @@ uint32_t cw_retry_backoff_ms(uint32_t retry, uint32_t random);
  * call and not once per attempt: check the arguments and measure the body
  * (nothing is written), then emit head and body, for as many attempts as it
  * takes. cw_request_check says in res->detail (res may be NULL) which
- * argument it refused. cw_request_emit returns CW_ERR_REQUEST_CHANGED, and
+ * argument it refused; owner (may be NULL) is the client whose buffers
+ * the request must stay out of. cw_request_emit returns CW_ERR_REQUEST_CHANGED, and
  * stops before writing past it, when the body does not come out at
  * body_len bytes (a string changed since it was measured). */
 cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
                              cw_auth_style_t auth,
                              const cw_chat_request_t *req, size_t *body_len,
-                             cw_result_t *res);
+                             cw_result_t *res, const cw_client_t *owner);
+
+/* "io" or "work" when [p, p + n) overlaps that buffer of client c (whose
+ * response would overwrite it), else NULL. With owner given,
+ * cw_request_check refuses such request strings and arrays. */
+const char *cw_client_owns(const cw_client_t *c, const void *p, size_t n);
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
                             cw_auth_style_t auth,
                             const cw_chat_request_t *req, size_t body_len,

@@ -215,31 +215,15 @@ size_t cw_json_unescape(char *s, size_t len)
         }
         ch = s[r + 1u];
         r += 2u;
-        switch (ch) {
-        case '"':
-        case '\\':
-        case '/':
-            s[w++] = ch;
+        if (ch != 'u') {
+            /* the one-letter escapes, each followed by what it stands for */
+            static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+            const char *e = ch != '\0' ? strchr(simple, ch) : NULL;
+            if (e == NULL || (e - simple) % 2 != 0) {
+                return UNESCAPE_ERROR;
+            }
+            s[w++] = e[1];
             continue;
-        case 'b':
-            s[w++] = '\b';
-            continue;
-        case 'f':
-            s[w++] = '\f';
-            continue;
-        case 'n':
-            s[w++] = '\n';
-            continue;
-        case 'r':
-            s[w++] = '\r';
-            continue;
-        case 't':
-            s[w++] = '\t';
-            continue;
-        case 'u':
-            break;
-        default:
-            return UNESCAPE_ERROR;
         }
         if (len - r < 4u || (cp = hex4(s + r)) < 0) {
             return UNESCAPE_ERROR;
@@ -550,6 +534,7 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
     return CW_OK;
 }
 
+#if CW_CONFIG_TOOLS
 /* Adds a tool call's name to res->tool_names (", "-separated; "..." ends a
  * list that had to be cut). */
 static int add_tool_name(const doc_t *d, int name, cw_result_t *res)
@@ -631,6 +616,18 @@ static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
     }
     return rc;
 }
+#else
+/* Tool calls not read (CW_CONFIG_TOOLS 0): finish_reason still tells. */
+static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
+                      cw_tool_track_t *tt)
+{
+    (void)d;
+    (void)obj;
+    (void)res;
+    (void)tt;
+    return CW_OK;
+}
+#endif /* CW_CONFIG_TOOLS */
 
 /* Fills res->error from an error object ({"error": {...}}), an error string
  * ({"error": "text"}) or vLLM's top-level form. Returns CW_OK if found. */
@@ -706,66 +703,96 @@ int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
     return rc;
 }
 
+/* What completions and chunks share: the text tokenised, an error object
+ * reported (CW_ERR_API), id, model and usage kept, and the choice that
+ * counts found (*choice, -1 for none). */
+static int open_doc(doc_t *d, char *json, size_t len, void *tokens,
+                    size_t ntok, cw_result_t *res, int *choice)
+{
+    int rc = parse(d, json, len, tokens, ntok, res);
+
+    *choice = -1;
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (has_error(d)) {
+        rc = error_object(d, res);
+        return rc == CW_OK ? CW_ERR_API : rc;
+    }
+    usage(d, get(d, 0, "usage"), res);
+    *choice = choice0(d, get(d, 0, "choices"));
+    return ids(d, res);
+}
+
+/* The string member key of obj, unescaped in place (*out NULL when absent
+ * or null); CW_ERR_MALFORMED when it is something else. */
+static int text_of(const doc_t *d, int obj, const char *key, char **out,
+                   size_t *len)
+{
+    int i = get(d, obj, key);
+
+    *out = NULL;
+    if (tok_is(d, i, JSMN_STRING)) {
+        return str(d, i, out, len);
+    }
+    if (i >= 0 && !tok_is_null(d, i)) {
+        return CW_ERR_MALFORMED;
+    }
+    return CW_OK;
+}
+
+static bool called_tools(const cw_result_t *res)
+{
+    return res->tool_calls > 0u ||
+           strcmp(res->finish_reason, "tool_calls") == 0;
+}
+
 int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
                        cw_result_t *res)
 {
     doc_t d;
     int choice;
     int msg;
-    int content;
-    int rc = parse(&d, json, len, tokens, ntok, res);
+    char *s;
+    int rc = open_doc(&d, json, len, tokens, ntok, res, &choice);
 
     if (rc != CW_OK) {
         return rc;
     }
-    if (has_error(&d)) {
-        rc = error_object(&d, res);
-        return rc == CW_OK ? CW_ERR_API : rc;
-    }
-    rc = ids(&d, res);
-    usage(&d, get(&d, 0, "usage"), res);
-    choice = choice0(&d, get(&d, 0, "choices"));
     msg = get(&d, choice, "message");
-    if (rc == CW_OK && !tok_is(&d, msg, JSMN_OBJECT)) {
+    if (!tok_is(&d, msg, JSMN_OBJECT)) {
         res->error_offset = (uint64_t)d.t[0].start;
-        rc = CW_ERR_MALFORMED; /* no choices[0].message */
+        return CW_ERR_MALFORMED; /* no choices[0].message */
     }
-    if (rc == CW_OK) {
-        rc = copy_to(&d, get(&d, choice, "finish_reason"), res->finish_reason,
-                     sizeof res->finish_reason, NULL);
-    }
+    rc = copy_to(&d, get(&d, choice, "finish_reason"), res->finish_reason,
+                 sizeof res->finish_reason, NULL);
     if (rc == CW_OK) {
         rc = tool_calls(&d, msg, res, NULL);
+    }
+    if (rc == CW_OK) {
+        rc = text_of(&d, msg, "content", &s, &res->content_len);
+        res->content = s;
+    }
+    if (rc == CW_ERR_MALFORMED) {
+        res->error_offset = (uint64_t)d.t[get(&d, msg, "content")].start;
     }
     if (rc != CW_OK) {
         return rc;
     }
-    content = get(&d, msg, "content");
-    if (tok_is(&d, content, JSMN_STRING)) {
-        char *s = NULL;
-        rc = str(&d, content, &s, &res->content_len);
-        res->content = s;
-        if (rc == CW_OK && (res->tool_calls > 0u ||
-                            strcmp(res->finish_reason, "tool_calls") == 0)) {
-            rc = CW_ERR_TOOL_CALLS; /* text and calls: the calls matter */
-        }
-        return rc;
+    if (called_tools(res)) {
+        res->content_null = s == NULL;
+        return CW_ERR_TOOL_CALLS; /* with text or without: the calls matter */
     }
-    if (content >= 0 && !tok_is_null(&d, content)) {
-        res->error_offset = (uint64_t)d.t[content].start;
-        return CW_ERR_MALFORMED; /* content is neither a string nor null */
+    if (s != NULL) {
+        return CW_OK;
     }
     res->content_null = true;
-    if (res->tool_calls > 0u || strcmp(res->finish_reason, "tool_calls") == 0) {
-        return CW_ERR_TOOL_CALLS;
-    }
-    content = get(&d, msg, "refusal");
-    if (tok_is(&d, content, JSMN_STRING)) {
-        char *s = NULL;
-        rc = str(&d, content, &s, &res->content_len);
+    rc = text_of(&d, msg, "refusal", &s, &res->content_len);
+    if (rc == CW_OK && s != NULL) {
         res->content = s;
         res->refusal = true;
     }
+    res->content_len = s != NULL ? res->content_len : 0u;
     return rc == CW_OK ? CW_ERR_NO_CONTENT : rc;
 }
 
@@ -775,47 +802,32 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
     doc_t d;
     int choice;
     int delta;
-    int content;
-    int rc = parse(&d, json, len, tokens, ntok, res);
+    int rc = open_doc(&d, json, len, tokens, ntok, res, &choice);
 
-    chunk->content = NULL;
-    chunk->content_len = 0;
-    chunk->refusal = NULL;
-    chunk->refusal_len = 0;
-    chunk->error = false;
-    if (rc != CW_OK) {
-        return rc;
-    }
-    if (has_error(&d)) {
-        rc = error_object(&d, res);
-        chunk->error = rc == CW_OK;
-        return rc == CW_OK ? CW_ERR_API : rc;
-    }
-    rc = ids(&d, res);
-    usage(&d, get(&d, 0, "usage"), res);
-    choice = choice0(&d, get(&d, 0, "choices"));
+    memset(chunk, 0, sizeof *chunk);
+    chunk->error = rc == CW_ERR_API;
     if (rc != CW_OK || choice < 0) {
         return rc; /* e.g. the usage chunk: "choices": [] */
     }
-    content = get(&d, choice, "finish_reason");
-    if (content >= 0 && !tok_is_null(&d, content)) {
-        rc = copy_to(&d, content, res->finish_reason,
+    delta = get(&d, choice, "finish_reason");
+    if (delta >= 0 && !tok_is_null(&d, delta)) {
+        rc = copy_to(&d, delta, res->finish_reason,
                      sizeof res->finish_reason, NULL);
     }
     delta = get(&d, choice, "delta");
     if (rc == CW_OK) {
         rc = tool_calls(&d, delta, res, tt);
     }
-    content = get(&d, delta, "content");
-    if (rc == CW_OK && tok_is(&d, content, JSMN_STRING)) {
-        rc = str(&d, content, &chunk->content, &chunk->content_len);
-    } else if (rc == CW_OK && content >= 0 && !tok_is_null(&d, content)) {
-        res->error_offset = (uint64_t)d.t[content].start;
-        rc = CW_ERR_MALFORMED;
+    if (rc == CW_OK) {
+        rc = text_of(&d, delta, "content", &chunk->content,
+                     &chunk->content_len);
+        if (rc == CW_ERR_MALFORMED) {
+            res->error_offset = (uint64_t)d.t[get(&d, delta, "content")].start;
+        }
     }
-    content = get(&d, delta, "refusal");
-    if (rc == CW_OK && tok_is(&d, content, JSMN_STRING)) {
-        rc = str(&d, content, &chunk->refusal, &chunk->refusal_len);
+    if (rc == CW_OK) {
+        rc = text_of(&d, delta, "refusal", &chunk->refusal,
+                     &chunk->refusal_len);
     }
     return rc;
 }

@@ -21,6 +21,9 @@ typedef struct emit {
     cw_sink_fn sink;  /* NULL: count only */
     void *ctx;
     int rc;
+    const cw_client_t *owner; /* measuring: strings must lie outside its
+                                 buffers */
+    cw_result_t *res; /* measuring: where to say what is wrong */
 } emit_t;
 
 static void flush(emit_t *e)
@@ -95,14 +98,44 @@ static void put_decimal(emit_t *e, float v)
     put(e, frac, n + 1u);
 }
 
-/* A JSON string, quoted and escaped. Invalid UTF-8 is refused. */
-static void put_json_string(emit_t *e, const char *s)
+/* A request string that lies in the client's own io or work buffer: the
+ * response overwrites it (res.content of an earlier call lives there), and
+ * a retry would send something else than was measured. */
+static void in_client_buffer(emit_t *e, const char *which, const char *name,
+                             size_t index, const char *field)
+{
+    cw_detail(e->res, name);
+    if (field != NULL) {
+        cw_detail(e->res, "[");
+        cw_detail_num(e->res, index);
+        cw_detail(e->res, "]");
+        cw_detail(e->res, field);
+    }
+    cw_detail(e->res, " lies in the client's ");
+    cw_detail(e->res, which);
+    cw_detail(e->res, " buffer, which the response overwrites (res.content "
+                      "lives there): copy it first, e.g. with "
+                      "cw_history_add");
+    e->rc = CW_ERR_INVALID_ARG;
+}
+
+/* A JSON string, quoted and escaped. Invalid UTF-8 is refused, and so is a
+ * string in the client's buffers (name[index]field says which; field NULL:
+ * name alone). */
+static void put_json_string(emit_t *e, const char *s, const char *name,
+                            size_t index, const char *field)
 {
     static const char hex[] = "0123456789abcdef";
     size_t len = strlen(s);
     size_t i = 0;
+    const char *which;
 
     if (e->rc != CW_OK) {
+        return;
+    }
+    if (e->owner != NULL &&
+        (which = cw_client_owns(e->owner, s, len + 1u)) != NULL) {
+        in_client_buffer(e, which, name, index, field);
         return;
     }
     if (!cw_utf8_valid(s, len)) {
@@ -231,13 +264,16 @@ static void body(emit_t *e, const cw_chat_request_t *req)
     size_t i;
 
     puts_(e, "{\"model\":");
-    put_json_string(e, req->model != NULL ? req->model : CW_DEFAULT_MODEL);
+    put_json_string(e, req->model != NULL ? req->model : CW_DEFAULT_MODEL,
+                    CW_TEXT("model"), 0, NULL);
     puts_(e, ",\"messages\":[");
     for (i = 0; i < req->message_count; i++) {
         puts_(e, i == 0u ? "{\"role\":" : ",{\"role\":");
-        put_json_string(e, req->messages[i].role);
+        put_json_string(e, req->messages[i].role, CW_TEXT("messages"), i,
+                        CW_TEXT(".role"));
         puts_(e, ",\"content\":");
-        put_json_string(e, req->messages[i].content);
+        put_json_string(e, req->messages[i].content, CW_TEXT("messages"), i,
+                        CW_TEXT(".content"));
         puts_(e, "}");
     }
     puts_(e, "]");
@@ -262,13 +298,13 @@ static void body(emit_t *e, const cw_chat_request_t *req)
     if (req->stop_count > 0u) {
         for (i = 0; i < req->stop_count; i++) {
             puts_(e, i == 0u ? ",\"stop\":[" : ",");
-            put_json_string(e, req->stop[i]);
+            put_json_string(e, req->stop[i], CW_TEXT("stop"), i, "");
         }
         puts_(e, "]");
     }
     if (req->user != NULL) {
         puts_(e, ",\"user\":");
-        put_json_string(e, req->user);
+        put_json_string(e, req->user, CW_TEXT("user"), 0, NULL);
     }
     puts_(e, "}");
 }
@@ -300,15 +336,27 @@ static void emit_init(emit_t *e, uint8_t *buf, size_t cap, cw_sink_fn sink,
 /* Checks req and measures its JSON body in one dry run: invalid UTF-8 and
  * bad arguments are caught here, before any byte leaves. */
 static int measure_body(const cw_chat_request_t *req, size_t *len,
-                        cw_result_t *res)
+                        cw_result_t *res, const cw_client_t *owner)
 {
     emit_t e;
     int rc = check_request(req, res);
+    const char *which;
 
     if (rc != CW_OK) {
         return rc;
     }
     emit_init(&e, NULL, 0, NULL, NULL);
+    e.owner = owner;
+    e.res = res;
+    if (owner != NULL &&
+        ((which = cw_client_owns(owner, req->messages, req->message_count *
+                                 sizeof req->messages[0])) != NULL ||
+         (which = cw_client_owns(owner, req->stop, req->stop_count *
+                                 sizeof req->stop[0])) != NULL)) {
+        in_client_buffer(&e, which, CW_TEXT("an array of the request"), 0,
+                         NULL);
+        return e.rc;
+    }
     body(&e, req);
     *len = e.total;
     if (e.rc == CW_ERR_INVALID_UTF8) {
@@ -329,7 +377,7 @@ cw_status_t cw_request_write_body(const cw_chat_request_t *req, uint8_t *buf,
     if (sink != NULL && (buf == NULL || cap == 0u)) {
         return CW_ERR_INVALID_ARG;
     }
-    rc = measure_body(req, &len, NULL);
+    rc = measure_body(req, &len, NULL, NULL);
     if (rc != CW_OK) {
         return (cw_status_t)rc;
     }
@@ -375,7 +423,7 @@ static int check_key(const char *key, cw_result_t *res)
 cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
                              cw_auth_style_t auth,
                              const cw_chat_request_t *req, size_t *body_len,
-                             cw_result_t *res)
+                             cw_result_t *res, const cw_client_t *owner)
 {
     if (url == NULL || url->host == NULL || url->path == NULL ||
         url->query == NULL ||
@@ -386,7 +434,7 @@ cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
     if (api_key != NULL && check_key(api_key, res) != CW_OK) {
         return CW_ERR_INVALID_ARG;
     }
-    return (cw_status_t)measure_body(req, body_len, res);
+    return (cw_status_t)measure_body(req, body_len, res, owner);
 }
 
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
@@ -459,7 +507,7 @@ cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
 {
     size_t body_len = 0;
     cw_status_t rc = cw_request_check(url, api_key, auth, req, &body_len,
-                                      NULL);
+                                      NULL, NULL);
 
     if (rc != CW_OK) {
         return rc;

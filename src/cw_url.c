@@ -31,6 +31,7 @@ static bool scheme_is(const char *url, const char *scheme)
     return true;
 }
 
+#if CW_CONFIG_DETAIL
 static cw_status_t bad(cw_url_t *out, const char *url, const char *at,
                        const char *why)
 {
@@ -38,6 +39,10 @@ static cw_status_t bad(cw_url_t *out, const char *url, const char *at,
     out->error_at = (size_t)(at - url);
     return CW_ERR_INVALID_ARG;
 }
+#else
+/* no sentences in this build: error stays NULL, error_at 0 */
+#define bad(out, url, at, why) CW_ERR_INVALID_ARG
+#endif
 
 cw_status_t cw_url_parse(const char *url, cw_url_t *out)
 {
@@ -57,13 +62,14 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         out->port = 80;
         s = url + 7;
     } else {
-        return bad(out, url, url, "the URL must start with https:// or "
-                                  "http://");
+        return bad(out, url, url,
+                   CW_TEXT("the URL must start with https:// or http://"));
     }
     h = s + strcspn(s, "@/?#");
     if (*h == '@') {
-        return bad(out, url, h, "user:password@ is not taken in a base URL "
-                                "(the key goes in its own setting)");
+        return bad(out, url, h,
+                   CW_TEXT("user:password@ is not taken in a base URL (the "
+                           "key goes in its own setting)"));
     }
     if (*s == '[') {
         h = ++s;
@@ -71,13 +77,15 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
             char ch = *s;
             if (!((ch >= '0' && ch <= '9') || (cw_lower(ch) >= 'a' &&
                   cw_lower(ch) <= 'f') || ch == ':' || ch == '.')) {
-                return bad(out, url, s, "an IPv6 address in [] may hold "
-                                        "only hex digits, ':' and '.'");
+                return bad(out, url, s,
+                           CW_TEXT("an IPv6 address in [] may hold only hex "
+                                   "digits, ':' and '.'"));
             }
             s++;
         }
         if (*s != ']') {
-            return bad(out, url, s, "an IPv6 address lacks its closing ]");
+            return bad(out, url, s,
+                       CW_TEXT("an IPv6 address lacks its closing ]"));
         }
         out->ipv6 = true;
         n = (size_t)(s - h);
@@ -90,13 +98,15 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         n = (size_t)(s - h);
     }
     if (n == 0u) {
-        return bad(out, url, s, *s == '\0' || *s == '/' || *s == ':'
-                                    ? "the host name is missing"
-                                    : "the host has a character that is "
-                                      "not allowed in a host name");
+        return bad(out, url, s,
+                   *s == '\0' || *s == '/' || *s == ':'
+                       ? CW_TEXT("the host name is missing")
+                       : CW_TEXT("the host has a character that is not "
+                                 "allowed in a host name"));
     }
     if (n > 253u) {
-        return bad(out, url, h, "the host name is longer than 253 bytes");
+        return bad(out, url, h,
+                   CW_TEXT("the host name is longer than 253 bytes"));
     }
     out->host = h;
     out->host_len = n;
@@ -109,23 +119,26 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         }
         if (s == d || port == 0u || port > 65535u ||
             (*s >= '0' && *s <= '9')) {
-            return bad(out, url, d, "the port must be a number from 1 to "
-                                    "65535");
+            return bad(out, url, d,
+                       CW_TEXT("the port must be a number from 1 to 65535"));
         }
         out->port = (uint16_t)port;
         out->port_explicit = true;
     }
     if (*s != '\0' && *s != '/' && *s != '?') {
-        return bad(out, url, s, "the host has a character that is not "
-                                "allowed in a host name");
+        return bad(out, url, s,
+                   CW_TEXT("the host has a character that is not allowed in "
+                           "a host name"));
     }
     out->path = s;
     while (*s != '\0' && *s != '?') {
         if (!path_char(*s)) {
-            return bad(out, url, s, *s == '#'
-                           ? "a base URL cannot have a #fragment"
-                           : "the path has a space, a control character or "
-                             "a non-ASCII byte (percent-encode it)");
+            return bad(out, url, s,
+                       *s == '#' ? CW_TEXT("a base URL cannot have a "
+                                           "#fragment")
+                                 : CW_TEXT("the path has a space, a control "
+                                           "character or a non-ASCII byte "
+                                           "(percent-encode it)"));
         }
         s++;
     }
@@ -139,11 +152,13 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         out->query = ++s;
         while (*s != '\0') {
             if (!path_char(*s)) {
-                return bad(out, url, s, *s == '#'
-                               ? "a base URL cannot have a #fragment"
-                               : "the query has a space, a control "
-                                 "character or a non-ASCII byte "
-                                 "(percent-encode it)");
+                return bad(out, url, s,
+                           *s == '#' ? CW_TEXT("a base URL cannot have a "
+                                               "#fragment")
+                                     : CW_TEXT("the query has a space, a "
+                                               "control character or a "
+                                               "non-ASCII byte "
+                                               "(percent-encode it)"));
             }
             s++;
         }
