@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 
 prompt="${1:-Explain the significance of snapshot model versions in APIs.}"
 
-bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target chatwire_cli >/dev/null
+# standard output carries the answer alone: all other chatter goes to stderr
+bash scripts/install-deps.sh >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+cmake --build build -j "$(nproc)" --target chatwire_cli >&2
 
 if [ -n "${COMETAPI_KEY:-}${OPENAI_API_KEY:-}" ]; then
   exec build/chatwire -v --base-url "${CHATWIRE_BASE_URL:-https://api.cometapi.com/v1}" \

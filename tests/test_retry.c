@@ -1,20 +1,14 @@
 /*
  * test_retry.c - retries, their delays, timeouts and kept connections, over
  * the scripted transport. Waits go through a sleep hook that only moves the
- * fake clock, so every test runs instantly and deterministically.
+ * fake clock, so every test runs instantly and deterministically. With
+ * retries compiled out (CW_CONFIG_RETRIES 0) the tests of kept connections
+ * and timeouts still run, and one checks that nothing is retried.
  */
 #include "cw_internal.h"
 #include "cw_test.h"
 #include "fake_transport.h"
 
-#if !CW_CONFIG_RETRIES
-int main(void)
-{
-    /* retries compiled out: test_client checks that max_retries is refused */
-    puts("skipped: CW_CONFIG_RETRIES is 0");
-    return cw_test_failures + 77; /* ctest: SKIP_RETURN_CODE */
-}
-#else
 
 static fake_t fake;
 static cw_client_t client;
@@ -147,6 +141,7 @@ static int chat(cw_result_t *res)
     return cw_chat(&client, &req, res);
 }
 
+#if CW_CONFIG_RETRIES
 TEST(test_503_twice_then_success_with_backoff)
 {
     cw_result_t res;
@@ -396,6 +391,8 @@ TEST(test_silent_server_times_out_then_retry_succeeds)
     CHECK_EQ_INT(fake.connects, 2); /* the timed-out connection was closed */
 }
 
+#endif /* CW_CONFIG_RETRIES */
+
 TEST(test_idle_timeout_cuts_silence_not_a_slow_stream)
 {
     static char slow[4096];
@@ -436,6 +433,7 @@ TEST(test_idle_timeout_cuts_silence_not_a_slow_stream)
     CHECK(fake.clock - 1000u > 10000u);
 }
 
+#if CW_CONFIG_RETRIES
 TEST(test_no_retry_after_streamed_text)
 {
     static char partial[1024];
@@ -462,6 +460,8 @@ TEST(test_no_retry_after_streamed_text)
     CHECK(res.partial);
     CHECK_EQ_INT(res.attempts, 1);
 }
+
+#endif
 
 TEST(test_stale_kept_connection_replaced_before_write)
 {
@@ -518,6 +518,7 @@ TEST(test_kept_connection_closed_during_write_resent_once)
     CHECK_EQ_INT(fake.connects, 2);
 }
 
+#if CW_CONFIG_RETRIES
 TEST(test_retry_wait_never_passes_the_deadline)
 {
     cw_result_t res;
@@ -531,8 +532,35 @@ TEST(test_retry_wait_never_passes_the_deadline)
     CHECK_EQ_INT(res.attempts, 1);
     CHECK_EQ_INT(nsleeps, 0);
 }
+#else /* !CW_CONFIG_RETRIES */
+TEST(test_retries_compiled_out_make_one_attempt)
+{
+    cw_result_t res;
+    const char *r[2];
+    cw_client_config_t cfg;
+
+    setup(CW_NO_RETRIES);
+    r[0] = err(0, 503, "retry-after-ms: 10\r\n", "");
+    r[1] = ok();
+    serve(r, 2);
+    CHECK_EQ_INT(chat(&res), CW_ERR_API);
+    CHECK_EQ_INT(res.attempts, 1);
+    CHECK_EQ_INT(nsleeps, 0);
+    CHECK_EQ_INT(nseen, 0);
+    /* a caller who counts on retries is told at once */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.transport = fake_transport(&fake);
+    cfg.io_buf = io_buf;
+    cfg.io_size = sizeof io_buf;
+    cfg.work_buf = work_buf;
+    cfg.work_size = sizeof work_buf;
+    cfg.max_retries = 2;
+    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_ERR_INVALID_ARG);
+}
+#endif
 
 static const cw_test_case_t tests[] = {
+#if CW_CONFIG_RETRIES
     T(test_503_twice_then_success_with_backoff),
     T(test_gives_up_after_max_retries_with_last_error),
     T(test_which_statuses_are_retried),
@@ -545,13 +573,15 @@ static const cw_test_case_t tests[] = {
     T(test_connection_failures_retried),
     T(test_certificate_and_tls_failures_not_retried),
     T(test_silent_server_times_out_then_retry_succeeds),
-    T(test_idle_timeout_cuts_silence_not_a_slow_stream),
     T(test_no_retry_after_streamed_text),
+    T(test_retry_wait_never_passes_the_deadline),
+#else
+    T(test_retries_compiled_out_make_one_attempt),
+#endif
+    T(test_idle_timeout_cuts_silence_not_a_slow_stream),
     T(test_stale_kept_connection_replaced_before_write),
     T(test_stray_bytes_on_kept_connection_never_taken_as_response),
     T(test_kept_connection_closed_during_write_resent_once),
-    T(test_retry_wait_never_passes_the_deadline),
 };
 
 CW_TEST_MAIN(tests)
-#endif /* CW_CONFIG_RETRIES */
