@@ -65,6 +65,15 @@
 #define CW_CONFIG_TOOLS 1
 #endif
 
+/* The request's optional sampling fields: temperature, top_p, stop and
+ * user (model, messages, stream, include_usage and max_tokens are always
+ * in). With 0 they are not written, and a request that sets one is refused
+ * with CW_ERR_INVALID_ARG rather than sent without it. Default 1. Costs
+ * 0.4 KB. */
+#ifndef CW_CONFIG_REQUEST_OPTIONS
+#define CW_CONFIG_REQUEST_OPTIONS 1
+#endif
+
 /* The HTTP parser's fast paths: a header line that is whole in the input
  * taken in one pass (with a 256-byte class table), and runs of bytes that
  * need no decision (the rest of a name, a value, a reason phrase) taken in

@@ -87,10 +87,12 @@ typedef struct deadline {
 /* Milliseconds left before the deadline, 0 when it has passed. */
 static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
 {
-    uint32_t spent = c->tp.now_ms(c->tp.ctx) - d->start;
+    uint32_t spent;
+
     if (d->limit == 0u) {
         return FOREVER;
     }
+    spent = c->tp.now_ms(c->tp.ctx) - d->start;
     return spent >= d->limit ? 0u : d->limit - spent;
 }
 
@@ -247,9 +249,9 @@ typedef struct tokens {
 
 static void tokens_after(const cw_client_t *c, size_t len, tokens_t *t)
 {
-    uintptr_t end = (uintptr_t)c->work + len + 1u;
-    size_t pad = (size_t)((TOKEN_ALIGN - (end % TOKEN_ALIGN)) % TOKEN_ALIGN);
-    size_t used = len + 1u + pad;
+    uintptr_t at = ((uintptr_t)c->work + len + 1u + TOKEN_ALIGN - 1u) &
+                   ~(uintptr_t)(TOKEN_ALIGN - 1u);
+    size_t used = (size_t)(at - (uintptr_t)c->work);
 
     t->offset = used;
     t->at = c->work + used;
@@ -587,16 +589,15 @@ static bool still_open(cw_client_t *c)
 }
 
 /* Which limit ended the attempt (the call's deadline when it has passed,
- * else the idle one; connecting sets its own), in words, with its value. */
-static void say_timeout(cw_client_t *c, const deadline_t *d,
+ * else the connect or the idle one), in words, with its value. */
+static void say_timeout(cw_client_t *c, const deadline_t *d, bool connecting,
                         const char *doing)
 {
     cw_result_t *res = c->res;
 
-    if (res->timed_out == 0u) {
-        res->timed_out = time_left(c, d) == 0u ? CW_TIMEOUT_TOTAL
-                                               : CW_TIMEOUT_IDLE;
-    }
+    res->timed_out = time_left(c, d) == 0u ? CW_TIMEOUT_TOTAL
+                     : connecting          ? CW_TIMEOUT_CONNECT
+                                           : CW_TIMEOUT_IDLE;
     if (res->timed_out == CW_TIMEOUT_TOTAL) {
         cw_detail(res, "the call took longer than its timeout_ms (");
         cw_detail_num(res, c->timeout_ms);
@@ -633,9 +634,7 @@ static int open_connection(cw_client_t *c, cw_result_t *res,
                            c->url.port, left < c->connect_timeout_ms
                                             ? left : c->connect_timeout_ms);
         if (rc == CW_ERR_TIMEOUT) {
-            res->timed_out = left < c->connect_timeout_ms ? CW_TIMEOUT_TOTAL
-                                                          : CW_TIMEOUT_CONNECT;
-            say_timeout(c, d, "connecting (TCP and TLS handshake)");
+            say_timeout(c, d, true, "connecting (TCP and TLS handshake)");
         }
         if (rc != CW_OK) {
             return rc;
@@ -669,7 +668,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
                          c->io, c->io_size, send_all, &sc, NULL);
     if (rc == CW_ERR_TIMEOUT) {
-        say_timeout(c, d, "sending the request");
+        say_timeout(c, d, false, "sending the request");
     } else if (rc == CW_ERR_REQUEST_CHANGED) {
         cw_detail(res, "the request body no longer came out at the ");
         cw_detail_num(res, c->body_len_req);
@@ -679,7 +678,7 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     if (rc == CW_OK) {
         rc = receive(c, d, got_bytes);
         if (rc == CW_ERR_TIMEOUT) {
-            say_timeout(c, d, cw_http_headers_done(&c->http)
+            say_timeout(c, d, false, cw_http_headers_done(&c->http)
                                ? "receiving the response"
                                : "waiting for the response");
         } else if (rc == CW_ERR_CLOSED && !*got_bytes && !c->url.tls) {

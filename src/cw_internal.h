@@ -32,8 +32,9 @@ bool cw_utf8_valid(const char *s, size_t len);
  * unfinished) piece that follows: its maximal subpart, 1 to 3 bytes. */
 size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
 
-/* Writes v in decimal at out (room for 20 digits); returns the length. The
- * one decimal writer of the library. */
+/* Writes v in decimal at the end of out[0..CW_DEC_U64_MAX) and returns
+ * where the digits start. The one decimal writer of the library. */
+#define CW_DEC_U64_MAX 20u
 size_t cw_dec_u64(char *out, uint64_t v);
 
 /* ------------------------------------------------------------ detail */

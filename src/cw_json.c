@@ -12,6 +12,7 @@
  */
 #include "cw_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cw_jsmn.h"
@@ -631,65 +632,88 @@ static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
 
 /* Fills res->error from an error object ({"error": {...}}), an error string
  * ({"error": "text"}) or vLLM's top-level form. Returns CW_OK if found. */
-static int error_object(const doc_t *d, cw_result_t *res)
-{
-    cw_api_error_t *e = &res->error;
-    int obj = get(d, 0, "error");
-    int rc = CW_OK;
-    bool cut = false;
+/* Strings of an object copied into the result, by table: where each goes
+ * (an offset in cw_result_t) and its size. Absent or null members leave
+ * their field as it is. *cut tells whether the first one was cut. */
+typedef struct field {
+    char key[8];
+    uint16_t off;
+    uint16_t size;
+} field_t;
 
-    if (obj >= 0 && tok_is(d, obj, JSMN_STRING)) {
-        rc = copy_to(d, obj, e->message, sizeof e->message, &cut);
-        e->message_truncated = cut;
-        e->present = true;
-        return rc;
-    }
-    if (!tok_is(d, obj, JSMN_OBJECT)) {
-        int o = get(d, 0, "object");
-        if (o < 0 || !tok_eq(d, o, "error") || get(d, 0, "message") < 0) {
-            return CW_ERR_MALFORMED;
+#define FIELD(key, member)                                                   \
+    { key, (uint16_t)offsetof(cw_result_t, member),                          \
+      (uint16_t)sizeof(((cw_result_t *)0)->member) }
+
+static const field_t error_fields[] = {
+    FIELD("message", error.message), FIELD("type", error.type),
+    FIELD("code", error.code), FIELD("param", error.param),
+};
+static const field_t id_fields[] = { FIELD("id", id), FIELD("model", model) };
+
+typedef char field_size_check[(CW_ERROR_MESSAGE_MAX <= 0xffffu &&
+                               CW_FIELD_MAX <= 0xffffu) ? 1 : -1];
+
+static int copy_fields(const doc_t *d, int obj, cw_result_t *res,
+                       const field_t *f, size_t n, bool *cut)
+{
+    size_t k;
+    int rc = CW_OK;
+
+    for (k = 0; k < n && rc == CW_OK; k++) {
+        int i = get(d, obj, f[k].key);
+        bool c = false;
+        if (i >= 0) {
+            rc = copy_to(d, i, (char *)res + f[k].off, f[k].size, &c);
         }
-        obj = 0; /* vLLM: {"object":"error","message":...,"code":400} */
-    }
-    e->present = true;
-    if (rc == CW_OK) {
-        rc = copy_to(d, get(d, obj, "message"), e->message,
-                     sizeof e->message, &cut);
-    }
-    e->message_truncated = cut;
-    if (rc == CW_OK) {
-        rc = copy_to(d, get(d, obj, "type"), e->type, sizeof e->type, NULL);
-    }
-    if (rc == CW_OK) {
-        rc = copy_to(d, get(d, obj, "code"), e->code, sizeof e->code, NULL);
-    }
-    if (rc == CW_OK) {
-        rc = copy_to(d, get(d, obj, "param"), e->param, sizeof e->param,
-                     NULL);
+        if (k == 0u) {
+            *cut = c;
+        }
     }
     return rc;
 }
 
-static bool has_error(const doc_t *d)
+/* Where the error object is: the "error" member when it is there and not
+ * null, the root for vLLM's top-level {"object": "error", ...}, else -1. */
+static int error_at(const doc_t *d)
 {
     int e = get(d, 0, "error");
-    int o = get(d, 0, "object");
-    return (e >= 0 && !tok_is_null(d, e)) || (o >= 0 && tok_eq(d, o, "error"));
+    int o;
+
+    if (e >= 0 && !tok_is_null(d, e)) {
+        return e;
+    }
+    o = get(d, 0, "object");
+    return o >= 0 && tok_eq(d, o, "error") ? 0 : -1;
+}
+
+/* Fills res->error from the error at obj (see error_at): {"error": {...}},
+ * {"error": "text"}, or vLLM's form. CW_ERR_MALFORMED when it is none. */
+static int error_object(const doc_t *d, int obj, cw_result_t *res)
+{
+    cw_api_error_t *e = &res->error;
+
+    if (tok_is(d, obj, JSMN_STRING)) {
+        e->present = true;
+        return copy_to(d, obj, e->message, sizeof e->message,
+                       &e->message_truncated);
+    }
+    if (!tok_is(d, obj, JSMN_OBJECT) ||
+        (obj == 0 && get(d, 0, "message") < 0)) {
+        return CW_ERR_MALFORMED;
+    }
+    e->present = true;
+    return copy_fields(d, obj, res, error_fields,
+                       sizeof error_fields / sizeof error_fields[0],
+                       &e->message_truncated);
 }
 
 /* id and model, when present. */
 static int ids(const doc_t *d, cw_result_t *res)
 {
-    int rc = CW_OK;
-    int i = get(d, 0, "id");
-    if (i >= 0) {
-        rc = copy_to(d, i, res->id, sizeof res->id, NULL);
-    }
-    i = get(d, 0, "model");
-    if (rc == CW_OK && i >= 0) {
-        rc = copy_to(d, i, res->model, sizeof res->model, NULL);
-    }
-    return rc;
+    bool cut;
+    return copy_fields(d, 0, res, id_fields,
+                       sizeof id_fields / sizeof id_fields[0], &cut);
 }
 
 int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
@@ -698,7 +722,7 @@ int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
     doc_t d;
     int rc = parse(&d, json, len, tokens, ntok, res);
     if (rc == CW_OK) {
-        rc = error_object(&d, res);
+        rc = error_object(&d, error_at(&d), res);
     }
     return rc;
 }
@@ -710,13 +734,15 @@ static int open_doc(doc_t *d, char *json, size_t len, void *tokens,
                     size_t ntok, cw_result_t *res, int *choice)
 {
     int rc = parse(d, json, len, tokens, ntok, res);
+    int err;
 
     *choice = -1;
     if (rc != CW_OK) {
         return rc;
     }
-    if (has_error(d)) {
-        rc = error_object(d, res);
+    err = error_at(d);
+    if (err >= 0) {
+        rc = error_object(d, err, res);
         return rc == CW_OK ? CW_ERR_API : rc;
     }
     usage(d, get(d, 0, "usage"), res);
@@ -725,9 +751,9 @@ static int open_doc(doc_t *d, char *json, size_t len, void *tokens,
 }
 
 /* The string member key of obj, unescaped in place (*out NULL when absent
- * or null); CW_ERR_MALFORMED when it is something else. */
+ * or null); CW_ERR_MALFORMED, with the offset, when it is something else. */
 static int text_of(const doc_t *d, int obj, const char *key, char **out,
-                   size_t *len)
+                   size_t *len, cw_result_t *res)
 {
     int i = get(d, obj, key);
 
@@ -736,6 +762,7 @@ static int text_of(const doc_t *d, int obj, const char *key, char **out,
         return str(d, i, out, len);
     }
     if (i >= 0 && !tok_is_null(d, i)) {
+        res->error_offset = (uint64_t)d->t[i].start;
         return CW_ERR_MALFORMED;
     }
     return CW_OK;
@@ -770,11 +797,8 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
         rc = tool_calls(&d, msg, res, NULL);
     }
     if (rc == CW_OK) {
-        rc = text_of(&d, msg, "content", &s, &res->content_len);
+        rc = text_of(&d, msg, "content", &s, &res->content_len, res);
         res->content = s;
-    }
-    if (rc == CW_ERR_MALFORMED) {
-        res->error_offset = (uint64_t)d.t[get(&d, msg, "content")].start;
     }
     if (rc != CW_OK) {
         return rc;
@@ -787,7 +811,7 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
         return CW_OK;
     }
     res->content_null = true;
-    rc = text_of(&d, msg, "refusal", &s, &res->content_len);
+    rc = text_of(&d, msg, "refusal", &s, &res->content_len, res);
     if (rc == CW_OK && s != NULL) {
         res->content = s;
         res->refusal = true;
@@ -820,14 +844,11 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
     }
     if (rc == CW_OK) {
         rc = text_of(&d, delta, "content", &chunk->content,
-                     &chunk->content_len);
-        if (rc == CW_ERR_MALFORMED) {
-            res->error_offset = (uint64_t)d.t[get(&d, delta, "content")].start;
-        }
+                     &chunk->content_len, res);
     }
     if (rc == CW_OK) {
         rc = text_of(&d, delta, "refusal", &chunk->refusal,
-                     &chunk->refusal_len);
+                     &chunk->refusal_len, res);
     }
     return rc;
 }

@@ -70,12 +70,25 @@ static void puts_(emit_t *e, const char *s)
     put(e, s, strlen(s));
 }
 
-static void put_u64(emit_t *e, uint64_t v)
+size_t cw_dec_u64(char *out, uint64_t v)
 {
-    char tmp[20];
-    put(e, tmp, cw_dec_u64(tmp, v));
+    size_t i = CW_DEC_U64_MAX;
+
+    do {
+        out[--i] = (char)('0' + (v % 10u));
+        v /= 10u;
+    } while (v != 0u);
+    return i;
 }
 
+static void put_u64(emit_t *e, uint64_t v)
+{
+    char tmp[CW_DEC_U64_MAX];
+    size_t i = cw_dec_u64(tmp, v);
+    put(e, tmp + i, sizeof tmp - i);
+}
+
+#if CW_CONFIG_REQUEST_OPTIONS
 /* v in [0, 100], written with at most 3 decimals, no trailing zeros. */
 static void put_decimal(emit_t *e, float v)
 {
@@ -97,6 +110,7 @@ static void put_decimal(emit_t *e, float v)
     }
     put(e, frac, n + 1u);
 }
+#endif
 
 /* A request string that lies in the client's own io or work buffer: the
  * response overwrites it (res.content of an earlier call lives there), and
@@ -201,7 +215,7 @@ static int bad_field(cw_result_t *res, const char *what, size_t index,
     if (field != NULL) {
         cw_detail(res, "[");
         cw_detail_num(res, index);
-        cw_detail(res, "].");
+        cw_detail(res, "]");
         cw_detail(res, field);
     }
     cw_detail(res, why);
@@ -230,12 +244,14 @@ static int check_request(const cw_chat_request_t *req, cw_result_t *res)
     for (i = 0; i < req->message_count; i++) {
         const cw_message_t *m = &req->messages[i];
         if (m->role == NULL || m->role[0] == '\0') {
-            return bad_field(res, "messages", i, "role", " is NULL or empty");
+            return bad_field(res, "messages", i, ".role",
+                             " is NULL or empty");
         }
         if (m->content == NULL) {
-            return bad_field(res, "messages", i, "content", " is NULL");
+            return bad_field(res, "messages", i, ".content", " is NULL");
         }
     }
+#if CW_CONFIG_REQUEST_OPTIONS
     for (i = 0; i < req->stop_count; i++) {
         if (req->stop[i] == NULL) {
             return bad_field(res, "stop", i, "", " is NULL");
@@ -252,6 +268,15 @@ static int check_request(const cw_chat_request_t *req, cw_result_t *res)
         return bad_field(res, "top_p", 0, NULL,
                          " is out of range: 0 to 1, or < 0 for none");
     }
+#else
+    /* left out of this build: refused when set, never dropped unsaid */
+    if (req->stop_count > 0u || req->user != NULL ||
+        !(req->temperature < 0.0f) || !(req->top_p < 0.0f)) {
+        return bad_field(res, "temperature, top_p, stop or user", 0, NULL,
+                         " is set, and this build has "
+                         "CW_CONFIG_REQUEST_OPTIONS 0");
+    }
+#endif
     if (req->model != NULL && req->model[0] == '\0') {
         return bad_field(res, "model", 0, NULL,
                          " is empty (NULL gives the default model)");
@@ -287,6 +312,7 @@ static void body(emit_t *e, const cw_chat_request_t *req)
         puts_(e, ",\"max_tokens\":");
         put_u64(e, (uint64_t)req->max_tokens);
     }
+#if CW_CONFIG_REQUEST_OPTIONS
     if (req->temperature >= 0.0f) {
         puts_(e, ",\"temperature\":");
         put_decimal(e, req->temperature);
@@ -306,6 +332,7 @@ static void body(emit_t *e, const cw_chat_request_t *req)
         puts_(e, ",\"user\":");
         put_json_string(e, req->user, CW_TEXT("user"), 0, NULL);
     }
+#endif
     puts_(e, "}");
 }
 

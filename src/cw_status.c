@@ -1,6 +1,6 @@
 /*
- * cw_status.c - status words: cw_strerror, the decimal writer, and the
- * detail sentence of cw_result_t.
+ * cw_status.c - status words: cw_strerror and the detail sentence of
+ * cw_result_t.
  */
 #include "cw_internal.h"
 
@@ -64,19 +64,6 @@ const char *cw_strerror(int status)
 #endif
 }
 
-size_t cw_dec_u64(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t i = sizeof tmp;
-
-    do {
-        tmp[--i] = (char)('0' + (v % 10u));
-        v /= 10u;
-    } while (v != 0u);
-    memcpy(out, tmp + i, sizeof tmp - i);
-    return sizeof tmp - i;
-}
-
 #if CW_CONFIG_DETAIL
 
 /* Appends n bytes to the sentence, as many as fit. */
@@ -102,8 +89,9 @@ void cw_detail(cw_result_t *res, const char *text)
 
 void cw_detail_num(cw_result_t *res, uint64_t v)
 {
-    char d[20];
-    put(res, d, cw_dec_u64(d, v));
+    char d[CW_DEC_U64_MAX];
+    size_t i = cw_dec_u64(d, v);
+    put(res, d + i, sizeof d - i);
 }
 
 void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,

@@ -65,12 +65,15 @@ cw_status_t cw_url_parse(const char *url, cw_url_t *out)
         return bad(out, url, url,
                    CW_TEXT("the URL must start with https:// or http://"));
     }
+#if CW_CONFIG_DETAIL
+    /* said apart: the parse below would refuse it as a bad port or host */
     h = s + strcspn(s, "@/?#");
     if (*h == '@') {
         return bad(out, url, h,
                    CW_TEXT("user:password@ is not taken in a base URL (the "
                            "key goes in its own setting)"));
     }
+#endif
     if (*s == '[') {
         h = ++s;
         while (*s != '\0' && *s != ']') {
