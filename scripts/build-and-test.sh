@@ -37,7 +37,7 @@ if [[ -z "$registered" || "$registered" -eq 0 ]]; then
   exit 1
 fi
 echo "== $name: ctest ($registered tests)"
-junit="$dir/ctest-junit.xml"
+junit="$(cd "$dir" && pwd)/ctest-junit.xml"   # ctest takes it relative to DIR
 rm -f "$junit"
 rc=0
 ctest --test-dir "$dir" --output-on-failure -j "$jobs" --no-tests=error \

@@ -264,11 +264,15 @@ TEST(test_request_json_round_trip_through_cjson)
     req.stream = true;
     req.include_usage = true;
     req.max_tokens = 1000;
+#if CW_CONFIG_REQUEST_OPTIONS
     req.temperature = 0.7f;
     req.top_p = 1.0f;
     req.stop = stops;
     req.stop_count = 2;
     req.user = "user-\xc3\xa9";
+#else
+    (void)stops;
+#endif
     len = write_with(&url, "k", CW_AUTH_BEARER, &req, 300, &rc);
     CHECK_EQ_INT(rc, CW_OK);
     out_store[len] = 0;
@@ -294,6 +298,7 @@ TEST(test_request_json_round_trip_through_cjson)
     CHECK(cJSON_IsTrue(cJSON_GetObjectItem(
         cJSON_GetObjectItem(root, "stream_options"), "include_usage")));
     CHECK_EQ_INT(cJSON_GetObjectItem(root, "max_tokens")->valueint, 1000);
+#if CW_CONFIG_REQUEST_OPTIONS
     CHECK(cJSON_GetObjectItem(root, "temperature")->valuedouble == 0.7);
     CHECK(cJSON_GetObjectItem(root, "top_p")->valuedouble == 1.0);
     CHECK_EQ_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "stop"), 1)
@@ -302,6 +307,10 @@ TEST(test_request_json_round_trip_through_cjson)
                      ->valuestring, "\n\n");
     CHECK_EQ_STR(cJSON_GetObjectItem(root, "user")->valuestring,
                  "user-\xc3\xa9");
+#else
+    CHECK(cJSON_GetObjectItem(root, "temperature") == NULL);
+    CHECK(cJSON_GetObjectItem(root, "stop") == NULL);
+#endif
     cJSON_Delete(root);
 }
 
@@ -339,7 +348,7 @@ TEST(test_identical_bytes_for_every_buffer_size_1_to_300)
     cw_url_parse("https://api.cometapi.com/v1/", &url);
     cw_chat_request_init(&req, msgs, 2);
     req.stream = true;
-    req.temperature = 0.25f;
+    req.temperature = CW_CONFIG_REQUEST_OPTIONS ? 0.25f : -1.0f;
     CHECK_EQ_INT(cw_request_write(&url, "sk-abc", CW_AUTH_BEARER, &req, big,
                                   sizeof big, capture_sink, &ref, NULL),
                  CW_OK);
@@ -467,6 +476,7 @@ TEST(test_bad_request_arguments_refused)
     CHECK_EQ_INT(rc, CW_ERR_INVALID_ARG);
 }
 
+#if CW_CONFIG_REQUEST_OPTIONS
 TEST(test_decimal_formatting_of_sampling_options)
 {
     static const struct {
@@ -499,6 +509,38 @@ TEST(test_decimal_formatting_of_sampling_options)
         CHECK(strstr((char *)out_store, "\"top_p\":0.5}") != NULL);
     }
 }
+#else
+TEST(test_sampling_options_left_out_are_refused_not_dropped)
+{
+    cw_url_t url;
+    cw_message_t msg = { "user", "hi" };
+    const char *stops[1] = { "x" };
+    cw_chat_request_t req;
+    int rc;
+
+    cw_url_parse(CW_DEFAULT_BASE_URL, &url);
+    cw_chat_request_init(&req, &msg, 1);
+    req.temperature = 0.5f;
+    write_with(&url, "k", CW_AUTH_BEARER, &req, 64, &rc);
+    CHECK_EQ_INT(rc, CW_ERR_INVALID_ARG);
+    cw_chat_request_init(&req, &msg, 1);
+    req.top_p = 0.0f;
+    write_with(&url, "k", CW_AUTH_BEARER, &req, 64, &rc);
+    CHECK_EQ_INT(rc, CW_ERR_INVALID_ARG);
+    cw_chat_request_init(&req, &msg, 1);
+    req.stop = stops;
+    req.stop_count = 1;
+    write_with(&url, "k", CW_AUTH_BEARER, &req, 64, &rc);
+    CHECK_EQ_INT(rc, CW_ERR_INVALID_ARG);
+    cw_chat_request_init(&req, &msg, 1);
+    req.user = "u";
+    write_with(&url, "k", CW_AUTH_BEARER, &req, 64, &rc);
+    CHECK_EQ_INT(rc, CW_ERR_INVALID_ARG);
+    cw_chat_request_init(&req, &msg, 1); /* none set: fine */
+    write_with(&url, "k", CW_AUTH_BEARER, &req, 64, &rc);
+    CHECK_EQ_INT(rc, CW_OK);
+}
+#endif
 
 static int failing_sink(void *ctx, const uint8_t *data, size_t len)
 {
@@ -537,7 +579,11 @@ static const cw_test_case_t tests[] = {
     T(test_100kb_history_goes_out_through_256_byte_buffer),
     T(test_invalid_utf8_rejected_before_anything_is_sent),
     T(test_bad_request_arguments_refused),
+#if CW_CONFIG_REQUEST_OPTIONS
     T(test_decimal_formatting_of_sampling_options),
+#else
+    T(test_sampling_options_left_out_are_refused_not_dropped),
+#endif
     T(test_sink_error_stops_the_write),
 };
 

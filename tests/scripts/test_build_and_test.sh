@@ -44,6 +44,10 @@ expect fail a_failing_test_fails "$tmp/failing" "$tmp/failing-b"
 project "$tmp/good" 'add_test(NAME p COMMAND true)
 add_test(NAME q COMMAND true)'
 expect pass all_tests_run_and_pass "$tmp/good" "$tmp/good-b"
+# a relative build directory, as scripts/test.sh gives them
+cd "$tmp"
+expect pass relative_build_directory "$tmp/good" good-rel
+cd - >/dev/null
 
 # a cached option from an earlier configure must not carry over
 project "$tmp/opt" 'option(T_TESTS "register the test" ON)
