@@ -417,8 +417,11 @@ static void say_body(cw_client_t *c, const char *what, size_t at)
 
     cw_detail(res, what);
     cw_detail(res, " (Content-Type ");
-    cw_detail(res, res->http.content_type[0] != '\0'
-                       ? res->http.content_type : "none");
+    if (res->http.content_type[0] != '\0') {
+        cw_detail_value(res, res->http.content_type);
+    } else {
+        cw_detail(res, "none");
+    }
     cw_detail(res, ")");
     if (c->body_len == 0u) {
         cw_detail(res, " is empty");

@@ -56,6 +56,8 @@ void cw_detail(cw_result_t *res, const char *text);
 void cw_detail_num(cw_result_t *res, uint64_t v);
 void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
                      size_t max);
+/* A value that came from the server (a header), escaped but not quoted. */
+void cw_detail_value(cw_result_t *res, const char *text);
 #else
 static inline void cw_detail(cw_result_t *res, const char *text)
 {
@@ -74,6 +76,11 @@ static inline void cw_detail_bytes(cw_result_t *res, const char *data,
     (void)data;
     (void)len;
     (void)max;
+}
+static inline void cw_detail_value(cw_result_t *res, const char *text)
+{
+    (void)res;
+    (void)text;
 }
 #endif
 

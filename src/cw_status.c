@@ -94,13 +94,14 @@ void cw_detail_num(cw_result_t *res, uint64_t v)
     put(res, d + i, sizeof d - i);
 }
 
-void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
-                     size_t max)
+/* data[0..len), at most max bytes of it, with anything unprintable (and
+ * the quote and backslash) as \xNN; "..." ends it when it was cut. */
+static void escaped(cw_result_t *res, const char *data, size_t len,
+                    size_t max)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i;
 
-    put(res, "\"", 1);
     for (i = 0; i < len && i < max; i++) {
         uint8_t b = (uint8_t)data[i];
         char esc[4];
@@ -114,7 +115,22 @@ void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
         esc[3] = hex[b & 0xfu];
         put(res, esc, 4);
     }
-    put(res, i < len ? "\"..." : "\"", i < len ? 4u : 1u);
+    if (i < len) {
+        put(res, "...", 3);
+    }
+}
+
+void cw_detail_bytes(cw_result_t *res, const char *data, size_t len,
+                     size_t max)
+{
+    put(res, "\"", 1);
+    escaped(res, data, len, max);
+    put(res, "\"", 1);
+}
+
+void cw_detail_value(cw_result_t *res, const char *text)
+{
+    escaped(res, text, strlen(text), CW_DETAIL_MAX);
 }
 
 #endif /* CW_CONFIG_DETAIL */

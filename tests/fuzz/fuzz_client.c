@@ -54,6 +54,10 @@ typedef struct outcome {
     char request_id[CW_HEADER_VALUE_MAX];
     int64_t total_tokens;
     uint64_t error_offset;
+    uint32_t tool_calls;
+    char tool_names[CW_FIELD_MAX];
+    char detail[CW_DETAIL_MAX];
+    size_t needed;
 } outcome_t;
 
 static void run(const uint8_t *resp, size_t len, bool stream,
@@ -106,6 +110,21 @@ static void run(const uint8_t *resp, size_t len, bool stream,
     memcpy(o->request_id, res.http.request_id, sizeof o->request_id);
     o->total_tokens = res.total_tokens;
     o->error_offset = res.error_offset;
+    o->tool_calls = res.tool_calls;
+    o->needed = res.needed;
+    FUZZ_CHECK(memchr(res.tool_names, 0, sizeof res.tool_names) != NULL &&
+               memchr(res.detail, 0, sizeof res.detail) != NULL,
+               "a string field without its NUL");
+    {
+        /* the detail sentence is one printable line */
+        const char *p;
+        for (p = res.detail; *p != '\0'; p++) {
+            FUZZ_CHECK((uint8_t)*p >= 0x20u && (uint8_t)*p < 0x7fu,
+                       "unprintable byte 0x%02x in the detail", (uint8_t)*p);
+        }
+    }
+    memcpy(o->tool_names, res.tool_names, sizeof o->tool_names);
+    memcpy(o->detail, res.detail, sizeof o->detail);
 }
 
 static void same(const outcome_t *a, const outcome_t *b, const char *how)
@@ -126,6 +145,11 @@ static void same(const outcome_t *a, const outcome_t *b, const char *how)
     FUZZ_CHECK(a->error_offset == b->error_offset, "%s: offset %llu vs %llu",
                how, (unsigned long long)a->error_offset,
                (unsigned long long)b->error_offset);
+    FUZZ_CHECK(a->tool_calls == b->tool_calls &&
+               strcmp(a->tool_names, b->tool_names) == 0 &&
+               a->needed == b->needed, "%s: tool calls or size needed", how);
+    FUZZ_CHECK(strcmp(a->detail, b->detail) == 0, "%s: detail \"%s\" vs "
+               "\"%s\"", how, a->detail, b->detail);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

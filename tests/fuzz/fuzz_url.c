@@ -10,6 +10,9 @@
  * of visible ASCII, with exactly two spaces in the request line (no header
  * injection through the URL).
  */
+#define _DEFAULT_SOURCE 1
+#include <strings.h>
+
 #include "cw_internal.h"
 #include "fuzz_common.h"
 
@@ -77,7 +80,8 @@ static void check_url(const cw_url_t *u, const char *s, size_t n)
         FUZZ_CHECK(u->port == (u->tls ? 443u : 80u), "default port %u",
                    u->port);
     }
-    FUZZ_CHECK(u->tls == (strncmp(s, "https://", 8) == 0), "tls flag");
+    FUZZ_CHECK(u->tls == (strncasecmp(s, "https://", 8) == 0), "tls flag");
+    FUZZ_CHECK(u->error == NULL, "an error sentence on success");
 }
 
 static void check_request(const cw_url_t *u)
@@ -132,6 +136,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = cw_url_parse(url, &u);
     FUZZ_CHECK(rc == CW_OK || rc == CW_ERR_INVALID_ARG, "rc %d", rc);
     if (rc != CW_OK) {
+        /* a refusal says what and where, inside the URL */
+        FUZZ_CHECK(!CW_CONFIG_DETAIL || (u.error != NULL && u.error[0] != '\0'),
+                   "refused without a reason");
+        FUZZ_CHECK(u.error_at <= n, "error offset %zu of %zu", u.error_at, n);
         return 0;
     }
     check_url(&u, url, n);
