@@ -13,12 +13,15 @@
 #include "cw_tls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum {
     EXIT_USAGE = 1,   /* bad option or value, no key, unreadable file */
@@ -46,6 +49,7 @@ typedef struct options {
     const char *system;
     const char *ca_file;
     const char *proxy;
+    const char *tls_session;  /* file keeping the TLS session across runs */
     const char *prompt;
     long max_tokens;
     double temperature;
@@ -86,6 +90,8 @@ static void usage(FILE *out)
 "                     (default 2; 0: none)\n"
 "  --tls-min 1.2|1.3  lowest TLS version to accept (default 1.2)\n"
 "  --tls-max 1.2|1.3  highest TLS version to offer\n"
+"  --tls-session FILE keep the TLS session in FILE (mode 0600; it holds\n"
+"                     session keys), so that the next run resumes it\n"
 "  -v                 status, request id, timings and usage on stderr\n"
 "  --version          versions of chatwire, mbedTLS and the TLS versions built\n"
 "The key comes from COMETAPI_KEY, or else OPENAI_API_KEY.\n"
@@ -194,6 +200,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "max-retries", required_argument, NULL, 'R' },
         { "tls-min", required_argument, NULL, '1' },
         { "tls-max", required_argument, NULL, '2' },
+        { "tls-session", required_argument, NULL, 'S' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -216,6 +223,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 'n': o->stream = false; break;
         case 'c': o->ca_file = optarg; break;
         case 'p': o->proxy = optarg; break;
+        case 'S': o->tls_session = optarg; break;
         case 'A': o->api_key_header = true; break;
         case 'v': o->verbose = true; break;
         case 'x':
@@ -504,6 +512,75 @@ static int report(int rc, const cw_result_t *res, const cw_url_t *url)
     return code;
 }
 
+/* Loads the TLS session kept in path, if any. The file holds session
+ * keys: one that others can read is refused, not used. Returns 0, or the
+ * exit code of a usage error. */
+static int session_load(const char *path, bool verbose)
+{
+    static uint8_t blob[CW_TLS_SESSION_MAX + 512u];
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW);
+
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return 0; /* the first run: the file is made after it */
+        }
+        return fail(EXIT_USAGE, "cannot open the TLS session file %s: %s",
+                    path, strerror(errno));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+        close(fd);
+        return fail(EXIT_USAGE, "the TLS session file %s holds session "
+                    "keys and must be a file of yours that only you can "
+                    "read (chmod 600 it, or delete it)%s", path, "");
+    }
+    n = read(fd, blob, sizeof blob);
+    close(fd);
+    if (n < 0) {
+        return fail(EXIT_USAGE, "cannot read the TLS session file %s: %s",
+                    path, strerror(errno));
+    }
+    if (cw_tls_session_import(&tls, blob, (size_t)n) != CW_OK && verbose) {
+        char p[256];
+        fprintf(stderr, "chatwire: TLS session in %s not used: %s\n",
+                printable(path, p, sizeof p), cw_tls_session_note(&tls));
+    }
+    return 0;
+}
+
+/* Keeps the TLS session in path for the next run: written to a new file of
+ * mode 0600 beside it, then renamed over it. Says so when it cannot. */
+static void session_store(const char *path)
+{
+    static uint8_t blob[CW_TLS_SESSION_MAX + 512u];
+    char tmp[4096];
+    size_t len = 0;
+    int fd;
+    bool ok;
+
+    if (cw_tls_session_export(&tls, blob, sizeof blob, &len) != CW_OK) {
+        return; /* none to keep (no handshake, or sessions refused) */
+    }
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp) {
+        return;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    ok = fd >= 0 && fchmod(fd, 0600) == 0 &&
+         write(fd, blob, len) == (ssize_t)len;
+    if (fd >= 0) {
+        ok = close(fd) == 0 && ok;
+    }
+    ok = ok && rename(tmp, path) == 0;
+    memset(blob, 0, sizeof blob); /* a secret */
+    if (!ok) {
+        (void)unlink(tmp);
+        fail(0, "cannot keep the TLS session in %s: %s", path,
+             strerror(errno));
+    }
+}
+
 /* What -v prints after the call. */
 static void report_verbose(const options_t *o, const cw_result_t *res,
                            uint32_t ms)
@@ -544,6 +621,12 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
             !client.url.tls ? ""
             : cw_tls_resumed(&tls) ? " resumed" : " full handshake",
             (unsigned)ms);
+    if (o->tls_session != NULL && client.url.tls) {
+        char p[256];
+        fprintf(stderr, "chatwire: TLS session (%s): %s\n",
+                printable(o->tls_session, p, sizeof p),
+                cw_tls_session_note(&tls));
+    }
     if (res->retry_wait_ms > 0u) {
         fprintf(stderr, "chatwire: waited %u ms between attempts\n",
                 (unsigned)res->retry_wait_ms);
@@ -624,6 +707,12 @@ int main(int argc, char **argv)
             return rc == CW_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_TLS;
         }
         cfg.transport = cw_tls_transport(&tls);
+        if (o.tls_session != NULL) {
+            rc = session_load(o.tls_session, o.verbose);
+            if (rc != 0) {
+                return rc;
+            }
+        }
     }
     if (cw_client_init(&client, &cfg) != CW_OK) {
         return fail(EXIT_USAGE, "cannot set up the client for %s%s",
@@ -652,6 +741,9 @@ int main(int argc, char **argv)
     if (rc == CW_OK || (o.stream && res.content_len > 0u)) {
         fputc('\n', stdout);
         fflush(stdout);
+    }
+    if (o.tls_session != NULL && client.url.tls) {
+        session_store(o.tls_session);
     }
     if (o.verbose) {
         report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);

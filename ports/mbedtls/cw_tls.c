@@ -8,6 +8,10 @@
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+#if defined(MBEDTLS_HAVE_TIME)
+#include <mbedtls/platform_time.h>
+#endif
 #include <mbedtls/version.h>
 #include <stdio.h>
 #include <string.h>
@@ -467,6 +471,62 @@ void cw_tls_forget_session(cw_tls_t *t)
 {
     t->session_len = 0;
     t->session_host[0] = '\0';
+    t->session_imported = false;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+#if defined(MBEDTLS_HAVE_TIME)
+static int64_t unix_now(void)
+{
+    return (int64_t)mbedtls_time(NULL);
+}
+#else
+static int64_t unix_now(void)
+{
+    return 0; /* unknown: ages are not checked here (the server does) */
+}
+#endif
+
+#if CW_MBEDTLS3 && defined(MBEDTLS_SSL_PROTO_TLS1_3) && \
+    defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_HAVE_TIME)
+#define CW_TICKET_TIMES 1
+#else
+#define CW_TICKET_TIMES 0
+#endif
+
+/* How old a TLS 1.3 ticket is, in ms of mbedTLS's clock; 0 otherwise. */
+static uint32_t ticket_age_ms(const mbedtls_ssl_session *s)
+{
+#if CW_TICKET_TIMES
+    if (s->MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3) {
+        mbedtls_ms_time_t age = mbedtls_ms_time() -
+                                s->MBEDTLS_PRIVATE(ticket_reception_time);
+        return age > 0 && age < (mbedtls_ms_time_t)0xffffffff
+                   ? (uint32_t)age : 0u;
+    }
+#else
+    (void)s;
+#endif
+    return 0;
+}
+
+/* The lifetime the server gave the session's ticket (TLS 1.2 or 1.3), or
+ * CW_TLS_SESSION_MAX_AGE_S for a session without one. */
+static uint32_t session_lifetime(const mbedtls_ssl_session *s)
+{
+    uint32_t life = 0;
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+#if CW_MBEDTLS3
+    life = s->MBEDTLS_PRIVATE(ticket_lifetime);
+#else
+    life = s->ticket_lifetime;
+#endif
+#else
+    (void)s;
+#endif
+    return life != 0u && life < CW_TLS_SESSION_MAX_AGE_S
+               ? life : CW_TLS_SESSION_MAX_AGE_S;
 }
 
 /* Saves the current session in t->session, for the next connection. */
@@ -484,25 +544,191 @@ static void save_session(cw_tls_t *t)
             0) {
         t->session_len = len;
         memcpy(t->session_host, t->host, sizeof t->session_host);
+        t->session_unix = unix_now() - (int64_t)(ticket_age_ms(&s) / 1000u);
+        t->session_lifetime = session_lifetime(&s);
+        t->session_imported = false;
     }
     mbedtls_ssl_session_free(&s);
 }
 
-/* Offers the saved session, if it is for this host. */
-static void offer_session(cw_tls_t *t)
+/* Offers the saved session, if it is for this host; true when it did. */
+static bool offer_session(cw_tls_t *t)
 {
     mbedtls_ssl_session s;
+    bool offered = false;
 
-    if (t->no_resumption || t->session_len == 0u ||
-        strcmp(t->session_host, t->host) != 0) {
-        return;
+    if (t->no_resumption || t->session_len == 0u) {
+        if (!t->session_refused) { /* else the import's reason stands */
+            t->session_note = t->no_resumption ? "sessions are off"
+                                               : "no saved session";
+        }
+        t->session_refused = false;
+        return false;
+    }
+    if (strcmp(t->session_host, t->host) != 0) {
+        t->session_note = "the saved session is for another host";
+        return false;
     }
     mbedtls_ssl_session_init(&s);
-    if (mbedtls_ssl_session_load(&s, t->session, t->session_len) != 0 ||
-        mbedtls_ssl_set_session(&t->ssl, &s) != 0) {
-        cw_tls_forget_session(t); /* from another build, or stale */
+    if (mbedtls_ssl_session_load(&s, t->session, t->session_len) != 0) {
+        t->session_note = "the saved session is not of this mbedTLS build";
+        cw_tls_forget_session(t);
+    } else {
+#if CW_TICKET_TIMES
+        if (t->session_imported &&
+            s.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3) {
+            /* mbedTLS dates a ticket by its own ms clock, which restarts
+             * with the device: put the reception back by its real age, or
+             * the ticket reads as from the future and is dropped unsaid */
+            int64_t age_s = unix_now() - t->session_unix;
+            s.MBEDTLS_PRIVATE(ticket_reception_time) =
+                mbedtls_ms_time() - (mbedtls_ms_time_t)(age_s > 0 ? age_s
+                                                                   : 0) * 1000;
+        }
+#endif
+        offered = mbedtls_ssl_set_session(&t->ssl, &s) == 0;
+        t->session_note = offered ? "offered" : "mbedTLS refused the session";
+        if (!offered) {
+            cw_tls_forget_session(t);
+        }
     }
     mbedtls_ssl_session_free(&s);
+    return offered;
+}
+
+/* Blob layout (little-endian): magic "CWTS", format 1, 0, host length (2),
+ * mbedTLS version (4), saved at (unix seconds, 8), lifetime (seconds, 4),
+ * session length (4), the host, mbedTLS's serialized session, then the
+ * SHA-256 of all that. */
+#define BLOB_HEAD 28u
+#define BLOB_SUM 32u
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8u * i));
+    }
+}
+
+static uint64_t get_le(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    while (n-- > 0u) {
+        v = (v << 8) | p[n];
+    }
+    return v;
+}
+
+static int sha256(const uint8_t *in, size_t len, uint8_t out[32])
+{
+#if CW_MBEDTLS3
+    return mbedtls_sha256(in, len, out, 0);
+#else
+    return mbedtls_sha256_ret(in, len, out, 0);
+#endif
+}
+
+size_t cw_tls_session_size(const cw_tls_t *t)
+{
+    if (t == NULL || t->session_len == 0u) {
+        return 0;
+    }
+    return BLOB_HEAD + strlen(t->session_host) + t->session_len + BLOB_SUM;
+}
+
+int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
+                          size_t *len)
+{
+    size_t need = cw_tls_session_size(t);
+    size_t hl;
+
+    if (len == NULL || need == 0u) {
+        return CW_ERR_INVALID_ARG; /* no session to export */
+    }
+    *len = need;
+    if (blob == NULL || cap < need) {
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    hl = strlen(t->session_host);
+    memcpy(blob, "CWTS", 4);
+    blob[4] = 1;
+    blob[5] = 0;
+    put_le(blob + 6, hl, 2);
+    put_le(blob + 8, MBEDTLS_VERSION_NUMBER, 4);
+    put_le(blob + 12, (uint64_t)t->session_unix, 8);
+    put_le(blob + 20, t->session_lifetime, 4);
+    put_le(blob + 24, t->session_len, 4);
+    memcpy(blob + BLOB_HEAD, t->session_host, hl);
+    memcpy(blob + BLOB_HEAD + hl, t->session, t->session_len);
+    return sha256(blob, need - BLOB_SUM, blob + need - BLOB_SUM) == 0
+               ? CW_OK : CW_ERR_TLS;
+}
+
+/* Refuses an import: says why, keeps no session. */
+static int refuse_blob(cw_tls_t *t, const char *why)
+{
+    cw_tls_forget_session(t);
+    t->session_note = why;
+    t->session_refused = true;
+    return CW_ERR_INVALID_ARG;
+}
+
+int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob, size_t len)
+{
+    uint8_t sum[32];
+    size_t hl;
+    size_t sl;
+    int64_t saved;
+    uint32_t life;
+    int64_t now;
+
+    if (t == NULL || blob == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (len < BLOB_HEAD + BLOB_SUM || memcmp(blob, "CWTS", 4) != 0 ||
+        blob[4] != 1u) {
+        return refuse_blob(t, "the blob is not a chatwire TLS session");
+    }
+    hl = (size_t)get_le(blob + 6, 2);
+    sl = (size_t)get_le(blob + 24, 4);
+    if (hl == 0u || hl >= sizeof t->session_host || sl == 0u ||
+        sl > sizeof t->session ||
+        len != BLOB_HEAD + hl + sl + BLOB_SUM) {
+        return refuse_blob(t, "the session blob has a wrong length "
+                              "(cut short, or too large for this build)");
+    }
+    if (sha256(blob, len - BLOB_SUM, sum) != 0 ||
+        memcmp(sum, blob + len - BLOB_SUM, BLOB_SUM) != 0) {
+        return refuse_blob(t, "the session blob is damaged (its checksum "
+                              "does not match)");
+    }
+    if (get_le(blob + 8, 4) != (uint64_t)MBEDTLS_VERSION_NUMBER) {
+        return refuse_blob(t, "the session was saved by another mbedTLS "
+                              "version");
+    }
+    saved = (int64_t)get_le(blob + 12, 8);
+    life = (uint32_t)get_le(blob + 20, 4);
+    now = unix_now();
+    if (saved > 0 && now > 0 && now - saved > (int64_t)life) {
+        return refuse_blob(t, "the saved session has expired (older than "
+                              "its ticket lifetime)");
+    }
+    memcpy(t->session_host, blob + BLOB_HEAD, hl);
+    t->session_host[hl] = '\0';
+    memcpy(t->session, blob + BLOB_HEAD + hl, sl);
+    t->session_len = sl;
+    t->session_unix = saved;
+    t->session_lifetime = life;
+    t->session_imported = true;
+    t->session_refused = false;
+    t->session_note = "imported";
+    return CW_OK;
+}
+
+const char *cw_tls_session_note(const cw_tls_t *t)
+{
+    return t->session_note != NULL ? t->session_note : "no saved session";
 }
 
 void cw_tls_free(cw_tls_t *t)
@@ -692,10 +918,46 @@ static int handshake_failed(cw_tls_t *t, int code)
     return fail(t, "TLS handshake failed", code);
 }
 
+/* The handshake, to its end or a failure (connection closed after it). */
+static int handshake(cw_tls_t *t)
+{
+    int rc;
+
+    t->first_len = 0;
+    t->cert_seen = false;
+    t->resumed = false;
+    for (;;) {
+        rc = mbedtls_ssl_handshake(&t->ssl);
+        if (rc == 0) {
+            return CW_OK;
+        }
+        if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
+            rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
+            t->verify_flags = mbedtls_ssl_get_verify_result(&t->ssl);
+            if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+                (t->verify_flags != 0u && t->verify_flags != (uint32_t)-1)) {
+                t->tls_error = rc;
+                describe_verify_failure(t);
+                tls_close(t);
+                return CW_ERR_CERT;
+            }
+            rc = handshake_failed(t, rc);
+            tls_close(t);
+            return rc;
+        }
+        if (time_left(t) == 0u) {
+            snprintf(t->error, sizeof t->error, "TLS handshake timed out");
+            tls_close(t);
+            return CW_ERR_TIMEOUT;
+        }
+    }
+}
+
 static int tls_connect(void *ctx, const char *host, size_t host_len,
                        uint16_t port, uint32_t timeout_ms)
 {
     cw_tls_t *t = (cw_tls_t *)ctx;
+    bool offered;
     int rc;
 
     tls_close(t);
@@ -724,34 +986,35 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     if (rc != 0) {
         return fail(t, "TLS: bad host name", rc);
     }
-    t->first_len = 0;
-    t->cert_seen = false;
-    t->resumed = false;
-    offer_session(t);
-    for (;;) {
-        rc = mbedtls_ssl_handshake(&t->ssl);
-        if (rc == 0) {
-            break;
+    offered = offer_session(t);
+    rc = handshake(t);
+    if (rc == CW_ERR_TLS && offered && t->inner.connect != NULL &&
+        time_left(t) > 0u) {
+        /* a session the server will not take (a ticket it cannot read
+         * any more, a damaged secret) must not cost the connection: once
+         * more, on a new one, with a full handshake */
+        cw_tls_forget_session(t);
+        rc = t->inner.connect(t->inner.ctx, host, host_len, port,
+                              time_left(t));
+        if (rc == CW_OK) {
+            rc = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip_len > 0u
+                                                       ? NULL : t->host);
+            rc = rc == 0 ? handshake(t) : fail(t, "TLS: bad host name", rc);
         }
-        if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
-            rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            t->verify_flags = mbedtls_ssl_get_verify_result(&t->ssl);
-            if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
-                (t->verify_flags != 0u && t->verify_flags != (uint32_t)-1)) {
-                t->tls_error = rc;
-                describe_verify_failure(t);
-                tls_close(t);
-                return CW_ERR_CERT;
-            }
-            rc = handshake_failed(t, rc);
-            tls_close(t);
-            return rc;
-        }
-        if (time_left(t) == 0u) {
-            snprintf(t->error, sizeof t->error, "TLS handshake timed out");
-            tls_close(t);
-            return CW_ERR_TIMEOUT;
-        }
+        t->session_note = "the server refused the saved session; a full "
+                          "handshake was done";
+    }
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (offered && !t->cert_seen) {
+        t->session_note = "resumed";
+    } else if (offered && t->session_imported) {
+        t->session_note = "the server declined the saved session (expired "
+                          "or forgotten on its side): full handshake";
+    } else if (offered) {
+        t->session_note = "the server declined the saved session: full "
+                          "handshake";
     }
     t->connected = true;
     t->version = mbedtls_ssl_get_version(&t->ssl); /* a static string */

@@ -40,6 +40,13 @@ extern "C" {
 #define CW_TLS_SESSION_MAX 2048u
 #endif
 
+/* The longest a session without a ticket lifetime from the server (a TLS
+ * 1.2 session ID) is kept for import, in seconds. Default 86400, the upper
+ * limit RFC 5246 suggests for session caches. */
+#ifndef CW_TLS_SESSION_MAX_AGE_S
+#define CW_TLS_SESSION_MAX_AGE_S 86400u
+#endif
+
 /* Longest host name kept (SNI and the saved session's owner), and the size
  * of the error sentence. A small device talking to one known host can
  * lower both. */
@@ -85,6 +92,11 @@ typedef struct cw_tls {
     uint32_t handshakes;   /* full and resumed, since init */
     uint32_t resumptions;
     size_t session_len;    /* 0: no saved session */
+    int64_t session_unix;  /* when it was made (unix seconds; 0 unknown) */
+    uint32_t session_lifetime; /* seconds the server lets it live */
+    bool session_imported; /* came from cw_tls_session_import */
+    bool session_refused;  /* the last import was refused */
+    const char *session_note; /* what became of it, in words */
     char session_host[CW_TLS_HOST_MAX]; /* the saved session's host */
     unsigned char session[CW_TLS_SESSION_MAX];
     char host[CW_TLS_HOST_MAX];
@@ -116,6 +128,47 @@ bool cw_tls_resumed(const cw_tls_t *t);
 
 /* Forgets the saved session. */
 void cw_tls_forget_session(cw_tls_t *t);
+
+/* ------------------------------------------------ sessions across reboots
+ *
+ * A device that sleeps between requests (power off, deep sleep) loses the
+ * session kept in cw_tls_t, and pays a full handshake each time. Export
+ * the session after a request, keep it, and import it after the next boot:
+ * the next connection to the same host resumes (the server willing).
+ *
+ * THE BLOB IS A SECRET. It holds the session's keys (the TLS 1.2 master
+ * secret, or the TLS 1.3 resumption secret): whoever reads it can resume
+ * as this device until the server lets the session expire. Keep it where
+ * keys go (encrypted flash, a file only the user can read: the CLI writes
+ * its --tls-session file with mode 0600), and never log it.
+ *
+ * The blob carries the host it is for, the mbedTLS version that made it,
+ * when it was made, the ticket's lifetime, and a SHA-256 checksum. An
+ * import that is damaged, from another mbedTLS version, or expired is
+ * refused, and a session for another host is not offered; a session the
+ * server declines or cannot take falls back to a full handshake.
+ * cw_tls_session_note() says which happened. */
+
+/* Bytes cw_tls_session_export needs now; 0 when there is no session. */
+size_t cw_tls_session_size(const cw_tls_t *t);
+
+/* Writes the saved session into blob[0..cap) and its size into *len.
+ * Returns CW_OK, CW_ERR_BUFFER_TOO_SMALL (*len = the size needed), or
+ * CW_ERR_INVALID_ARG when there is none. A TLS 1.3 ticket arrives after
+ * the handshake, with the first response: export after a request. */
+int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
+                          size_t *len);
+
+/* Takes a blob made by cw_tls_session_export (in this run or an earlier
+ * one), to offer on the next connection to its host. Returns CW_OK, or
+ * CW_ERR_INVALID_ARG when it is refused (cw_tls_session_note says why);
+ * the next connection then does a full handshake. Copies the blob. */
+int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob, size_t len);
+
+/* What became of the saved session at the last import or connection:
+ * "resumed", "offered", "imported", "no saved session", or a sentence on
+ * why it was not used. Never NULL; never holds secrets. */
+const char *cw_tls_session_note(const cw_tls_t *t);
 
 /* Frees what mbedTLS allocated for t. */
 void cw_tls_free(cw_tls_t *t);

@@ -66,10 +66,12 @@ def wait_port(port, timeout=15.0, proc=None, log=None):
     raise RuntimeError("nothing listens on port %d %s" % (port, detail))
 
 
-def start_server(name, *args):
+def start_server(name, *args, port=0):
     port_file = os.path.join(TMP, name + ".port")
-    with open(os.path.join(TMP, name + ".log"), "w") as log:
-        proc = subprocess.Popen([sys.executable, SERVER, "--port", "0",
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    with open(os.path.join(TMP, name + ".log"), "a") as log:
+        proc = subprocess.Popen([sys.executable, SERVER, "--port", str(port),
                                  "--port-file", port_file, "--key", KEY] +
                                 list(args), stdout=log, stderr=log)
     PROCS.append(proc)
@@ -971,6 +973,120 @@ class Resumption(Base):
             return
         r = self.check_resumed("3", "3")
         self.assertEqual(r["tls_version"], "TLSv1.3")
+
+
+class SessionFile(Base):
+    """--tls-session FILE: the TLS session kept across runs (as a device
+    keeps it across a reboot), and every way a kept session can go wrong
+    falls back to a full handshake and says why."""
+
+    def run_with(self, path, server="good", *extra):
+        rc, out, err = self.ask(server, "keep my session", "-v",
+                                "--tls-session", path, *extra)
+        self.assertEqual(rc, 0, err)
+        note = re.search(r"TLS session \([^)]*\): (.*)", err).group(1)
+        resumed = " resumed, " in err
+        return note, resumed, err
+
+    def versions(self):
+        return [("1.2",)] + ([("1.3",)] if TLS13 else [])
+
+    def test_second_run_resumes_and_file_is_private(self):
+        for (v,) in self.versions():
+            with self.subTest(tls=v):
+                path = os.path.join(TMP, "sess-%s" % v)
+                if os.path.exists(path):
+                    os.unlink(path)
+                note, resumed, err = self.run_with(path, "good", "--tls-max",
+                                                   v)
+                self.assertEqual((note, resumed), ("no saved session", False))
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+                rid1 = re.search(r"request id (req_\w+)", err).group(1)
+                note, resumed, err = self.run_with(path, "good", "--tls-max",
+                                                   v)
+                self.assertEqual((note, resumed), ("resumed", True), err)
+                rid2 = re.search(r"request id (req_\w+)", err).group(1)
+                time.sleep(0.2)
+                self.assertNotIn("/resumed", server_tls_for(rid1))
+                self.assertIn("/resumed", server_tls_for(rid2))  # agreed
+                with open(path, "rb") as f:
+                    self.assertNotIn(KEY.encode(), f.read())
+
+    def make_session(self, name, server="good"):
+        path = os.path.join(TMP, name)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.run_with(path, server)
+        with open(path, "rb") as f:
+            return path, bytearray(f.read())
+
+    @staticmethod
+    def rewrite(path, blob):
+        import hashlib
+        blob[-32:] = hashlib.sha256(bytes(blob[:-32])).digest()
+        with open(path, "wb") as f:
+            f.write(blob)
+
+    def test_damaged_foreign_expired_and_open_files(self):
+        # damaged: one bit flipped
+        path, blob = self.make_session("sess-damaged")
+        blob[40] ^= 1
+        with open(path, "wb") as f:
+            f.write(blob)
+        note, resumed, _ = self.run_with(path)
+        self.assertFalse(resumed)
+        self.assertIn("damaged (its checksum does not match)", note)
+        # foreign: a session made for 127.0.0.1, offered to localhost
+        path = os.path.join(TMP, "sess-foreign")
+        if os.path.exists(path):
+            os.unlink(path)
+        rc, out, err = self.cli("--base-url", "https://127.0.0.1:%d/v1" %
+                                PORTS["good"], "--ca",
+                                os.path.join(CERTS, "ca.pem"),
+                                "--tls-session", path, "hi")
+        self.assertEqual(rc, 0, err)
+        note, resumed, _ = self.run_with(path)
+        self.assertEqual((note, resumed),
+                         ("the saved session is for another host", False))
+        # expired: saved two days ago (checksum made right again)
+        path, blob = self.make_session("sess-expired")
+        saved = int.from_bytes(blob[12:20], "little")
+        blob[12:20] = (saved - 2 * 86400).to_bytes(8, "little")
+        self.rewrite(path, blob)
+        note, resumed, _ = self.run_with(path)
+        self.assertFalse(resumed)
+        self.assertIn("has expired", note)
+        # not a session at all
+        with open(path, "wb") as f:
+            f.write(b"hello")
+        note, resumed, _ = self.run_with(path)
+        self.assertIn("not a chatwire TLS session", note)
+        # readable by others: refused, the keys are not used
+        os.chmod(path, 0o644)
+        rc, out, err = self.ask("good", "hi", "--tls-session", path)
+        self.assertEqual((rc, out), (1, ""))
+        self.one_error_line(err, "the TLS session file %s holds session "
+                                 "keys" % path)
+
+    def test_session_the_server_forgot_falls_back(self):
+        # a server restarted since: its ticket keys and cache are new
+        name = "forgetful"
+        start_server(name, *tls_args("good"))
+        for (v,) in self.versions():
+            with self.subTest(tls=v):
+                path = os.path.join(TMP, "sess-forgot-" + v)
+                if os.path.exists(path):
+                    os.unlink(path)
+                self.ask(name, "one", "--tls-session", path, "--tls-max", v)
+                self.assertTrue(os.path.exists(path))
+                proc = PROCS.pop()
+                proc.terminate()
+                proc.wait(timeout=5)
+                start_server(name, *tls_args("good"), port=PORTS[name])
+                note, resumed, err = self.run_with(path, name, "--tls-max",
+                                                   v)
+                self.assertFalse(resumed, err)
+                self.assertIn("declined the saved session", note)
 
 
 class KeepAlive(Base):
