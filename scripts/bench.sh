@@ -51,8 +51,8 @@
 #
 # Needs: cmake, a C compiler, python3, openssl, libmbedtls-dev, libjsmn-dev,
 # libcurl4-openssl-dev, libcjson-dev, valgrind (installed with apt-get when
-# missing and run as root). Exit 0 when every measurement ran; the targets of
-# issue 7 are not checked here. CW_BENCH_KEEP=DIR keeps the profiles (callgrind
+# missing and run as root). Exit 0 when every measurement ran (the figures
+# are reported, not judged). CW_BENCH_KEEP=DIR keeps the profiles (callgrind
 # parts, massif), the server event logs and the client outputs in DIR.
 set -euo pipefail
 export LC_ALL=C
