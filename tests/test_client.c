@@ -1013,6 +1013,18 @@ TEST(test_tls_answer_on_a_plain_connection_is_named)
 #endif
 }
 
+/* A client with cfg over a server that sends nothing (sizes: never). */
+static int silent_server(const cw_client_config_t *cfg, size_t len,
+                         const size_t *never, cw_result_t *r)
+{
+    CHECK_EQ_INT(cw_client_init(&client, cfg), CW_OK);
+    fake_reset(&fake, response, len);
+    fake.sizes = never;
+    fake.nsizes = 1;
+    fake.tick = 100;
+    return run(false, r);
+}
+
 TEST(test_timeout_names_the_limit_that_fired)
 {
     static const size_t never[] = { 0 };
@@ -1025,12 +1037,7 @@ TEST(test_timeout_names_the_limit_that_fired)
     make_config(&cfg, sizeof io_buf, sizeof work_buf);
     cfg.timeout_ms = 0;          /* the default: no total limit */
     cfg.idle_timeout_ms = 2000;
-    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
-    fake_reset(&fake, response, len);
-    fake.sizes = never;
-    fake.nsizes = 1;
-    fake.tick = 100;
-    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK_EQ_INT(silent_server(&cfg, len, never, &r), CW_ERR_TIMEOUT);
     CHECK_EQ_INT(r.timed_out, CW_TIMEOUT_IDLE);
 #if CW_CONFIG_DETAIL
     CHECK(strstr(r.detail, "idle_timeout_ms (2000 ms)") != NULL);
@@ -1040,12 +1047,7 @@ TEST(test_timeout_names_the_limit_that_fired)
 #endif
     /* total: shorter than the idle limit */
     cfg.timeout_ms = 1000;
-    CHECK_EQ_INT(cw_client_init(&client, &cfg), CW_OK);
-    fake_reset(&fake, response, len);
-    fake.sizes = never;
-    fake.nsizes = 1;
-    fake.tick = 100;
-    CHECK_EQ_INT(run(false, &r), CW_ERR_TIMEOUT);
+    CHECK_EQ_INT(silent_server(&cfg, len, never, &r), CW_ERR_TIMEOUT);
     CHECK_EQ_INT(r.timed_out, CW_TIMEOUT_TOTAL);
 #if CW_CONFIG_DETAIL
     CHECK(strstr(r.detail, "its timeout_ms (1000 ms)") != NULL);
