@@ -49,8 +49,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# absolute, as the linker map names every object: a relative DIR would match
+# none of them (and chatwire would count 0 bytes)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 if [[ $build -eq 1 || ! -f "$out/chatwire-mps2.elf" ]]; then
-  mkdir -p "$out"
   bash "$root/scripts/mcu-build.sh" --out "$out" >/dev/null 2>"$out/size-build.log" ||
     { cat "$out/size-build.log" >&2; exit 1; }
 fi
@@ -129,6 +132,9 @@ def kind_of(sec):
 
 def parse_map(mapf, out):
   sizes = {}
+  # objects built from chatwire's sources that the attribution below missed:
+  # then every row would be wrong, so the script fails instead
+  stray = set()
   lines = open(mapf).read().split("\n")
   start = next(i for i, l in enumerate(lines) if l.startswith("Linker script and memory map"))
   pending = None
@@ -151,8 +157,14 @@ def parse_map(mapf, out):
       k = kind_of(sec)
       if k is None or size == 0 or not path.startswith("/"):
           continue
-      d = sizes.setdefault(part_of(path, out), {"text": 0, "rodata": 0, "data": 0, "bss": 0})
+      part = part_of(path, out)
+      if part == "libc" and os.path.basename(path) in src_objs:
+          stray.add(path)
+      d = sizes.setdefault(part, {"text": 0, "rodata": 0, "data": 0, "bss": 0})
       d[k] += size
+  if stray:
+      sys.exit("mcu-size: %s: chatwire objects not under %s/obj: %s"
+               % (mapf, out, ", ".join(sorted(stray))))
   return sizes
 
 sizes = parse_map(mapf, out)
