@@ -81,23 +81,27 @@ mbedtls_ms_time_t mbedtls_ms_time(void)
 
 /* MBEDTLS_PLATFORM_GMTIME_R_ALT: seconds since 1970 to a UTC date, by
  * arithmetic only (the days-to-civil conversion of the proleptic Gregorian
- * calendar, valid for any 64-bit time mbedTLS passes): no C library call,
- * no allocation, reentrant. */
+ * calendar): no C library call, no allocation, reentrant. One 64-bit
+ * division; the rest is 32-bit, for +-5.8 million years (NULL beyond). */
 struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt,
                                      struct tm *tm_buf)
 {
     int64_t t = (int64_t)*tt;
-    int64_t days = t / 86400;
-    int64_t secs = t % 86400;
-    int64_t era, doe, yoe, doy, mp, year, month;
+    int64_t days64 = t / 86400;
+    int32_t secs = (int32_t)(t - days64 * 86400);
+    int32_t days, era, doe, yoe, doy, mp, month, year;
 
     if (secs < 0) {
         secs += 86400;
-        days--;
+        days64--;
     }
+    if (days64 < -2000000000 || days64 > 2000000000) {
+        return NULL;
+    }
+    days = (int32_t)days64;
     /* 1970-01-01 was a Thursday (4) */
     tm_buf->tm_wday = (int)(((days % 7) + 11) % 7);
-    days += 719468; /* days from 0000-03-01 to 1970-01-01 */
+    days += 719468; /* from 0000-03-01 */
     era = (days >= 0 ? days : days - 146096) / 146097;
     doe = days - era * 146097;                                   /* [0, 146096] */
     yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
@@ -105,13 +109,10 @@ struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt,
     mp = (5 * doy + 2) / 153;                                    /* March = 0 */
     month = mp < 10 ? mp + 3 : mp - 9;                           /* [1, 12] */
     year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    if (year - 1900 > INT32_MAX || year - 1900 < INT32_MIN) {
-        return NULL;
-    }
     tm_buf->tm_year = (int)(year - 1900);
     tm_buf->tm_mon = (int)(month - 1);
     tm_buf->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
-    /* day of the year from January 1st */
+    /* from January 1st: March 1st is day 59, or 60 in a leap year */
     tm_buf->tm_yday = (int)(mp >= 10 ? doy - 306
                                      : doy + 59 + ((year % 4 == 0 &&
                                                     (year % 100 != 0 ||
