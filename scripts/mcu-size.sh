@@ -79,6 +79,7 @@ if [[ $mode == freertos ]]; then
   fi
   exec python3 - "$root" "$out" "$cw_objs" <<'EOF'
 import os, subprocess, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(sys.argv[1], "scripts"))
 from mcu_map import parse_map, KINDS
 
@@ -196,6 +197,7 @@ cat "$out"/obj/*.su "$out"/mbedtls/obj/*.su 2>/dev/null >"$tmp/all.su" || true
 
 python3 - "$root" "$out" "$map" "$tmp" "$check" "$budget" "$cw_objs" <<'EOF'
 import glob, os, re, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(sys.argv[1], "scripts"))
 from mcu_map import parse_map as parse_map_parts
 
