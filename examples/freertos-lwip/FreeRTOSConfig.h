@@ -42,7 +42,7 @@
  * (printed at the end of every run). */
 #define configSUPPORT_STATIC_ALLOCATION 0
 #define configSUPPORT_DYNAMIC_ALLOCATION 1
-#define configTOTAL_HEAP_SIZE (56u * 1024u)
+#define configTOTAL_HEAP_SIZE (24u * 1024u)
 #define configAPPLICATION_ALLOCATED_HEAP 0
 
 /* No software timers, event groups, stream buffers or co-routines. */

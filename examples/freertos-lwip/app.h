@@ -46,7 +46,7 @@ bool fw_args_parse(char *line, fw_args_t *a);
 
 /* The chat task's stack (words): the measured high-water mark (printed as
  * "stack task=chat") plus room. */
-#define FW_CHAT_STACK_WORDS 4096u
+#define FW_CHAT_STACK_WORDS 2048u
 #define FW_CHAT_PRIO 2u
 #define FW_HEARTBEAT_PRIO 7u
 #define FW_HEARTBEAT_MS 10u
