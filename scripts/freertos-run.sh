@@ -43,12 +43,13 @@ build=1
 # name | what it proves (--list, README). The definitions are in
 # scenario_def below; a scenario that needs more than one boot gets a
 # function of its own (run_NAME) instead, using boot() as often as needed.
-all_scenarios=(stream no-stream keepalive netem-delay netem-loss netem-reorder
-               netem-dup netem-slow netem-outage server-gone soak)
+all_scenarios=(stream no-stream keepalive starved netem-delay netem-loss
+               netem-reorder netem-dup netem-slow netem-outage server-gone soak)
 declare -A proves=(
   [stream]="two streamed answers on one kept-alive connection, by name (lwIP DNS)"
   [no-stream]="two non-streamed answers (res.content)"
   [keepalive]="reuse of a kept connection, TLS resumption on a new one, a server-closed idle connection replaced without a retry"
+  [starved]="the heartbeat's check catches starvation: run below the chat task, it misses beats and the firmware fails"
   [netem-delay]="300 ms RTT: handshake and answers complete"
   [netem-loss]="2 % loss each way with 300 ms RTT: TCP recovers, answers complete"
   [netem-reorder]="a quarter of the frames held back 40 ms (reordered): answers complete"
@@ -70,11 +71,12 @@ prompt_paced="!mode:pace=300 $(printf 'word%d ' $(seq 1 30))"
 prompt_paced=${prompt_paced% }
 
 # Sets, for one scenario: fw (firmware words), prompt, link (tap|relay),
-# relay (relay options), server (server options), qemu_timeout (s), mark
-# (firmware progress line -> action), action (outage|kill), expect_chats.
+# relay (relay options), server (server options), qemu_timeout (s), action
+# (outage|kill: done when the firmware prints its progress line),
+# expect_chats (chat lines), verdict (the firmware's expected verdict).
 scenario_def() {
   fw="scenario=mixed requests=2"; prompt=$prompt_default; link=tap; relay=""
-  server=""; qemu_timeout=60; action=""; expect_chats=2
+  server=""; qemu_timeout=60; action=""; expect_chats=2; verdict=ok
   case $1 in
     stream) fw="scenario=stream requests=2" ;;
     no-stream) fw="scenario=no-stream requests=2" ;;
@@ -82,6 +84,8 @@ scenario_def() {
       # the server closes a connection idle for 1.5 s; the firmware waits 3 s
       fw="scenario=keepalive wait=3000"; server="--idle-close-ms 1500"
       expect_chats=4 ;;
+    starved) # the heartbeat at priority 1, below the chat task (2)
+      fw="scenario=stream requests=2 hbprio=1"; verdict="FAIL heartbeat missed a beat" ;;
     netem-delay) link=relay; relay="--delay-ms 150"; prompt=$prompt_long ;;
     netem-loss) link=relay; relay="--delay-ms 150 --loss 0.02"; prompt=$prompt_long
       fw="scenario=mixed requests=6"; expect_chats=6; qemu_timeout=120 ;;
@@ -140,9 +144,10 @@ done
 t_start=$(date +%s)
 if [[ $build -eq 1 ]]; then
   rc=0
-  bash "$root/scripts/freertos-build.sh" --out "$out" >/dev/null || rc=$?
-  [[ $rc -eq 77 ]] && exit 77
-  [[ $rc -eq 0 ]] || die "build failed"
+  mkdir -p "$out"
+  bash "$root/scripts/freertos-build.sh" --out "$out" >"$out/build.log" 2>&1 || rc=$?
+  [[ $rc -eq 77 ]] && { grep SKIPPED "$out/build.log" >&2; exit 77; }
+  [[ $rc -eq 0 ]] || { cat "$out/build.log" >&2; die "build failed"; }
 fi
 elf=$out/chatwire-freertos.elf
 [[ -f "$elf" ]] || die "$elf not built"
@@ -319,13 +324,14 @@ check_common() { # LOG TIMEOUT
   local log=$1 tmo=$2 n line
   if [[ $boot_rc -eq 124 ]]; then fail "QEMU still running after ${tmo} s"; fi
   grep -q "fw: PANIC" "$log" && fail "$(grep -m 1 'fw: PANIC' "$log" | cut -c5-)"
-  grep -q "^fw: verdict ok$" "$log" ||
+  grep -q -x "fw: verdict $verdict" "$log" ||
     fail "firmware: $(grep -m 1 'fw: verdict' "$log" | cut -c5- || echo 'no verdict')"
-  [[ $boot_rc -eq 0 ]] || fail "QEMU exit status $boot_rc"
+  [[ $boot_rc -eq $([[ $verdict == ok ]] && echo 0 || echo 1) ]] || fail "QEMU exit status $boot_rc"
   n=$(grep -c "^fw: chat [0-9]* rc=" "$log" || true)
   [[ $n -eq $expect_chats ]] || fail "$n chats, expected $expect_chats"
-  grep -q "query\[A\] $host from 192.0.2.2" "$logs/dns.log" ||
+  tail -n "+$((dns_lines + 1))" "$logs/dns.log" | grep -q "query\[A\] $host from 192.0.2.2" ||
     fail "no DNS query for $host from the firmware"
+  [[ $verdict == ok ]] || return 0
   line=$(fwline "$log" "^fw: heartbeat ")
   [[ "$(field "$line" missed)" == 0 ]] || fail "heartbeat: missed=$(field "$line" missed)"
   [[ -n "$(field "$line" max_late_ns)" && $(field "$line" max_late_ns) -lt 1000000 ]] ||
@@ -367,6 +373,9 @@ check_scenario() { # NAME LOG
     stream) check_answers "$log" 2
       for i in 1 2; do expect_chat "$log" $i rc=0 stream=1 done=1; done
       expect_chat "$log" 2 reused=1 ;;
+    starved) check_answers "$log" 2
+      [[ $(field "$(fwline "$log" "^fw: heartbeat ")" missed) -gt 0 ]] ||
+        fail "the starved heartbeat missed no beat" ;;
     no-stream) check_answers "$log" 2
       for i in 1 2; do expect_chat "$log" $i rc=0 stream=0; done ;;
     keepalive) check_answers "$log" 4
@@ -412,13 +421,22 @@ check_scenario() { # NAME LOG
 }
 
 # ------------------------------------------------------------ run
+# One boot with the scenario's link and firmware words (what a scenario
+# does unless it has a function run_NAME of its own, e.g. two boots with
+# state handed from the first to the second).
+run_default() { # NAME LOG
+  # shellcheck disable=SC2086
+  boot "$2" "$qemu_timeout" "$link" $fw
+}
+
 run_scenario() { # NAME
-  local name=$1 log=$logs/$1.log t0
+  local name=$1 log=$logs/$1.log t0 body
   scenario_def "$name"
-  rm -f "$log" "$logs/$name.server" "$logs/$name.server.stderr" "$logs/$name.relay" "$out/killed"
+  rm -f "$log" "$logs/$name".* "$out/killed"
   fails=()
   t0=$(date +%s.%N)
   watcher_pid=""
+  dns_lines=$(wc -l <"$logs/dns.log" 2>/dev/null || echo 0)
   # shellcheck disable=SC2086
   if ! start_server "$logs/$name.server" $server; then
     fail "the test server did not start"
@@ -430,12 +448,13 @@ run_scenario() { # NAME
       # timeout passes TERM on, but a USR1 would end timeout itself)
       outage) watch_for "$log" "^fw: progress " sh -c \
                 "kill -USR1 \$(pgrep -P $relay_pid)" ;;
-          # SIGKILL: no clean shutdown
+      # SIGKILL: no clean shutdown
       kill) watch_for "$log" "^fw: progress " sh -c \
               "kill -KILL \$(pgrep -P $server_pid) && touch '$out/killed'" ;;
     esac
-    # shellcheck disable=SC2086
-    boot "$log" "$qemu_timeout" "$link" $fw
+    body=run_${name//-/_}
+    declare -F "$body" >/dev/null || body=run_default
+    "$body" "$name" "$log"
     [[ -n "$watcher_pid" ]] && stop_pid "$watcher_pid"
     [[ $link == relay ]] && stop_pid "$relay_pid"
     stop_pid "$server_pid"

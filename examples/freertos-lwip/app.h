@@ -7,7 +7,7 @@
  *   fw scenario=NAME url=https://api.chatwire.test/v1 key=KEY now=UNIXTIME
  *      [ip=192.0.2.2] [mask=255.255.255.0] [gw=192.0.2.1] [dns=192.0.2.1]
  *      [timeout=MS] [connect=MS] [idle=MS] [requests=N] [wait=MS]
- *      [mark=N] prompt=TEXT...
+ *      [mark=N] [hbprio=N] prompt=TEXT...
  * A second boot with other arguments (another scenario, state from the first
  * boot) is the same command line with other words.
  */
@@ -36,6 +36,9 @@ typedef struct fw_args {
     uint32_t requests;     /* requests per scenario where it applies */
     uint32_t wait_ms;      /* keepalive: idle time before the last request */
     uint32_t mark;         /* print a progress line after this many deltas */
+    uint32_t hb_prio;      /* the heartbeat's priority (FW_HEARTBEAT_PRIO;
+                              below FW_CHAT_PRIO only to show that its
+                              check catches a starved task) */
 } fw_args_t;
 
 /* Parses the semihosting command line (modified in place). Returns false,

@@ -62,6 +62,7 @@ bool fw_args_parse(char *line, fw_args_t *a)
     a->connect_ms = 20000u;
     a->idle_ms = 20000u;
     a->requests = 1u;
+    a->hb_prio = FW_HEARTBEAT_PRIO;
     (void)next_word(&rest); /* the program name */
     while ((w = next_word(&rest)) != NULL) {
         char *v = strchr(w, '=');
@@ -109,6 +110,9 @@ bool fw_args_parse(char *line, fw_args_t *a)
             ok = to_u32(v, &a->wait_ms);
         } else if (strcmp(w, "mark") == 0) {
             ok = to_u32(v, &a->mark);
+        } else if (strcmp(w, "hbprio") == 0) {
+            ok = to_u32(v, &a->hb_prio) && a->hb_prio > 0u &&
+                 a->hb_prio < configMAX_PRIORITIES;
         } else {
             fw_printf("fw: unknown argument '%s'\n", w);
             return false;
@@ -150,7 +154,7 @@ int main(void)
     }
     fw_rand_seed(seed);
 
-    heartbeat_start(FW_HEARTBEAT_MS, FW_HEARTBEAT_PRIO);
+    heartbeat_start(FW_HEARTBEAT_MS, args.hb_prio);
     if (xTaskCreate(fw_chat_task, "chat", FW_CHAT_STACK_WORDS, &args,
                     FW_CHAT_PRIO, NULL) != pdPASS) {
         fw_printf("fw: cannot create the chat task\n");
