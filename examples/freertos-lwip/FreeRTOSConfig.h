@@ -13,9 +13,8 @@
 #define configCPU_CLOCK_HZ 25000000UL
 #define configTICK_RATE_HZ 1000
 #define configUSE_PREEMPTION 1
-/* Equal priorities take turns at each tick: only the idle task shares a
- * level, so this only keeps idle from running on. */
-#define configUSE_TIME_SLICING 1
+/* No two tasks share a priority: nothing to slice. */
+#define configUSE_TIME_SLICING 0
 #define configUSE_PORT_OPTIMISED_TASK_SELECTION 1
 #define configUSE_TICKLESS_IDLE 0
 #define configMAX_PRIORITIES 8

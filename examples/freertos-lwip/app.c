@@ -51,6 +51,9 @@ static const char *const pool_names[MEMP_MAX] = {
 #define LWIP_MEMPOOL(name, num, size, desc) desc,
 #include "lwip/priv/memp_std.h"
 };
+/* fw_usage_t has room for one count per pool */
+typedef char fw_pools_fit[MEMP_MAX <= sizeof(((fw_usage_t *)0)->pool_used) /
+                                     sizeof(uint32_t) ? 1 : -1];
 
 /* ------------------------------------------------------------ platform */
 
@@ -102,7 +105,7 @@ static bool parse_ip(const char *what, const char *text, ip4_addr_t *out)
 
 static bool net_up(const fw_args_t *a)
 {
-    SemaphoreHandle_t ready = xSemaphoreCreateBinary();
+    SemaphoreHandle_t ready;
     ip4_addr_t ip, mask, gw, dns;
     ip_addr_t dns_server;
 
@@ -110,6 +113,7 @@ static bool net_up(const fw_args_t *a)
         !parse_ip("gw", a->gw, &gw) || !parse_ip("dns", a->dns, &dns)) {
         return false;
     }
+    ready = xSemaphoreCreateBinary();
     configASSERT(ready != NULL);
     tcpip_init(tcpip_ready, ready);
     (void)xSemaphoreTake(ready, portMAX_DELAY);
@@ -139,6 +143,7 @@ static int on_delta(void *user, const char *text, size_t len)
 {
     fw_chat_t *c = (fw_chat_t *)user;
     size_t room = sizeof c->answer - 1u - c->answer_len;
+    uint32_t now = ticks_ms(NULL);
 
     if (len > room) {
         c->answer_cut = true;
@@ -147,10 +152,10 @@ static int on_delta(void *user, const char *text, size_t len)
     memcpy(c->answer + c->answer_len, text, len);
     c->answer_len += len;
     c->answer[c->answer_len] = '\0';
-    if (c->deltas > 0u && ticks_ms(NULL) - c->last_delta > c->max_gap) {
-        c->max_gap = ticks_ms(NULL) - c->last_delta;
+    if (c->deltas > 0u && now - c->last_delta > c->max_gap) {
+        c->max_gap = now - c->last_delta;
     }
-    c->last_delta = ticks_ms(NULL);
+    c->last_delta = now;
     c->deltas++;
     if (c->args->mark != 0u && c->deltas == c->args->mark) {
         /* the run script acts on this line (cuts the link, kills the
@@ -248,8 +253,7 @@ void fw_usage_get(fw_usage_t *u)
     mbedtls_memory_buffer_alloc_cur_get(&u->arena_bytes, &u->arena_blocks);
     LOCK_TCPIP_CORE();
     u->lwip_mem = lwip_stats.mem.used;
-    for (i = 0; i < MEMP_MAX && i < sizeof u->pool_used / sizeof u->pool_used[0];
-         i++) {
+    for (i = 0; i < MEMP_MAX; i++) {
         u->pool_used[i] = lwip_stats.memp[i]->used;
     }
     UNLOCK_TCPIP_CORE();
@@ -266,8 +270,7 @@ const char *fw_usage_print(const char *label, const fw_usage_t *u,
               label, (unsigned long)u->arena_bytes,
               (unsigned long)u->arena_blocks, (unsigned long)u->lwip_mem,
               (unsigned long)u->heap_free);
-    for (i = 0; i < MEMP_MAX && i < sizeof u->pool_used / sizeof u->pool_used[0];
-         i++) {
+    for (i = 0; i < MEMP_MAX; i++) {
         fw_printf(" %s=%lu", pool_names[i], (unsigned long)u->pool_used[i]);
         if (ref != NULL && diff == NULL && u->pool_used[i] != ref->pool_used[i]) {
             diff = pool_names[i];

@@ -69,9 +69,9 @@ typedef struct fw_chat {
     size_t answer_len;
     bool answer_cut;        /* longer than answer[] */
     uint32_t deltas;        /* on_delta calls of the current request */
-    uint32_t last_delta;    /* when the last one came (ticks) */
-    uint32_t max_gap;       /* longest time between two (ticks) */
-    uint32_t ms;            /* the last request's duration (ticks) */
+    uint32_t last_delta;    /* when the last one came (ms) */
+    uint32_t max_gap;       /* longest time between two (ms) */
+    uint32_t ms;            /* the last request's duration (ms) */
     char fail[96];          /* the first failed check, "" when none */
 } fw_chat_t;
 
