@@ -44,6 +44,15 @@ bash scripts/mcu-size.sh --check --budget "${CW_MCU_FLASH_BUDGET:-11520}"
 # once attributed chatwire's objects to newlib, 0 B of chatwire)
 diff <(bash scripts/mcu-size.sh) <(bash scripts/mcu-size.sh --out build-mcu)
 
+echo "== FreeRTOS + lwIP firmware in QEMU: every scenario, over a TAP and a bad link"
+rc=0
+bash scripts/freertos-run.sh || rc=$?
+case $rc in
+  0) bash scripts/mcu-size.sh --freertos ;;
+  77) echo "(skipped: no FreeRTOS kernel, not root or no /dev/net/tun)" ;;
+  *) exit "$rc" ;;
+esac
+
 echo "== fuzzers, briefly (tests/fuzz/run.sh SECONDS for longer)"
 bash tests/fuzz/run.sh "${CW_FUZZ_SECONDS:-10}"
 
