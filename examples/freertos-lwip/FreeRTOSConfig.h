@@ -65,7 +65,7 @@
 
 /* Hooks: the tick hook timestamps each tick for the heartbeat's lateness
  * (heartbeat.c); overflow and malloc failure end the run (startup.c). */
-/* The idle hook waits for an interrupt (startup.c): the emulator then
+/* The idle hook waits for an interrupt (heartbeat.c): the emulator then
  * sleeps instead of spinning a host core, and with -icount its clock
  * follows the host's while the CPU is idle (see README.md, Timing). */
 #define configUSE_IDLE_HOOK 1

@@ -4,9 +4,14 @@
  * the CPU from it.
  *
  * Each beat is due at a tick (xTaskDelayUntil keeps the schedule fixed).
- * Lateness is the time from that tick's interrupt to the task running,
- * measured with Timer0 (25 MHz of emulated time: 40 ns resolution): whole
- * ticks late count 1 ms each. A beat at least one period late is missed.
+ * Lateness is the time from the moment that tick was due (SysTick reached
+ * zero) to the task running: the interrupt's entry, the scheduler, and
+ * whatever kept either waiting (interrupts masked, a higher priority).
+ * Measured with Timer0 (25 MHz of emulated time: 40 ns steps); whole ticks
+ * late count 1 ms each. A beat a period or more late is missed, and so is
+ * one a period overdue that has not run yet when the stats are read.
+ * heartbeat.c also holds the idle hook (WFI), which the measurement needs
+ * to tell a late tick interrupt from the emulator's wake-up delay.
  */
 #ifndef FW_HEARTBEAT_H
 #define FW_HEARTBEAT_H

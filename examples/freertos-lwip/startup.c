@@ -168,13 +168,6 @@ void vApplicationStackOverflowHook(TaskHandle_t task, char *name)
     fw_panic("stack overflow in task", name, __FILE__, __LINE__);
 }
 
-/* Nothing to run: sleep until the next interrupt (a tick at the latest). */
-void vApplicationIdleHook(void);
-void vApplicationIdleHook(void)
-{
-    __asm__ volatile("dsb\n\twfi" ::: "memory");
-}
-
 void vApplicationMallocFailedHook(void);
 void vApplicationMallocFailedHook(void)
 {
