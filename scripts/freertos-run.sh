@@ -227,6 +227,17 @@ clock=(-icount shift=0,align=off,sleep=on)
 # QEMU option values: a comma is written ",,"
 qarg() { printf 'arg=%s' "${1//,/,,}"; }
 
+# Waits (5 s at most) for FILE, which process PID writes once it is ready.
+wait_file() { # FILE PID
+  local _
+  for _ in $(seq 100); do
+    [[ -s "$1" ]] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 start_server() { # LOG ARGS...
   local log=$1; shift
   rm -f "$out/server.port" "$log"
@@ -237,13 +248,7 @@ start_server() { # LOG ARGS...
     >>"$log.stderr" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  local _
-  for _ in $(seq 100); do
-    [[ -s "$out/server.port" ]] && return 0
-    kill -0 "$server_pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
+  wait_file "$out/server.port" "$server_pid"
 }
 
 start_relay() { # LOG ARGS...
@@ -254,13 +259,7 @@ start_relay() { # LOG ARGS...
     --ready "$out/relay.ready" --log "$log" "$@" &
   relay_pid=$!
   pids+=("$relay_pid")
-  local _
-  for _ in $(seq 100); do
-    [[ -s "$out/relay.ready" ]] && return 0
-    kill -0 "$relay_pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
+  wait_file "$out/relay.ready" "$relay_pid"
 }
 
 # Stops a process started here (each runs under timeout, which passes the

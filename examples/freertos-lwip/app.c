@@ -328,8 +328,9 @@ static void report(fw_chat_t *c, uint32_t chat_stack_words)
     report_stack("eth_in", lan9118_input_task(), lan9118_input_stack_words());
     report_stack("tcpip", tcpip_task, TCPIP_THREAD_STACKSIZE / sizeof(StackType_t));
     report_stack("idle", xTaskGetIdleTaskHandle(), configMINIMAL_STACK_SIZE);
+    /* the main stack: reset, then the interrupt handlers */
     fw_printf("fw: stack msp peak=%lu of=%lu bytes\n",
-              (unsigned long)fw_msp_peak(), (unsigned long)fw_msp_size());
+              (unsigned long)fw_stack_peak(), (unsigned long)fw_stack_size());
     fw_printf("fw: heap free=%lu min_ever=%lu of=%lu bytes\n",
               (unsigned long)xPortGetFreeHeapSize(),
               (unsigned long)xPortGetMinimumEverFreeHeapSize(),

@@ -60,11 +60,4 @@ void fw_panic(const char *what, const char *detail, const char *file,
 void fw_rand_seed(uint32_t seed);
 uint32_t fw_rand(void);
 
-/* ---------------------------------------------------------- stacks */
-
-/* Deepest use of the main stack (MSP: reset, then interrupts once the
- * scheduler runs), by painting at reset. */
-size_t fw_msp_peak(void);
-size_t fw_msp_size(void);
-
 #endif /* FW_BOARD_H */

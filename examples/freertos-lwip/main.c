@@ -17,26 +17,6 @@
 static char cmdline[768];
 static fw_args_t args;
 
-/* Splits the next space-separated word off *s. */
-static char *next_word(char **s)
-{
-    char *w = *s;
-    while (*w == ' ') {
-        w++;
-    }
-    if (*w == '\0') {
-        return NULL;
-    }
-    *s = w;
-    while (**s != '\0' && **s != ' ') {
-        (*s)++;
-    }
-    if (**s != '\0') {
-        *(*s)++ = '\0';
-    }
-    return w;
-}
-
 static bool to_u32(const char *v, uint32_t *out)
 {
     char *end;
@@ -63,8 +43,8 @@ bool fw_args_parse(char *line, fw_args_t *a)
     a->idle_ms = 20000u;
     a->requests = 1u;
     a->hb_prio = FW_HEARTBEAT_PRIO;
-    (void)next_word(&rest); /* the program name */
-    while ((w = next_word(&rest)) != NULL) {
+    (void)fw_next_word(&rest); /* the program name */
+    while ((w = fw_next_word(&rest)) != NULL) {
         char *v = strchr(w, '=');
         bool ok = true;
         uint32_t now = 0;

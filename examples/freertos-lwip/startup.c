@@ -2,7 +2,7 @@
  * startup.c - reset, vector table and the ways a run ends, for FreeRTOS on
  * QEMU mps2-an386 (Cortex-M4F).
  *
- * Reset: copy .data, zero .bss, paint the main stack (fw_msp_peak), enable
+ * Reset: copy .data, zero .bss, paint the main stack (fw_stack_peak), enable
  * the FPU, main(). The vector table holds FreeRTOS's SVC, PendSV and SysTick
  * handlers directly (V11 checks that at vTaskStartScheduler) and the LAN9118
  * handler at IRQ 13. Faults, FreeRTOS assertions, stack overflows and heap
@@ -17,14 +17,14 @@
 #include "FreeRTOS.h"
 #include "task.h"
 
+#include "fw.h" /* examples/qemu-mps2: the stack painting */
 #include "lan9118.h"
 #include "lwipopts.h"
 
-#define STACK_PAINT 0xC5C5C5C5u
 #define IRQ_COUNT 32u
 
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
-extern uint32_t _sstack[], _estack[];
+extern uint32_t _estack[];
 
 extern int main(void);
 
@@ -66,7 +66,6 @@ static void (*const vectors[16u + IRQ_COUNT])(void) = {
 void Reset_Handler(void)
 {
     uint32_t *p;
-    uint32_t sp;
 
     for (p = _sdata; p < _edata; p++) {
         *p = _sidata[p - _sdata];
@@ -74,29 +73,12 @@ void Reset_Handler(void)
     for (p = _sbss; p < _ebss; p++) {
         *p = 0;
     }
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    for (p = _sstack; (uintptr_t)p < sp - 64u; p++) {
-        *p = STACK_PAINT;
-    }
+    fw_stack_paint(); /* examples/qemu-mps2/stack.c */
     /* CPACR: full access to CP10 and CP11 (the FPU), before any float
      * instruction and before the port's lazy stacking needs it */
     FW_REG(0xE000ED88u) |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
     fw_exit(main());
-}
-
-size_t fw_msp_peak(void)
-{
-    const uint32_t *p = _sstack;
-    while (p < _estack && *p == STACK_PAINT) {
-        p++;
-    }
-    return (size_t)((uintptr_t)_estack - (uintptr_t)p);
-}
-
-size_t fw_msp_size(void)
-{
-    return (size_t)((uintptr_t)_estack - (uintptr_t)_sstack);
 }
 
 /* Semihosting SYS_EXIT_EXTENDED: on 32-bit ARM only this call carries a
