@@ -157,10 +157,10 @@ void vApplicationMallocFailedHook(void)
 }
 
 /* newlib's malloc gets its memory from _sbrk (linked with --wrap=_sbrk).
- * Nothing in this firmware may call it: rdimon's _sbrk refuses to grow past
- * the current stack pointer, which inside a task is a task stack in .bss
- * below the heap end, so newlib calls that allocate (printf to a stream,
- * rand, strtod with big numbers...) fail in tasks ("REENT malloc
+ * Nothing in this firmware may call it: memory is static or FreeRTOS's, and
+ * newlib's allocations (printf to a stream, rand, gmtime, strtod with big
+ * numbers...) are not task-safe; with rdimon's _sbrk they even fail in a
+ * task, which runs on a stack below the heap's end ("REENT malloc
  * succeeded"). Ending the run here shows which path did it. */
 void *__wrap__sbrk(ptrdiff_t incr);
 void *__wrap__sbrk(ptrdiff_t incr)
