@@ -15,6 +15,8 @@ pkgs=(
   liblwip-dev iproute2               # tests/lwip: lwIP 2.1.3 and the test's network namespace
   gcc-arm-none-eabi libnewlib-arm-none-eabi  # the Cortex-M4 firmware
   qemu-system-arm                    # runs it (mps2-an386)
+  dnsmasq-base procps                # freertos-run.sh: the firmware's DNS server (the
+                                     # program, not the dnsmasq system service), pgrep
   libcurl4-openssl-dev valgrind      # bench/: the libcurl + cJSON baseline
 )
 

@@ -3,6 +3,7 @@
 # as linked (--gc-sections), in one table.
 #
 #   scripts/mcu-size.sh [--check] [--budget BYTES] [--build] [--out DIR]
+#   scripts/mcu-size.sh --freertos [--build] [--out DIR]
 #
 # Flash and static RAM per part come from the linker map
 # (build-mcu/chatwire-mps2.map): every input section the link kept, summed
@@ -28,17 +29,25 @@
 # reports.
 # --budget BYTES: the flash budget (default 11520, the small profile's
 # gate; scripts/test.sh checks it).
+# --freertos: the table for examples/freertos-lwip instead
+# (build-freertos/chatwire-freertos.map; built by scripts/freertos-build.sh
+# when missing): one row per part, as its Makefile places the objects
+# (chatwire, FreeRTOS kernel, lwIP, LAN9118 driver, mbedTLS, trust anchors,
+# then the rest: the transport ports, the firmware, newlib-nano/libgcc),
+# and the largest objects in RAM.
 set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-out=$root/build-mcu
+out=""
 check=0
 budget=11520
 build=0
+mode=mcu
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --check) check=1; shift ;;
+    --freertos) mode=freertos; shift ;;
     --budget) budget=$2; shift 2 ;;
     --build) build=1; shift ;;
     --no-build) build=0; shift ;;
@@ -48,8 +57,109 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# chatwire's sources: the list the builds compile (scripts/mcu-common.sh)
+# shellcheck source=scripts/mcu-common.sh
+source "$root/scripts/mcu-common.sh"
+cw_objs=$(for f in "${cw_srcs[@]}"; do basename "$f" .c; done | tr '\n' ' ')
+
+# absolute, as the linker map names every object: a relative DIR would match
+# none of them (and chatwire would count 0 bytes)
+if [[ -z "$out" ]]; then
+  out=$root/build-mcu
+  [[ $mode == freertos ]] && out=$root/build-freertos
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [[ $mode == freertos ]]; then
+  if [[ $build -eq 1 || ! -f "$out/chatwire-freertos.map" ]]; then
+    rc=0
+    bash "$root/scripts/freertos-build.sh" --out "$out" >/dev/null 2>"$out/size-build.log" || rc=$?
+    [[ $rc -eq 0 ]] || { cat "$out/size-build.log" >&2; exit "$rc"; }
+  fi
+  exec python3 - "$root" "$out" "$cw_objs" <<'EOF'
+import os, subprocess, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(sys.argv[1], "scripts"))
+from mcu_map import parse_map, KINDS
+
+root, out, cw_objs = sys.argv[1:4]
+mapf = out + "/chatwire-freertos.map"
+cw_objs = set(o + ".o" for o in cw_objs.split())
+obj = out + "/obj/"
+
+def part_of(path):
+    if "libmbedtls_mcu.a(" in path:
+        return "mbedtls"
+    if path.startswith(obj):
+        return path[len(obj):].split("/")[0]
+    return "libc"
+
+sizes, paths = parse_map(mapf, part_of)
+# every object of chatwire's sources under obj/chatwire/, and some there:
+# else the rows are wrong (as a relative DIR once made them), so fail
+ours = [p for p in paths if os.path.basename(p) in cw_objs]
+if not ours or any(part_of(p) != "chatwire" for p in ours):
+    sys.exit("mcu-size: %s: chatwire's objects are not all under %schatwire/" % (mapf, obj))
+
+rows = [("chatwire (src/*.c, default options)", "chatwire"),
+        ("FreeRTOS-Kernel V11.3.0 (tasks, queue, list, heap_4, port)", "kernel"),
+        ("lwIP 2.2.1 (IPv4, TCP, UDP, DNS, sockets, sys_arch)", "lwip"),
+        ("LAN9118 driver (lan9118.c)", "driver"),
+        ("mbedTLS 3.6.6", "mbedtls"),
+        ("trust anchors (7 public roots + test CA)", "anchors"),
+        ("the rest:", None),
+        ("  ports: cw_lwip, cw_tls, cw_mbedtls_mcu", "port"),
+        ("  firmware: app, scenarios, heartbeat, console...", "fw"),
+        ("  newlib-nano, libgcc", "libc")]
+fmt = "%-58s %7s %7s %5s %7s %7s"
+line = fmt % ("-" * 58, "-" * 7, "-" * 7, "-" * 5, "-" * 7, "-" * 7)
+print("chatwire on FreeRTOS + lwIP, Cortex-M4F (QEMU mps2-an386): "
+      "arm-none-eabi-gcc -Os, newlib-nano, --gc-sections")
+print("flash = text + rodata + data, bytes, from %s" % os.path.relpath(mapf, root))
+print()
+print(fmt % ("FLASH / static RAM", "text", "rodata", "data", "bss", "flash"))
+print(line)
+tot = dict.fromkeys(KINDS, 0)
+for d in sizes.values():
+    for k in KINDS:
+        tot[k] += d[k]
+for label, part in rows:
+    if part is None:
+        print(label)
+        continue
+    d = sizes.get(part, dict.fromkeys(KINDS, 0))
+    print(fmt % (label, d["text"], d["rodata"], d["data"], d["bss"],
+                 d["text"] + d["rodata"] + d["data"]))
+print(line)
+print(fmt % ("total firmware", tot["text"], tot["rodata"], tot["data"], tot["bss"],
+             tot["text"] + tot["rodata"] + tot["data"]))
+
+what = {"ucHeap": "FreeRTOS heap_4: task stacks, queues, semaphores",
+        "arena": "mbedTLS arena (MBEDTLS_MEMORY_BUFFER_ALLOC_C)",
+        "chat": "cw_client_t + cw_tls_t + cw_lwip_t + result + answer",
+        "work_buf": "chatwire work buffer (JSON tokens + one event)",
+        "io_buf": "chatwire io buffer",
+        "ram_heap": "lwIP heap (MEM_SIZE)",
+        "memp_memory_PBUF_POOL_base": "lwIP PBUF_POOL (24 x 512 B)",
+        "memp_memory_TCP_SEG_base": "lwIP TCP_SEG pool",
+        "memp_memory_TCP_PCB_base": "lwIP TCP_PCB pool"}
+syms = []
+nm = subprocess.run(["arm-none-eabi-nm", "-S", out + "/chatwire-freertos.elf"],
+                    capture_output=True, text=True, check=True).stdout
+for l in nm.splitlines():
+    f = l.split()
+    if len(f) == 4 and f[2] in "bBdD":
+        syms.append((int(f[1], 16), f[3]))
+print()
+print("%-30s %7s  %s" % ("largest objects in RAM", "bytes", ""))
+print("%-30s %7s  %s" % ("-" * 30, "-" * 7, "-" * 40))
+for size, name in sorted(syms, reverse=True)[:10]:
+    print("%-30s %7d  %s" % (name, size, what.get(name, "")))
+print("plus the main stack above .bss (reset, then interrupts): FW_STACK_SIZE, "
+      "examples/freertos-lwip/Makefile")
+EOF
+fi
 if [[ $build -eq 1 || ! -f "$out/chatwire-mps2.elf" ]]; then
-  mkdir -p "$out"
   bash "$root/scripts/mcu-build.sh" --out "$out" >/dev/null 2>"$out/size-build.log" ||
     { cat "$out/size-build.log" >&2; exit 1; }
 fi
@@ -84,16 +194,18 @@ arm-none-eabi-nm -S --defined-only "$tmp/sizes.o" >"$tmp/sizes.nm"
 arm-none-eabi-nm -S --defined-only "$elf" >"$tmp/elf.nm"
 cat "$out"/obj/*.su "$out"/mbedtls/obj/*.su 2>/dev/null >"$tmp/all.su" || true
 
-python3 - "$root" "$out" "$map" "$tmp" "$check" "$budget" <<'EOF'
+python3 - "$root" "$out" "$map" "$tmp" "$check" "$budget" "$cw_objs" <<'EOF'
 import glob, os, re, sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(sys.argv[1], "scripts"))
+from mcu_map import parse_map as parse_map_parts
 
-root, out, mapf, tmp, check, budget = sys.argv[1:7]
+root, out, mapf, tmp, check, budget, cw_objs = sys.argv[1:8]
 check = check == "1"
 budget = int(budget)
 # cw_jsmn.c only instantiates jsmn (libjsmn-dev): a dependency, in a row of
 # its own like mbedTLS, not part of chatwire's own flash
-src_objs = sorted(os.path.basename(p)[:-2] + ".o" for p in glob.glob(root + "/src/*.c")
-                  if os.path.basename(p) != "cw_jsmn.c")
+src_objs = sorted(o + ".o" for o in cw_objs.split() if o != "cw_jsmn")
 
 def part_of(path, out):
     base = os.path.basename(path)
@@ -114,45 +226,16 @@ def part_of(path, out):
             return "fw"
     return "libc"
 
-def kind_of(sec):
-    if sec.startswith((".text", ".isr_vector", ".init", ".fini", ".glue_7", ".vfp11")):
-        return "text"
-    if sec.startswith((".rodata", ".ARM.extab", ".ARM.exidx", ".preinit_array",
-                       ".init_array", ".fini_array")):
-        return "rodata"
-    if sec.startswith(".data"):
-        return "data"
-    if sec.startswith((".bss", "COMMON")):
-        return "bss"
-    return None
-
 def parse_map(mapf, out):
-  sizes = {}
-  lines = open(mapf).read().split("\n")
-  start = next(i for i, l in enumerate(lines) if l.startswith("Linker script and memory map"))
-  pending = None
-  pat_full = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
-  pat_cont = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
-  pat_name = re.compile(r"^ (\S+)$")
-  for l in lines[start:]:
-      m = pat_full.match(l)
-      if m:
-          sec, size, path = m.group(1), int(m.group(3), 16), m.group(4)
-      else:
-          m = pat_cont.match(l)
-          if m and pending:
-              sec, size, path = pending, int(m.group(2), 16), m.group(3)
-          else:
-              m2 = pat_name.match(l)
-              pending = m2.group(1) if m2 else None
-              continue
-      pending = None
-      k = kind_of(sec)
-      if k is None or size == 0 or not path.startswith("/"):
-          continue
-      d = sizes.setdefault(part_of(path, out), {"text": 0, "rodata": 0, "data": 0, "bss": 0})
-      d[k] += size
-  return sizes
+    sizes, paths = parse_map_parts(mapf, lambda path: part_of(path, out))
+    # objects built from chatwire's sources that the attribution missed:
+    # then every row would be wrong, so the script fails instead
+    stray = [p for p in paths
+             if part_of(p, out) == "libc" and os.path.basename(p) in src_objs]
+    if stray:
+        sys.exit("mcu-size: %s: chatwire objects not under %s/obj: %s"
+                 % (mapf, out, ", ".join(stray)))
+    return sizes
 
 sizes = parse_map(mapf, out)
 

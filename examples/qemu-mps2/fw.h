@@ -42,10 +42,17 @@ void fw_semihost_write0(const char *s);
 /* The QEMU semihosting command line (-semihosting-config arg=...), NUL
  * terminated, or "" when there is none. */
 const char *fw_semihost_cmdline(char *buf, size_t size);
+/* Splits the next space-separated word off *s (NUL-terminating it in
+ * place); NULL when only spaces are left. */
+char *fw_next_word(char **s);
 
 /* ------------------------------------------------------------ stack */
 
-size_t fw_stack_peak(void);  /* deepest use since reset, by painting */
+/* stack.c: fw_stack_paint, called once by the reset handler, fills the
+ * unused main stack with a pattern; fw_stack_peak is then the deepest use
+ * since. */
+void fw_stack_paint(void);
+size_t fw_stack_peak(void);
 size_t fw_stack_size(void);
 
 /* ------------------------------------------------------------ entropy */

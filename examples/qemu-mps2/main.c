@@ -71,26 +71,6 @@ static int print_delta(void *user, const char *text, size_t len)
     return 0;
 }
 
-/* Splits the next space-separated word off *s. */
-static char *next_word(char **s)
-{
-    char *w = *s;
-    while (*w == ' ') {
-        w++;
-    }
-    if (*w == '\0') {
-        return NULL;
-    }
-    *s = w;
-    while (**s != '\0' && **s != ' ') {
-        (*s)++;
-    }
-    if (**s != '\0') {
-        *(*s)++ = '\0';
-    }
-    return w;
-}
-
 int main(void)
 {
     cw_mbedtls_mcu_config_t mcfg;
@@ -113,10 +93,10 @@ int main(void)
     fw_uart_init(&uart, 0x40004000u);
 
     rest = (char *)fw_semihost_cmdline(cmdline, sizeof cmdline);
-    (void)next_word(&rest); /* program name */
-    base_url = next_word(&rest);
-    tls_max = next_word(&rest);
-    key = next_word(&rest);
+    (void)fw_next_word(&rest); /* program name */
+    base_url = fw_next_word(&rest);
+    tls_max = fw_next_word(&rest);
+    key = fw_next_word(&rest);
     while (*rest == ' ') {
         rest++;
     }

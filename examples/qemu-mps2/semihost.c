@@ -42,6 +42,25 @@ const char *fw_semihost_cmdline(char *buf, size_t size)
     return buf;
 }
 
+char *fw_next_word(char **s)
+{
+    char *w = *s;
+    while (*w == ' ') {
+        w++;
+    }
+    if (*w == '\0') {
+        return NULL;
+    }
+    *s = w;
+    while (**s != '\0' && **s != ' ') {
+        (*s)++;
+    }
+    if (**s != '\0') {
+        *(*s)++ = '\0';
+    }
+    return w;
+}
+
 /* INSECURE, TEST ONLY: see fw.h. */
 int cw_insecure_test_entropy(void *ctx, uint8_t *out, size_t len)
 {

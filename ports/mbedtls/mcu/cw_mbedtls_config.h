@@ -35,7 +35,10 @@
  *                              mbedtls_platform_set_time()). Until the
  *                              application sets it, time is 0 (1970) and
  *                              every certificate is "not yet valid":
- *                              verification fails closed.
+ *                              verification fails closed;
+ *   - mbedtls_platform_gmtime_r() those seconds as a UTC date
+ *                              (MBEDTLS_PLATFORM_GMTIME_R_ALT), without the
+ *                              C library.
  *
  * Override anything by defining MBEDTLS_USER_CONFIG_FILE: mbedTLS includes
  * that file after this one.
@@ -54,6 +57,12 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_TIME_ALT
 #define MBEDTLS_PLATFORM_MS_TIME_ALT
+/* Seconds to a date for certificate validity: cw_mbedtls_mcu.c converts
+ * itself. mbedTLS would call the C library's gmtime() (not gmtime_r: it
+ * cannot tell that a bare-metal libc has one), which is not reentrant and,
+ * in newlib-nano, allocates its struct tm with malloc on first use: inside
+ * an RTOS task that fails (newlib's sbrk refuses a task's stack). */
+#define MBEDTLS_PLATFORM_GMTIME_R_ALT
 /* calloc/free through mbedtls_platform_set_calloc_free(), which
  * mbedtls_memory_buffer_alloc_init() calls with the arena allocator. */
 #define MBEDTLS_PLATFORM_MEMORY

@@ -10,11 +10,13 @@
 #include <mbedtls/memory_buffer_alloc.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_time.h>
+#include <mbedtls/platform_util.h>
 
 #if !defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C) || \
     !defined(MBEDTLS_ENTROPY_HARDWARE_ALT) ||  \
     !defined(MBEDTLS_PLATFORM_TIME_ALT) ||     \
-    !defined(MBEDTLS_PLATFORM_MS_TIME_ALT)
+    !defined(MBEDTLS_PLATFORM_MS_TIME_ALT) ||   \
+    !defined(MBEDTLS_PLATFORM_GMTIME_R_ALT)
 #error "cw_mbedtls_mcu.c needs cw_mbedtls_config.h (MBEDTLS_CONFIG_FILE)"
 #endif
 
@@ -75,6 +77,52 @@ mbedtls_ms_time_t mbedtls_ms_time(void)
     }
     ms_last = now;
     return (mbedtls_ms_time_t)(ms_high + (int64_t)now);
+}
+
+/* MBEDTLS_PLATFORM_GMTIME_R_ALT: seconds since 1970 to a UTC date, by
+ * arithmetic only (the days-to-civil conversion of the proleptic Gregorian
+ * calendar): no C library call, no allocation, reentrant. One 64-bit
+ * division; the rest is 32-bit, for +-5.8 million years (NULL beyond). */
+struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt,
+                                     struct tm *tm_buf)
+{
+    int64_t t = (int64_t)*tt;
+    int64_t days64 = t / 86400;
+    int32_t secs = (int32_t)(t - days64 * 86400);
+    int32_t days, era, doe, yoe, doy, mp, month, year;
+
+    if (secs < 0) {
+        secs += 86400;
+        days64--;
+    }
+    if (days64 < -2000000000 || days64 > 2000000000) {
+        return NULL;
+    }
+    days = (int32_t)days64;
+    /* 1970-01-01 was a Thursday (4) */
+    tm_buf->tm_wday = (int)(((days % 7) + 11) % 7);
+    days += 719468; /* from 0000-03-01 */
+    era = (days >= 0 ? days : days - 146096) / 146097;
+    doe = days - era * 146097;                                   /* [0, 146096] */
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+    month = mp < 10 ? mp + 3 : mp - 9;                           /* [1, 12] */
+    year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    tm_buf->tm_year = (int)(year - 1900);
+    tm_buf->tm_mon = (int)(month - 1);
+    tm_buf->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    /* from January 1st: March 1st is day 59, or 60 in a leap year */
+    tm_buf->tm_yday = (int)(mp >= 10 ? doy - 306
+                                     : doy + 59 + ((year % 4 == 0 &&
+                                                    (year % 100 != 0 ||
+                                                     year % 400 == 0))
+                                                       ? 1 : 0));
+    tm_buf->tm_hour = (int)(secs / 3600);
+    tm_buf->tm_min = (int)(secs / 60 % 60);
+    tm_buf->tm_sec = (int)(secs % 60);
+    tm_buf->tm_isdst = 0;
+    return tm_buf;
 }
 
 /* MBEDTLS_ENTROPY_HARDWARE_ALT: all or nothing, see the contract. */

@@ -1,0 +1,201 @@
+/*
+ * scenarios.c - what the chat task does in each scenario, and the checks
+ * the firmware can make itself (the run script checks the printed lines,
+ * the exit status, the server's and the relay's logs on top).
+ *
+ * A scenario that needs two boots (state handed from one to the next) is
+ * two entries here, one per boot, chosen by the run script's scenario=.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "FreeRTOS.h"
+#include "task.h"
+
+#include "board.h"
+
+/* lwIP keeps a closed connection's pcb for 2 x TCP_MSL (TIME_WAIT), freed
+ * by its 500 ms timer: wait that long before comparing the pools. */
+#define TIME_WAIT_MS (2u * 1000u + 1000u)
+
+static void check_ok(fw_chat_t *c, int rc, const char *what)
+{
+    char msg[80];
+    snprintf(msg, sizeof msg, "chat %lu (%s): rc=%d", (unsigned long)c->n,
+             what, rc);
+    fw_check(c, rc == CW_OK, msg);
+    snprintf(msg, sizeof msg, "chat %lu (%s): answer is not Echo: <prompt>",
+             (unsigned long)c->n, what);
+    fw_check(c, rc != CW_OK || fw_answer_ok(c), msg);
+}
+
+static void check_flag(fw_chat_t *c, bool actual, bool expected,
+                       const char *flag)
+{
+    char msg[80];
+    snprintf(msg, sizeof msg, "chat %lu: %s=%d, expected %d",
+             (unsigned long)c->n, flag, actual ? 1 : 0, expected ? 1 : 0);
+    fw_check(c, actual == expected, msg);
+}
+
+static void check_attempts(fw_chat_t *c, uint32_t expected)
+{
+    char msg[80];
+    snprintf(msg, sizeof msg, "chat %lu: attempts=%lu, expected %lu",
+             (unsigned long)c->n, (unsigned long)c->res.attempts,
+             (unsigned long)expected);
+    fw_check(c, c->res.attempts == expected, msg);
+}
+
+/* stream: `requests` streamed answers (on one kept connection). */
+static void sc_stream(fw_chat_t *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->args->requests; i++) {
+        int rc = fw_chat_once(c, true);
+        check_ok(c, rc, "streamed");
+        check_flag(c, c->res.done, true, "done");
+    }
+}
+
+/* no-stream: `requests` non-streamed answers (res.content). */
+static void sc_no_stream(fw_chat_t *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->args->requests; i++) {
+        int rc = fw_chat_once(c, false);
+        check_ok(c, rc, "not streamed");
+    }
+}
+
+/* mixed: streamed and non-streamed in turn, `requests` in all (what the
+ * bad-link scenarios run). */
+static void sc_mixed(fw_chat_t *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->args->requests; i++) {
+        int rc = fw_chat_once(c, i % 2u == 0u);
+        check_ok(c, rc, i % 2u == 0u ? "streamed" : "not streamed");
+    }
+}
+
+/* keepalive: one connection reused, a resumed TLS session on a new one, and
+ * a kept connection the server closed while idle, replaced for free. */
+static void sc_keepalive(fw_chat_t *c)
+{
+    int rc;
+
+    rc = fw_chat_once(c, true); /* 1: new connection, full handshake */
+    check_ok(c, rc, "first");
+    check_flag(c, c->res.reused_connection, false, "reused");
+    check_flag(c, cw_tls_resumed(&c->tls), false, "resumed");
+    check_attempts(c, 1);
+
+    rc = fw_chat_once(c, false); /* 2: the same connection */
+    check_ok(c, rc, "kept alive");
+    check_flag(c, c->res.reused_connection, true, "reused");
+    check_flag(c, c->res.stale_reconnect, false, "stale");
+    check_attempts(c, 1);
+
+    cw_client_close(&c->client); /* 3: new connection, resumed session */
+    rc = fw_chat_once(c, true);
+    check_ok(c, rc, "after close");
+    check_flag(c, c->res.reused_connection, false, "reused");
+    check_flag(c, cw_tls_resumed(&c->tls), true, "resumed");
+    check_attempts(c, 1);
+
+    /* 4: idle longer than the server keeps a connection: it has closed
+     * this one (close_notify + FIN), which the client sees before sending
+     * and replaces without a retry */
+    fw_printf("fw: idle %lu ms\n", (unsigned long)c->args->wait_ms);
+    vTaskDelay(pdMS_TO_TICKS(c->args->wait_ms));
+    rc = fw_chat_once(c, false);
+    check_ok(c, rc, "after the server's idle close");
+    check_flag(c, c->res.stale_reconnect, true, "stale");
+    check_flag(c, c->res.reused_connection, false, "reused");
+    check_flag(c, cw_tls_resumed(&c->tls), true, "resumed");
+    check_attempts(c, 1);
+}
+
+/* soak: `requests` short answers, streamed and not in turn, on connections
+ * closed after the first request and every tenth; the arena, lwIP's heap
+ * and pools and the FreeRTOS heap must hold the same after the last
+ * request as after the first (each measured once its connection has left
+ * TIME_WAIT). */
+static void sc_soak(fw_chat_t *c)
+{
+    fw_usage_t first;
+    fw_usage_t last;
+    uint32_t i;
+
+    for (i = 1; i <= c->args->requests; i++) {
+        int rc = fw_chat_once(c, i % 2u == 1u);
+        check_ok(c, rc, "soak");
+        if (i == 1u || i % 10u == 0u || i == c->args->requests) {
+            cw_client_close(&c->client);
+        }
+        if (i == 1u || i == c->args->requests) {
+            const char *diff;
+            vTaskDelay(pdMS_TO_TICKS(TIME_WAIT_MS));
+            fw_usage_get(i == 1u ? &first : &last);
+            diff = fw_usage_print(i == 1u ? "after=1" : "after=last",
+                                  i == 1u ? &first : &last,
+                                  i == 1u ? NULL : &first);
+            if (diff != NULL) {
+                char msg[80];
+                snprintf(msg, sizeof msg, "soak: %s use grew", diff);
+                fw_check(c, false, msg);
+            }
+        }
+    }
+}
+
+/* gone: the server is killed mid-stream (after `mark` deltas the run script
+ * kills it): a clean CW_ERR_CLOSED with the text so far, no retry (text had
+ * been delivered), then a second request finds the port closed: connect
+ * errors, retried, within the timeouts. */
+static void sc_gone(fw_chat_t *c)
+{
+    int rc = fw_chat_once(c, true);
+    fw_check(c, rc == CW_ERR_CLOSED, "chat 1: not CW_ERR_CLOSED");
+    check_flag(c, c->res.partial, true, "partial");
+    check_attempts(c, 1);
+    fw_check(c, c->ms < c->args->timeout_ms, "chat 1: took the whole timeout");
+
+    rc = fw_chat_once(c, true);
+    fw_check(c, rc == CW_ERR_CONNECT, "chat 2: not CW_ERR_CONNECT");
+    check_attempts(c, 1u + CW_DEFAULT_MAX_RETRIES);
+    fw_check(c, c->ms < c->args->timeout_ms, "chat 2: took the whole timeout");
+}
+
+static const fw_scenario_t scenarios[] = {
+    { "stream", sc_stream },
+    { "no-stream", sc_no_stream },
+    { "mixed", sc_mixed },
+    { "keepalive", sc_keepalive },
+    { "soak", sc_soak },
+    { "gone", sc_gone },
+};
+
+const fw_scenario_t *fw_scenario_find(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        if (strcmp(scenarios[i].name, name) == 0) {
+            return &scenarios[i];
+        }
+    }
+    return NULL;
+}
+
+void fw_scenario_list(void)
+{
+    size_t i;
+    fw_printf("fw: scenarios:");
+    for (i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        fw_printf(" %s", scenarios[i].name);
+    }
+    fw_printf("\n");
+}
