@@ -26,10 +26,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 name=$(basename "$dir")
 
 echo "== $name: configure (fresh) and build"
-cmake --fresh -S "$src" -B "$dir" "$@" >"$dir.configure.log" 2>&1 ||
-  { cat "$dir.configure.log" >&2; exit 1; }
-cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 ||
-  { tail -n 60 "$dir.build.log" >&2; exit 1; }
+mkdir -p "$dir"
+cmake --fresh -S "$src" -B "$dir" "$@" >"$dir/configure.log" 2>&1 ||
+  { cat "$dir/configure.log" >&2; exit 1; }
+cmake --build "$dir" -j "$jobs" >"$dir/build.log" 2>&1 ||
+  { tail -n 60 "$dir/build.log" >&2; exit 1; }
 
 registered=$(ctest --test-dir "$dir" -N | sed -n 's/^Total Tests: *//p')
 if [[ -z "$registered" || "$registered" -eq 0 ]]; then
