@@ -44,7 +44,9 @@ build=1
 # scenario_def below; a scenario that needs more than one boot gets a
 # function of its own (run_NAME) instead, using boot() as often as needed.
 all_scenarios=(stream no-stream keepalive starved netem-delay netem-loss
-               netem-reorder netem-dup netem-slow netem-outage server-gone soak)
+               netem-reorder netem-dup netem-slow netem-outage server-gone soak
+               reboot-resume reboot-damaged reboot-expired reboot-foreign
+               reboot-forgotten)
 declare -A proves=(
   [stream]="two streamed answers on one kept-alive connection, by name (lwIP DNS)"
   [no-stream]="two non-streamed answers (res.content)"
@@ -58,6 +60,11 @@ declare -A proves=(
   [netem-outage]="a 10 s outage in the middle of a stream: the stream completes (idle timeout 30 s)"
   [server-gone]="the server killed mid-stream: CW_ERR_CLOSED with the text so far, then connect errors, no hang"
   [soak]="50 requests over a mildly bad link: no arena, lwIP pool, socket or heap growth, heartbeat on time"
+  [reboot-resume]="a TLS session exported after boot 1 (a file stands in for flash) is imported at boot 2, which resumes it"
+  [reboot-damaged]="a saved session with one bit flipped is refused as damaged: a full handshake, the chat succeeds"
+  [reboot-expired]="a saved session older than its ticket lifetime is refused as expired: a full handshake"
+  [reboot-foreign]="a session saved for another host name is not offered: a full handshake"
+  [reboot-forgotten]="the server restarted between the boots (new ticket keys): it declines the session, a full handshake"
 )
 
 prompt_default="Hello from FreeRTOS on a Cortex-M4"
@@ -108,6 +115,8 @@ scenario_def() {
     soak) link=relay; relay="--delay-ms 5 --loss 0.01 --reorder 0.05 --reorder-ms 20"
       fw="scenario=soak requests=50"; prompt="soak"; expect_chats=50
       qemu_timeout=150 ;;
+    reboot-*) # two boots: run_reboot below; boot 2 is the one checked
+      fw="scenario=resume-load"; expect_chats=1 ;;
     *) return 1 ;;
   esac
 }
@@ -157,12 +166,14 @@ elf=$out/chatwire-freertos.elf
 certs=$out/certs
 bash "$root/tests/server/make_certs.sh" "$certs"
 host=api.chatwire.test
+host2=api2.chatwire.test   # the same server by another name (reboot-foreign)
 if ! openssl x509 -in "$certs/api.pem" -noout -checkend 86400 >/dev/null 2>&1 ||
+   ! openssl x509 -in "$certs/api.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "$host2" ||
    ! openssl verify -CAfile "$certs/ca.pem" "$certs/api.pem" >/dev/null 2>&1; then
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$certs/api.key" 2>/dev/null
   openssl req -new -key "$certs/api.key" -subj "/CN=$host" -out "$certs/api.csr" 2>/dev/null
   printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=digitalSignature" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$host" >"$certs/api.ext"
+    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$host,DNS:$host2" >"$certs/api.ext"
   openssl x509 -req -in "$certs/api.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" \
     -set_serial "0x$(openssl rand -hex 8 | sed 's/^./4/')" -days 30 \
     -extfile "$certs/api.ext" -out "$certs/api.pem" 2>/dev/null
@@ -202,7 +213,7 @@ ip netns exec "$ns" sysctl -q -w "net.ipv6.conf.$tap.disable_ipv6=1"
 rm -f "$logs/dns.log"
 ip netns exec "$ns" timeout 1800 dnsmasq --no-daemon --conf-file=/dev/null --no-resolv \
   --no-hosts --listen-address=192.0.2.1 --bind-interfaces --user=root \
-  --address="/$host/192.0.2.1" --log-queries --log-facility="$logs/dns.log" \
+  --address="/$host/192.0.2.1" --address="/$host2/192.0.2.1" --log-queries --log-facility="$logs/dns.log" \
   --pid-file="$logs/dns.pid" 2>/dev/null &
 pids+=($!)
 
@@ -414,6 +425,19 @@ check_scenario() { # NAME LOG
       # the outage fell inside the stream: nothing arrived for most of its
       # 10 s (events are 300 ms apart), and the stream went on after it
       ms=$(chat_field "$log" 1 gap_ms); [[ ${ms:-0} -ge 9000 ]] || fail "longest pause in the stream $ms ms, not the outage" ;;
+    reboot-*) check_answers "$log" 1
+      expect_chat "$log" 1 rc=0 stream=1
+      if [[ $name == reboot-resume ]]; then
+        expect_chat "$log" 1 resumed=1
+        # one server for both boots: connection 2 is boot 2's
+        grep -q "^conn=1 req=1 .*tls=TLSv1.3/[A-Z0-9_]* " "$ev" ||
+          fail "server: boot 1's connection was not a full TLS 1.3 handshake"
+        grep -q "^conn=2 req=1 .*tls=TLSv1.3/[A-Z0-9_]*/resumed" "$ev" ||
+          fail "server: boot 2's connection was not a resumed TLS 1.3 session"
+      else
+        # the firmware checked that the note starts with the reason
+        expect_chat "$log" 1 resumed=0
+      fi ;;
     server-gone)
       expect_chat "$log" 1 rc=-5 partial=1 attempts=1
       expect_chat "$log" 2 rc=-7 attempts=3
@@ -430,6 +454,52 @@ run_default() { # NAME LOG
   # shellcheck disable=SC2086
   boot "$2" "$qemu_timeout" "$link" $fw
 }
+
+# reboot-*: boot 1 makes a full handshake and keeps the TLS session in a
+# file (semihosting stands in for flash); the blob is then spoilt as the
+# scenario says; boot 2 imports it and must resume, or refuse it with the
+# reason and do a full handshake. Boot 2's log is the one checked.
+run_reboot() { # NAME LOG
+  local name=$1 log=$2 session=$logs/$1.session expect=${1#reboot-} url1=""
+  rm -f "$session"
+  [[ $expect == resume ]] && expect=resumed
+  [[ $name == reboot-foreign ]] && url1="url=https://$host2/v1"
+
+  # shellcheck disable=SC2086
+  boot "$log.boot1" "$qemu_timeout" "$link" scenario=resume-save "session=$session" $url1
+  grep -q "^fw: verdict ok" "$log.boot1" && grep -q "^fw: session saved bytes=" "$log.boot1" ||
+    fail "boot 1: $(grep -m 1 'fw: verdict' "$log.boot1" | cut -c5- || echo 'no verdict')"
+  [[ -s "$session" && $(stat -c %s "$session") -gt 60 ]] || fail "boot 1 kept no session"
+  case $name in
+    reboot-damaged) python3 - "$session" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 0x01     # one bit, inside mbedTLS's serialized session
+open(p, "wb").write(b)
+PY
+      ;;
+    reboot-expired) python3 - "$session" <<'PY'
+import hashlib, sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+saved = int.from_bytes(b[12:20], "little")
+b[12:20] = (saved - 2 * 86400).to_bytes(8, "little")   # two days ago
+b[-32:] = hashlib.sha256(bytes(b[:-32])).digest()      # a checksum that fits
+open(p, "wb").write(b)
+PY
+      ;;
+    reboot-forgotten) # a new server process: new ticket keys, empty cache
+      stop_pid "$server_pid"
+      start_server "$logs/$name.server" || fail "the test server did not restart" ;;
+  esac
+  # shellcheck disable=SC2086
+  boot "$log" "$qemu_timeout" "$link" $fw "session=$session" "expect=$expect"
+  cat "$log.boot1" >>"$logs/$name.boots" 2>/dev/null || true
+}
+for _s in reboot-resume reboot-damaged reboot-expired reboot-foreign reboot-forgotten; do
+  eval "run_${_s//-/_}() { run_reboot \"\$@\"; }"
+done
 
 run_scenario() { # NAME
   local name=$1 log=$logs/$1.log t0 body

@@ -7,7 +7,7 @@
  *   fw scenario=NAME url=https://api.chatwire.test/v1 key=KEY now=UNIXTIME
  *      [ip=192.0.2.2] [mask=255.255.255.0] [gw=192.0.2.1] [dns=192.0.2.1]
  *      [timeout=MS] [connect=MS] [idle=MS] [requests=N] [wait=MS]
- *      [mark=N] [hbprio=N] prompt=TEXT...
+ *      [mark=N] [hbprio=N] [session=PATH] [expect=WHAT] prompt=TEXT...
  * A second boot with other arguments (another scenario, state from the first
  * boot) is the same command line with other words.
  */
@@ -39,6 +39,10 @@ typedef struct fw_args {
     uint32_t hb_prio;      /* the heartbeat's priority (FW_HEARTBEAT_PRIO;
                               below FW_CHAT_PRIO only to show that its
                               check catches a starved task) */
+    const char *session;   /* resume-*: the host file that stands in for
+                              the flash the TLS session is kept in */
+    const char *expect;    /* resume-load: resumed, or why not: damaged,
+                              expired, foreign or forgotten */
 } fw_args_t;
 
 /* Parses the semihosting command line (modified in place). Returns false,

@@ -88,6 +88,10 @@ bool fw_args_parse(char *line, fw_args_t *a)
             ok = to_u32(v, &a->requests);
         } else if (strcmp(w, "wait") == 0) {
             ok = to_u32(v, &a->wait_ms);
+        } else if (strcmp(w, "session") == 0) {
+            a->session = v;
+        } else if (strcmp(w, "expect") == 0) {
+            a->expect = v;
         } else if (strcmp(w, "mark") == 0) {
             ok = to_u32(v, &a->mark);
         } else if (strcmp(w, "hbprio") == 0) {

@@ -15,6 +15,7 @@
 #include "task.h"
 
 #include "board.h"
+#include "fw.h" /* examples/qemu-mps2: the semihosting file standing in for flash */
 
 /* lwIP keeps a closed connection's pcb for 2 x TCP_MSL (TIME_WAIT), freed
  * by its 500 ms timer: wait that long before comparing the pools. */
@@ -170,6 +171,82 @@ static void sc_gone(fw_chat_t *c)
     fw_check(c, c->ms < c->args->timeout_ms, "chat 2: took the whole timeout");
 }
 
+/* The TLS session on its way to or from flash (it holds session keys: wiped
+ * after use). */
+static uint8_t session_blob[CW_TLS_SESSION_MAX + 512u];
+
+/* resume-save (boot 1): a chat with a full handshake, then the TLS session
+ * is exported and kept in the file that stands in for flash. TLS 1.3's
+ * ticket comes with the response, so the export follows the request. */
+static void sc_resume_save(fw_chat_t *c)
+{
+    uint8_t *blob = session_blob;
+    size_t len = 0;
+    int rc = fw_chat_once(c, true);
+
+    check_ok(c, rc, "boot 1");
+    check_flag(c, cw_tls_resumed(&c->tls), false, "resumed");
+    rc = cw_tls_session_export(&c->tls, blob, sizeof session_blob, &len);
+    fw_check(c, rc == CW_OK, "boot 1: no session to export");
+    fw_check(c, c->args->session != NULL &&
+                    fw_semihost_file_write(c->args->session, blob, len) == 0,
+             "boot 1: cannot write the session file");
+    fw_printf("fw: session saved bytes=%lu %s\n", (unsigned long)len,
+              cw_tls_version(&c->tls));
+    memset(blob, 0, sizeof session_blob); /* it holds the session's keys */
+}
+
+/* What expect= asks of boot 2, and how cw_tls_session_note() starts then. */
+static const char *const expectations[][2] = {
+    { "resumed", "resumed" },
+    { "damaged", "the session blob is damaged" },
+    { "expired", "the saved session has expired" },
+    { "foreign", "the saved session is for another host" },
+    { "forgotten", "the server declined the saved session" },
+};
+
+/* resume-load (boot 2): the session from boot 1 imported before the first
+ * connection; expect= says what must come of it: resumed, or refused or
+ * declined for a reason (then a full handshake must follow, and the chat
+ * still succeed). */
+static void sc_resume_load(fw_chat_t *c)
+{
+    uint8_t *blob = session_blob;
+    const char *want = c->args->expect != NULL ? c->args->expect : "resumed";
+    const char *expect = NULL;
+    bool want_resumed = strcmp(want, "resumed") == 0;
+    size_t i;
+    long n = c->args->session != NULL
+                 ? fw_semihost_file_read(c->args->session, blob,
+                                         sizeof session_blob)
+                 : -1;
+    char msg[96];
+    int rc;
+
+    for (i = 0; i < sizeof expectations / sizeof expectations[0]; i++) {
+        if (strcmp(want, expectations[i][0]) == 0) {
+            expect = expectations[i][1];
+        }
+    }
+    fw_check(c, expect != NULL, "boot 2: unknown expect=");
+    if (expect == NULL) {
+        return;
+    }
+    fw_check(c, n > 0, "boot 2: cannot read the session file");
+    rc = cw_tls_session_import(&c->tls, blob, n > 0 ? (size_t)n : 0u);
+    fw_printf("fw: session import rc=%d note=%s\n", rc,
+              cw_tls_session_note(&c->tls));
+    memset(blob, 0, sizeof session_blob);
+    rc = fw_chat_once(c, true);
+    check_ok(c, rc, "boot 2");
+    check_flag(c, cw_tls_resumed(&c->tls), want_resumed, "resumed");
+    fw_printf("fw: session note=%s\n", cw_tls_session_note(&c->tls));
+    snprintf(msg, sizeof msg, "boot 2: session note is not '%.40s...'",
+             expect);
+    fw_check(c, strncmp(cw_tls_session_note(&c->tls), expect,
+                        strlen(expect)) == 0, msg);
+}
+
 static const fw_scenario_t scenarios[] = {
     { "stream", sc_stream },
     { "no-stream", sc_no_stream },
@@ -177,6 +254,8 @@ static const fw_scenario_t scenarios[] = {
     { "keepalive", sc_keepalive },
     { "soak", sc_soak },
     { "gone", sc_gone },
+    { "resume-save", sc_resume_save },
+    { "resume-load", sc_resume_load },
 };
 
 const fw_scenario_t *fw_scenario_find(const char *name)

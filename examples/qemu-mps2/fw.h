@@ -42,6 +42,12 @@ void fw_semihost_write0(const char *s);
 /* The QEMU semihosting command line (-semihosting-config arg=...), NUL
  * terminated, or "" when there is none. */
 const char *fw_semihost_cmdline(char *buf, size_t size);
+/* A host file through semihosting, where a device would use its flash:
+ * reads up to cap bytes of path (the count, or -1 when it cannot be
+ * opened); writes data as the whole file (0, or -1). Paths are the host's,
+ * relative to QEMU's working directory. */
+long fw_semihost_file_read(const char *path, uint8_t *buf, size_t cap);
+int fw_semihost_file_write(const char *path, const uint8_t *data, size_t len);
 /* Splits the next space-separated word off *s (NUL-terminating it in
  * place); NULL when only spaces are left. */
 char *fw_next_word(char **s);

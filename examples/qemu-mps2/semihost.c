@@ -10,9 +10,14 @@ enum {
     SYS_OPEN = 0x01,
     SYS_CLOSE = 0x02,
     SYS_WRITE0 = 0x04,
+    SYS_WRITE = 0x05,
     SYS_READ = 0x06,
     SYS_GET_CMDLINE = 0x15
 };
+
+/* SYS_OPEN modes (ISO C fopen modes, in the semihosting numbering). */
+#define MODE_RB 1u
+#define MODE_WB 5u
 
 static int semihost(int op, void *arg)
 {
@@ -40,6 +45,59 @@ const char *fw_semihost_cmdline(char *buf, size_t size)
     }
     buf[size - 1u] = '\0';
     return buf;
+}
+
+static int open_file(const char *path, uint32_t mode)
+{
+    uint32_t args[3];
+    args[0] = (uint32_t)(uintptr_t)path;
+    args[1] = mode;
+    args[2] = (uint32_t)strlen(path);
+    return semihost(SYS_OPEN, args);
+}
+
+static void close_file(int handle)
+{
+    uint32_t args[1];
+    args[0] = (uint32_t)handle;
+    (void)semihost(SYS_CLOSE, args);
+}
+
+long fw_semihost_file_read(const char *path, uint8_t *buf, size_t cap)
+{
+    uint32_t args[3];
+    int left;
+    int h = open_file(path, MODE_RB);
+
+    if (h < 0) {
+        return -1;
+    }
+    args[0] = (uint32_t)h;
+    args[1] = (uint32_t)(uintptr_t)buf;
+    args[2] = (uint32_t)cap;
+    left = semihost(SYS_READ, args); /* the bytes NOT read */
+    close_file(h);
+    if (left < 0 || (size_t)left > cap) {
+        return -1;
+    }
+    return (long)(cap - (size_t)left);
+}
+
+int fw_semihost_file_write(const char *path, const uint8_t *data, size_t len)
+{
+    uint32_t args[3];
+    int left;
+    int h = open_file(path, MODE_WB);
+
+    if (h < 0) {
+        return -1;
+    }
+    args[0] = (uint32_t)h;
+    args[1] = (uint32_t)(uintptr_t)data;
+    args[2] = (uint32_t)len;
+    left = semihost(SYS_WRITE, args); /* the bytes NOT written */
+    close_file(h);
+    return left == 0 ? 0 : -1;
 }
 
 char *fw_next_word(char **s)
