@@ -85,7 +85,7 @@ typedef enum cw_status {
 /* A fixed English description of a status. Never NULL; unknown values give
  * "unknown status". For the cause of one failure (which argument, which
  * limit, what arrived), see cw_result_t.detail. */
-const char *cw_strerror(int status);
+CW_API const char *cw_strerror(int status);
 
 /* ---------------------------------------------------------------- base URL */
 
@@ -111,7 +111,7 @@ typedef struct cw_url {
  * Returns CW_OK, or CW_ERR_INVALID_ARG for any other scheme, an empty or
  * unsafe host (spaces, control characters), a bad port, user info, or a
  * fragment; out->error and out->error_at then say what and where. */
-cw_status_t cw_url_parse(const char *url, cw_url_t *out);
+CW_API cw_status_t cw_url_parse(const char *url, cw_url_t *out);
 
 /* ---------------------------------------------------------------- request */
 
@@ -153,8 +153,8 @@ typedef struct cw_chat_request {
 
 /* Fills *req with defaults (default model, no stream, no optional field)
  * and the given messages. */
-void cw_chat_request_init(cw_chat_request_t *req,
-                          const cw_message_t *messages, size_t count);
+CW_API void cw_chat_request_init(cw_chat_request_t *req,
+                                 const cw_message_t *messages, size_t count);
 
 /* How the API key is sent. */
 typedef enum cw_auth_style {
@@ -174,11 +174,11 @@ typedef int (*cw_sink_fn)(void *ctx, const uint8_t *data, size_t len);
  * sink may be NULL: then only *total is computed. *total (may be NULL)
  * receives the request's size in bytes. api_key may be NULL or "" (no
  * authentication header). */
-cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
-                             cw_auth_style_t auth,
-                             const cw_chat_request_t *req, uint8_t *buf,
-                             size_t cap, cw_sink_fn sink, void *sink_ctx,
-                             size_t *total);
+CW_API cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
+                                    cw_auth_style_t auth,
+                                    const cw_chat_request_t *req, uint8_t *buf,
+                                    size_t cap, cw_sink_fn sink, void *sink_ctx,
+                                    size_t *total);
 
 /* ---------------------------------------------------------------- result */
 
@@ -435,7 +435,8 @@ typedef struct cw_client {
  * buffers; copies the transport. Returns CW_ERR_INVALID_ARG for a missing
  * send/recv/now_ms, buffers below CW_IO_MIN / CW_WORK_MIN, or a base URL
  * cw_url_parse refuses. Does not connect. */
-cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *config);
+CW_API cw_status_t cw_client_init(cw_client_t *c,
+                                  const cw_client_config_t *config);
 
 /* Sends one chat completion request and reads the whole answer, blocking
  * until it is complete, an error occurs, or the client's timeout passes.
@@ -459,11 +460,11 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *config);
  *
  * res is always filled: status, headers, error object, usage. An error
  * after some streamed text was delivered sets res->partial. */
-cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
-                    cw_result_t *res);
+CW_API cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
+                           cw_result_t *res);
 
 /* Closes the connection, if any (transport.close). */
-void cw_client_close(cw_client_t *c);
+CW_API void cw_client_close(cw_client_t *c);
 
 /* ---------------------------------------------------------------- history */
 
@@ -504,31 +505,31 @@ typedef struct cw_history {
 
 /* Prepares h over the caller's arrays (kept by pointer), empty, with
  * drop_oldest false and nothing pinned. */
-void cw_history_init(cw_history_t *h, cw_message_t *msgs, size_t max_msgs,
-                     char *text, size_t text_size);
+CW_API void cw_history_init(cw_history_t *h, cw_message_t *msgs,
+                            size_t max_msgs, char *text, size_t text_size);
 
 /* Adds a message, copying role and text[0..len) (NUL-terminated in h). With
  * drop_oldest, old turns are dropped to make room (never the pinned ones,
  * nor the newest message already there). Returns CW_OK,
  * CW_ERR_BUFFER_TOO_SMALL when it cannot fit (nothing is changed), or
  * CW_ERR_INVALID_ARG. */
-cw_status_t cw_history_add(cw_history_t *h, const char *role,
-                           const char *text, size_t len);
+CW_API cw_status_t cw_history_add(cw_history_t *h, const char *role,
+                                  const char *text, size_t len);
 
 /* Appends text[0..len) to the last message when its role is role, or else
  * adds a new message with that role; for answers that arrive in pieces.
  * With drop_oldest, the two newest messages are never dropped. Returns as
  * cw_history_add. */
-cw_status_t cw_history_append(cw_history_t *h, const char *role,
-                              const char *text, size_t len);
+CW_API cw_status_t cw_history_append(cw_history_t *h, const char *role,
+                                     const char *text, size_t len);
 
 /* A cw_delta_fn that appends each piece to an "assistant" message of the
  * cw_history_t given as user. Returns non-zero (so cw_chat stops with
  * CW_ERR_ABORTED) when the history is full. */
-int cw_history_on_delta(void *history, const char *text, size_t len);
+CW_API int cw_history_on_delta(void *history, const char *text, size_t len);
 
 /* Removes the last message (an unanswered prompt, a partial answer). */
-void cw_history_pop(cw_history_t *h);
+CW_API void cw_history_pop(cw_history_t *h);
 
 #ifdef __cplusplus
 }

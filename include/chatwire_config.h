@@ -217,6 +217,17 @@
 #endif
 #endif
 
+/* Linkage of the public functions. A shared build (CMake
+ * BUILD_SHARED_LIBS=ON) compiles the library with hidden visibility and
+ * CW_BUILDING_SHARED defined: only what is marked CW_API is exported. */
+#ifndef CW_API
+#if defined(CW_BUILDING_SHARED) && (defined(__GNUC__) || defined(__clang__))
+#define CW_API __attribute__((visibility("default")))
+#else
+#define CW_API
+#endif
+#endif
+
 #if CW_HTTP_MAX_LINE < 64u
 #error "CW_HTTP_MAX_LINE must be at least 64"
 #endif

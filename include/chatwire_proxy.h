@@ -39,14 +39,14 @@ typedef struct cw_proxy {
  * port defaults to 1080, as in curl; user and password may be
  * percent-encoded) and prepares p over inner (copied). Returns
  * CW_ERR_INVALID_ARG for any other form (https:// proxies included). */
-cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
-                          const char *url);
+CW_API cw_status_t cw_proxy_init(cw_proxy_t *p, cw_transport_t inner,
+                                 const char *url);
 
 /* The transport; p must outlive it. */
-cw_transport_t cw_proxy_transport(cw_proxy_t *p);
+CW_API cw_transport_t cw_proxy_transport(cw_proxy_t *p);
 
 /* The last failure in words, "" when none. */
-const char *cw_proxy_error(const cw_proxy_t *p);
+CW_API const char *cw_proxy_error(const cw_proxy_t *p);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chatwire_config.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -101,7 +101,7 @@ q() { printf '%q ' "$@"; }
 vars=(
   ROOT="$root" OUT="$out" KERNEL="$kernel" LWIP="$lwip"
   MBEDTLS_INC="$mbed_src/include" MBEDTLS_LIB="$mbed_lib" GEN="$out/gen"
-  JSMN="$out/jsmn" CW_SRCS="${cw_srcs[*]}" CC="$cc" CPU="${cpu[*]}"
+  JSMN="$out/jsmn" CC="$cc" CPU="${cpu[*]}"
   COMMON="${common[*]}" WARN="${warn[*]}" CFG_DEF="$(q "${cfg_def[@]}")"
 )
 # objects depend on this file: rewritten (so everything rebuilds) only when

@@ -37,8 +37,11 @@ fi
 mbed_src=${CW_MBEDTLS_SRC:-$root/third_party/src/mbedtls-3.6.6}
 
 # chatwire's own sources, the one list every MCU build compiles (and the one
-# mcu-size.sh attributes to chatwire)
-cw_srcs=("$root"/src/*.c)
+# mcu-size.sh attributes to chatwire): the core and jsmn, as chatwire.mk
+# (and chatwireFilePaths.cmake) list them
+mapfile -t cw_srcs < <(printf 'include %s/chatwire.mk\n$(info $(CHATWIRE_CORE_SRCS) $(CHATWIRE_JSMN_SRCS))\nall: ;\n' \
+                         "$root" | make -s -f - all | tr ' ' '\n' | grep .)
+[[ ${#cw_srcs[@]} -gt 0 ]] || { echo "mcu-common: no sources from chatwire.mk" >&2; exit 1; }
 
 mcu_need_tools() {
   local t

@@ -44,14 +44,14 @@ typedef struct cw_lwip {
 } cw_lwip_t;
 
 /* Prepares l (closed). Does not touch lwIP: the stack may start later. */
-void cw_lwip_init(cw_lwip_t *l);
+CW_API void cw_lwip_init(cw_lwip_t *l);
 
 /* The transport; l must outlive it. connect, send and recv must be called
  * after lwIP is up (tcpip_init done, a netif up). */
-cw_transport_t cw_lwip_transport(cw_lwip_t *l);
+CW_API cw_transport_t cw_lwip_transport(cw_lwip_t *l);
 
 /* lwIP's millisecond clock (sys_now()), also usable on its own. */
-uint32_t cw_lwip_now_ms(void *unused);
+CW_API uint32_t cw_lwip_now_ms(void *unused);
 
 #ifdef __cplusplus
 }

@@ -19,10 +19,36 @@
 
 #include <stdbool.h>
 
+/* cw_tls_t embeds mbedTLS's structures: a program must be compiled against
+ * the mbedTLS headers and options the library was built with, or it would
+ * lay them out differently. A CMake build of chatwire records them in
+ * cw_tls_build.h (installed beside this header), which also selects the
+ * library's mbedTLS options for whoever includes this file; other headers
+ * or options are then a build error, not a wrong read at run time. */
+#if defined(__has_include)
+#if __has_include("cw_tls_build.h")
+#include "cw_tls_build.h"
+#define CW_TLS_SIZE_CHECKED 1
+#endif
+#endif
+
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
+
+#if defined(CW_TLS_SIZE_CHECKED) && \
+    CW_TLS_BUILT_WITH_MBEDTLS != MBEDTLS_VERSION_NUMBER
+#error "cw_tls.h: these are not the mbedTLS headers libchatwire_mbedtls was built with (cw_tls_build.h names them): use the same mbedTLS"
+#endif
+#if defined(CW_TLS_SIZE_CHECKED)
+/* the same options as the library's: mbedTLS's structures the same size
+ * (an mbedTLS header included before this one, without them, shows here) */
+typedef char cw_tls_mbedtls_layout_check
+    [(sizeof(mbedtls_ssl_context) == CW_TLS_BUILT_SSL_CONTEXT_SIZE &&
+      sizeof(mbedtls_ssl_config) == CW_TLS_BUILT_SSL_CONFIG_SIZE) ? 1 : -1];
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -111,23 +137,24 @@ typedef struct cw_tls {
 /* Prepares t over inner (copied): seeds the DRBG, loads the trust anchors,
  * sets up the configuration. Returns CW_OK, CW_ERR_INVALID_ARG (bad versions,
  * or trust anchors that do not load: see cw_tls_error) or CW_ERR_TLS. */
-int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg);
+CW_API int cw_tls_init(cw_tls_t *t, cw_transport_t inner,
+                       const cw_tls_config_t *cfg);
 
 /* The transport. Its connect connects inner, then performs the handshake
  * with the host as SNI and for verification: CW_ERR_CERT when the
  * certificate is refused (cw_tls_error says why: expired, not yet valid,
  * wrong host, unknown CA, self-signed), CW_ERR_TLS for other handshake
  * failures. */
-cw_transport_t cw_tls_transport(cw_tls_t *t);
+CW_API cw_transport_t cw_tls_transport(cw_tls_t *t);
 
 /* True when the last handshake resumed a saved session (TLS 1.2 session
  * ID or ticket, TLS 1.3 ticket): the server sent no certificate. Sessions
  * are saved in t after each handshake (TLS 1.3 tickets as they arrive) and
  * offered on the next connection to the same host. */
-bool cw_tls_resumed(const cw_tls_t *t);
+CW_API bool cw_tls_resumed(const cw_tls_t *t);
 
 /* Forgets the saved session. */
-void cw_tls_forget_session(cw_tls_t *t);
+CW_API void cw_tls_forget_session(cw_tls_t *t);
 
 /* ------------------------------------------------ sessions across reboots
  *
@@ -150,38 +177,39 @@ void cw_tls_forget_session(cw_tls_t *t);
  * cw_tls_session_note() says which happened. */
 
 /* Bytes cw_tls_session_export needs now; 0 when there is no session. */
-size_t cw_tls_session_size(const cw_tls_t *t);
+CW_API size_t cw_tls_session_size(const cw_tls_t *t);
 
 /* Writes the saved session into blob[0..cap) and its size into *len.
  * Returns CW_OK, CW_ERR_BUFFER_TOO_SMALL (*len = the size needed), or
  * CW_ERR_INVALID_ARG when there is none. A TLS 1.3 ticket arrives after
  * the handshake, with the first response: export after a request. */
-int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
-                          size_t *len);
+CW_API int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob,
+                                 size_t cap, size_t *len);
 
 /* Takes a blob made by cw_tls_session_export (in this run or an earlier
  * one), to offer on the next connection to its host. Returns CW_OK, or
  * CW_ERR_INVALID_ARG when it is refused (cw_tls_session_note says why);
  * the next connection then does a full handshake. Copies the blob. */
-int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob, size_t len);
+CW_API int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob,
+                                 size_t len);
 
 /* What became of the saved session at the last import or connection:
  * "resumed", "offered", "imported", "no saved session", or a sentence on
  * why it was not used. Never NULL; never holds secrets. */
-const char *cw_tls_session_note(const cw_tls_t *t);
+CW_API const char *cw_tls_session_note(const cw_tls_t *t);
 
 /* Frees what mbedTLS allocated for t. */
-void cw_tls_free(cw_tls_t *t);
+CW_API void cw_tls_free(cw_tls_t *t);
 
 /* The last failure in words ("" when none). Never contains secrets. */
-const char *cw_tls_error(const cw_tls_t *t);
+CW_API const char *cw_tls_error(const cw_tls_t *t);
 
 /* "mbedTLS X.Y.Z, TLS 1.2[, TLS 1.3]": what this build can do. */
-const char *cw_tls_build_info(void);
+CW_API const char *cw_tls_build_info(void);
 
 /* The protocol of the last successful handshake ("TLSv1.2", "TLSv1.3"),
  * still known after the connection closed; "" before any. */
-const char *cw_tls_version(const cw_tls_t *t);
+CW_API const char *cw_tls_version(const cw_tls_t *t);
 
 #ifdef __cplusplus
 }

@@ -24,18 +24,18 @@ typedef struct cw_posix {
 } cw_posix_t;
 
 /* Prepares p (closed). */
-void cw_posix_init(cw_posix_t *p);
+CW_API void cw_posix_init(cw_posix_t *p);
 
 /* The transport; p must outlive it. */
-cw_transport_t cw_posix_transport(cw_posix_t *p);
+CW_API cw_transport_t cw_posix_transport(cw_posix_t *p);
 
 /* A monotonic millisecond clock, also usable on its own. */
-uint32_t cw_posix_now_ms(void *unused);
+CW_API uint32_t cw_posix_now_ms(void *unused);
 
 /* Platform hooks for cw_client_config_t.platform: nanosleep-based sleep and
  * the wall clock (for Retry-After dates). Jitter uses the library's own
  * generator. */
-cw_platform_t cw_posix_platform(void);
+CW_API cw_platform_t cw_posix_platform(void);
 
 #ifdef __cplusplus
 }

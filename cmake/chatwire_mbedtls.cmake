@@ -1,0 +1,147 @@
+# chatwire_mbedtls.cmake - which mbedTLS chatwire's TLS port is built on
+# (included by the top CMakeLists.txt). Sets CW_MBEDTLS_LIBS (what
+# chatwire_mbedtls links), CW_MBEDTLS_VERSION, CW_MBEDTLS_FROM ("source",
+# "root" or "system"), and writes generated/cw_tls_build.h, which cw_tls.h
+# checks: a program compiled against other mbedTLS headers than the
+# library fails to build instead of misreading cw_tls_t at run time.
+
+if(CW_MBEDTLS_SOURCE_DIR)
+  # ------------------------------------------------ built here, from source
+  if(NOT EXISTS "${CW_MBEDTLS_SOURCE_DIR}/library/ssl_tls.c" OR
+     NOT EXISTS "${CW_MBEDTLS_SOURCE_DIR}/include/mbedtls/build_info.h")
+    message(FATAL_ERROR "CW_MBEDTLS_SOURCE_DIR=${CW_MBEDTLS_SOURCE_DIR} is not an mbedTLS 3 source tree")
+  endif()
+  set(CW_MBEDTLS_FROM source)
+  set(ENABLE_PROGRAMS OFF CACHE BOOL "" FORCE)
+  set(ENABLE_TESTING OFF CACHE BOOL "" FORCE)
+  set(USE_STATIC_MBEDTLS_LIBRARY ON CACHE BOOL "" FORCE)
+  set(USE_SHARED_MBEDTLS_LIBRARY OFF CACHE BOOL "" FORCE)
+  set(MBEDTLS_FATAL_WARNINGS OFF CACHE BOOL "" FORCE)
+  # installed with chatwire (libraries, headers, MbedTLSConfig.cmake), so
+  # that the installed chatwire::mbedtls has the mbedTLS it was built with
+  if(CW_INSTALL)
+    set(DISABLE_PACKAGE_CONFIG_AND_INSTALL OFF CACHE BOOL "" FORCE)
+  endif()
+  # by name, found on the include path: the same in this build and where
+  # it is installed (beside mbedTLS's headers)
+  set(MBEDTLS_USER_CONFIG_FILE "cw_mbedtls_host_config.h" CACHE STRING "" FORCE)
+  # chatwire's shared libraries link it in: position-independent code
+  set(_cw_pic ${CMAKE_POSITION_INDEPENDENT_CODE})
+  set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+  # its warnings are not ours (and -Werror is only on our targets)
+  # (EXCLUDE_FROM_ALL would also leave its install rules out)
+  if(CW_INSTALL)
+    add_subdirectory(${CW_MBEDTLS_SOURCE_DIR} ${PROJECT_BINARY_DIR}/mbedtls)
+  else()
+    add_subdirectory(${CW_MBEDTLS_SOURCE_DIR} ${PROJECT_BINARY_DIR}/mbedtls EXCLUDE_FROM_ALL)
+  endif()
+  set(CMAKE_POSITION_INDEPENDENT_CODE ${_cw_pic})
+  set(CW_MBEDTLS_LIBS MbedTLS::mbedtls MbedTLS::mbedx509 MbedTLS::mbedcrypto)
+  foreach(_t mbedcrypto mbedx509 mbedtls)
+    target_include_directories(${_t} PUBLIC
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/ports/mbedtls/host>)
+  endforeach()
+  if(CW_INSTALL)
+    install(FILES ${PROJECT_SOURCE_DIR}/ports/mbedtls/host/cw_mbedtls_host_config.h
+            DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  endif()
+  if(NOT TARGET MbedTLS::mbedtls)
+    add_library(MbedTLS::mbedtls ALIAS mbedtls)
+    add_library(MbedTLS::mbedx509 ALIAS mbedx509)
+    add_library(MbedTLS::mbedcrypto ALIAS mbedcrypto)
+  endif()
+  # AES-NI and PCLMUL on x86-64 when the CPU here has them (mbedTLS then
+  # takes its intrinsics path for AES-GCM; cw_mbedtls_host_config.h drops
+  # the portable AES): built for this machine, as a host library is
+  if(CW_MBEDTLS_AESNI AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND
+     EXISTS /proc/cpuinfo)
+    file(STRINGS /proc/cpuinfo _cw_flags REGEX "^flags" LIMIT_COUNT 1)
+    if(_cw_flags MATCHES " aes " AND _cw_flags MATCHES " pclmulqdq ")
+      target_compile_options(mbedcrypto PRIVATE -maes -mpclmul -msse2 -mssse3 -msse4.1)
+      target_compile_definitions(mbedcrypto PUBLIC CW_MBEDTLS_AES_HARDWARE_ONLY)
+    endif()
+  endif()
+  file(STRINGS "${CW_MBEDTLS_SOURCE_DIR}/include/mbedtls/build_info.h" _v
+       REGEX "define MBEDTLS_VERSION_NUMBER ")
+  string(REGEX REPLACE ".*(0x[0-9A-Fa-f]+).*" "\\1" CW_MBEDTLS_VERSION_NUMBER "${_v}")
+  file(STRINGS "${CW_MBEDTLS_SOURCE_DIR}/include/mbedtls/build_info.h" _v
+       REGEX "define MBEDTLS_VERSION_STRING ")
+  string(REGEX REPLACE ".*\"(.*)\".*" "\\1" CW_MBEDTLS_VERSION "${_v}")
+  set(CW_MBEDTLS_INCLUDE_DIR "${CW_MBEDTLS_SOURCE_DIR}/include")
+else()
+  # ------------------------------------------------ an installed mbedTLS
+  if(CW_MBEDTLS_ROOT)
+    set(_cw_hints NO_DEFAULT_PATH PATHS ${CW_MBEDTLS_ROOT})
+    set(CW_MBEDTLS_FROM root)
+  else()
+    set(CW_MBEDTLS_FROM system)
+  endif()
+  find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h PATH_SUFFIXES include ${_cw_hints})
+  if(NOT MBEDTLS_INCLUDE_DIR)
+    message(FATAL_ERROR "mbedtls/ssl.h not found: install libmbedtls-dev, set CW_MBEDTLS_SOURCE_DIR or CW_MBEDTLS_ROOT, or -DCW_WITH_MBEDTLS=OFF")
+  endif()
+  set(CW_MBEDTLS_LIBS "")
+  foreach(_lib mbedtls mbedx509 mbedcrypto)
+    find_library(MBEDTLS_${_lib}_LIBRARY NAMES ${_lib} PATH_SUFFIXES lib ${_cw_hints})
+    if(NOT MBEDTLS_${_lib}_LIBRARY)
+      message(FATAL_ERROR "lib${_lib} not found: install libmbedtls-dev, set CW_MBEDTLS_ROOT, or -DCW_WITH_MBEDTLS=OFF")
+    endif()
+    list(APPEND CW_MBEDTLS_LIBS ${MBEDTLS_${_lib}_LIBRARY})
+  endforeach()
+  set(CW_MBEDTLS_INCLUDE_DIR "${MBEDTLS_INCLUDE_DIR}")
+  unset(_v)
+  foreach(_h build_info.h version.h)
+    if(NOT _v AND EXISTS "${MBEDTLS_INCLUDE_DIR}/mbedtls/${_h}")
+      file(STRINGS "${MBEDTLS_INCLUDE_DIR}/mbedtls/${_h}" _v REGEX "define MBEDTLS_VERSION_NUMBER ")
+      file(STRINGS "${MBEDTLS_INCLUDE_DIR}/mbedtls/${_h}" _s REGEX "define MBEDTLS_VERSION_STRING ")
+    endif()
+  endforeach()
+  string(REGEX REPLACE ".*(0x[0-9A-Fa-f]+).*" "\\1" CW_MBEDTLS_VERSION_NUMBER "${_v}")
+  string(REGEX REPLACE ".*\"(.*)\".*" "\\1" CW_MBEDTLS_VERSION "${_s}")
+  # the headers as a system directory of the libraries, for every user
+  add_library(cw_mbedtls_headers INTERFACE)
+  target_include_directories(cw_mbedtls_headers SYSTEM INTERFACE
+    $<BUILD_INTERFACE:${MBEDTLS_INCLUDE_DIR}> $<INSTALL_INTERFACE:${MBEDTLS_INCLUDE_DIR}>)
+  list(APPEND CW_MBEDTLS_LIBS cw_mbedtls_headers)
+endif()
+message(STATUS "chatwire: mbedTLS ${CW_MBEDTLS_VERSION} (${CW_MBEDTLS_FROM}: ${CW_MBEDTLS_INCLUDE_DIR})")
+if(NOT CW_MBEDTLS_VERSION_NUMBER MATCHES "^0x")
+  message(FATAL_ERROR "chatwire: cannot read MBEDTLS_VERSION_NUMBER from ${CW_MBEDTLS_INCLUDE_DIR}")
+endif()
+# the sizes of the two structures cw_tls_t embeds, as this build's headers
+# and options lay them out: a program that sees other sizes cannot build
+include(CheckTypeSize)
+set(CMAKE_REQUIRED_INCLUDES ${CW_MBEDTLS_INCLUDE_DIR})
+set(CMAKE_REQUIRED_DEFINITIONS "")
+set(CW_MBEDTLS_PUBLIC_DEFS "")
+if(CW_MBEDTLS_FROM STREQUAL "source")
+  list(APPEND CMAKE_REQUIRED_INCLUDES ${PROJECT_SOURCE_DIR}/ports/mbedtls/host)
+  list(APPEND CW_MBEDTLS_PUBLIC_DEFS "MBEDTLS_USER_CONFIG_FILE=\"cw_mbedtls_host_config.h\"")
+  get_target_property(_cw_d mbedcrypto INTERFACE_COMPILE_DEFINITIONS)
+  if(_cw_d MATCHES "CW_MBEDTLS_AES_HARDWARE_ONLY")
+    list(APPEND CW_MBEDTLS_PUBLIC_DEFS CW_MBEDTLS_AES_HARDWARE_ONLY)
+  endif()
+endif()
+set(CW_TLS_BUILD_DEFINES "")
+foreach(_d ${CW_MBEDTLS_PUBLIC_DEFS})
+  list(APPEND CMAKE_REQUIRED_DEFINITIONS "-D${_d}")
+  string(REGEX REPLACE "^([A-Za-z0-9_]+)=?(.*)$" "\\1" _name "${_d}")
+  string(REGEX REPLACE "^[A-Za-z0-9_]+=?" "" _value "${_d}")
+  string(APPEND CW_TLS_BUILD_DEFINES
+         "#ifndef ${_name}\n#define ${_name} ${_value}\n#endif\n")
+endforeach()
+set(CMAKE_EXTRA_INCLUDE_FILES mbedtls/ssl.h)
+unset(CW_SIZEOF_SSL_CONTEXT CACHE)
+unset(HAVE_CW_SIZEOF_SSL_CONTEXT CACHE)
+unset(CW_SIZEOF_SSL_CONFIG CACHE)
+unset(HAVE_CW_SIZEOF_SSL_CONFIG CACHE)
+check_type_size(mbedtls_ssl_context CW_SIZEOF_SSL_CONTEXT)
+check_type_size(mbedtls_ssl_config CW_SIZEOF_SSL_CONFIG)
+unset(CMAKE_EXTRA_INCLUDE_FILES)
+unset(CMAKE_REQUIRED_INCLUDES)
+unset(CMAKE_REQUIRED_DEFINITIONS)
+if(NOT CW_SIZEOF_SSL_CONTEXT OR NOT CW_SIZEOF_SSL_CONFIG)
+  message(FATAL_ERROR "chatwire: cannot compile against the mbedTLS headers in ${CW_MBEDTLS_INCLUDE_DIR}")
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/cw_tls_build.h.in
+               ${PROJECT_BINARY_DIR}/generated/cw_tls_build.h @ONLY)
