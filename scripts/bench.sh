@@ -16,7 +16,7 @@
 # server's "!mode:big=512" reply: 512 bytes of content.
 #
 # chatwire is measured in two builds, one table each: Debian's mbedTLS 2.28
-# (build-bench/) and mbedTLS 3.6 from scripts/get-deps-src.sh
+# (build-bench/) and mbedTLS 3.6 built from the source scripts/get-deps-src.sh
 # (build-bench-mbedtls3/). Both are the bench/ CMake project, which builds
 # the library and the CLI from this tree with the main build's settings
 # (RelWithDebInfo: -O2 -g). The baseline is the same in both tables.
@@ -130,19 +130,16 @@ build_one() { # label dir [cmake args...]
   done
   builds+=("$label|$dir")
 }
-build_one "mbedTLS 2.28 (Debian)" build-bench
-mbedtls3=${MBEDTLS_3_6_DIR:-}
-if [ -z "$mbedtls3" ]; then
-  if out=$(bash scripts/get-deps-src.sh --only mbedtls 2>"$tmp/deps.log"); then
-    eval "$(printf '%s\n' "$out" | grep '^MBEDTLS_3_6_DIR=')"
-    mbedtls3=${MBEDTLS_3_6_DIR:-}
-  else
-    log "scripts/get-deps-src.sh failed: no mbedTLS 3.6 table (see below)"
-    tail -5 "$tmp/deps.log" >&2
-  fi
+build_one "mbedTLS 2.28 (Debian)" build-bench -DCW_MBEDTLS_SOURCE_DIR=
+mbedtls3=""
+if out=$(bash scripts/get-deps-src.sh --only mbedtls 2>"$tmp/deps.log"); then
+  mbedtls3=$(printf '%s\n' "$out" | sed -n 's/^MBEDTLS_SRC_DIR=//p')
+else
+  log "scripts/get-deps-src.sh failed: no mbedTLS 3.6 table (see below)"
+  tail -5 "$tmp/deps.log" >&2
 fi
 if [ -n "$mbedtls3" ]; then
-  build_one "mbedTLS 3.6" build-bench-mbedtls3 -DCW_MBEDTLS_ROOT="$mbedtls3"
+  build_one "mbedTLS 3.6" build-bench-mbedtls3 -DCW_MBEDTLS_SOURCE_DIR="$mbedtls3"
 fi
 baseline=build-bench/baseline_curl
 

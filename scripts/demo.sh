@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job in one command: installs the dependencies, builds, and asks a
-# question with the chatwire CLI, streaming the answer.
+# The main job in one command: installs the dependencies, builds the CLI on
+# mbedTLS 3.6 (TLS 1.3), and asks a question with it, streaming the answer.
 #
 #   scripts/demo.sh ["PROMPT"]
 #
@@ -15,7 +15,9 @@ prompt="${1:-Explain the significance of snapshot model versions in APIs.}"
 
 # standard output carries the answer alone: all other chatter goes to stderr
 bash scripts/install-deps.sh >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+# mbedTLS 3.6 LTS (TLS 1.2 and 1.3), from Debian's source package
+src=$(bash scripts/get-deps-src.sh --only mbedtls 2>&2 | sed -n 's/^MBEDTLS_SRC_DIR=//p')
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_MBEDTLS_SOURCE_DIR="$src" >&2
 cmake --build build -j "$(nproc)" --target chatwire_cli >&2
 
 if [ -n "${COMETAPI_KEY:-}${OPENAI_API_KEY:-}" ]; then

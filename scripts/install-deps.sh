@@ -18,6 +18,15 @@ pkgs=(
   dnsmasq-base procps                # freertos-run.sh: the firmware's DNS server (the
                                      # program, not the dnsmasq system service), pgrep
   libcurl4-openssl-dev valgrind      # bench/: the libcurl + cJSON baseline
+  dpkg-dev                           # scripts/get-deps-src.sh: unpacks source packages
+  pkgconf                            # tests/packaging: pkgconf --validate
+  python3-kconfiglib python3-pykwalify python3-jsonschema  # tests/manifests
+  doxygen                            # the API reference (Doxyfile)
+  gcc-xtensa-lx106 picolibc-xtensa-lx106-elf  # other cores: ESP8266 (Xtensa)
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf  # ESP32-C3's RV32IMC
+  gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user  # unit tests, big-endian
+  libc6-dev-i386 lib32gcc-12-dev     # and in a 32-bit build (not gcc-multilib:
+                                     # it conflicts with the cross compilers)
 )
 
 missing=()

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test, with ctest, in four builds:
-#   build          Debian's mbedTLS 2.28 (TLS 1.2)
+#   build          mbedTLS 3.6 (TLS 1.2 and 1.3), built from Debian's source
+#                  package (scripts/get-deps-src.sh fetches it), with lwIP
 #   build-asan     the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-small    the core alone, sanitized, in the smallest configuration
 #                  (examples/qemu-mps2/cw_config_small.h: what the firmware uses)
-#   build-mbedtls3 mbedTLS 3.6 (TLS 1.2 and 1.3), built from Debian's source
-#                  package by scripts/get-deps-src.sh
+#   build-mbedtls2 Debian's mbedTLS 2.28 (TLS 1.2), for those who must link
+#                  the system library
+# then the packaging checks, the firmware in QEMU, the fuzzers and the
+# benchmark.
 # Usage: scripts/test.sh   (after scripts/install-deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,16 +20,19 @@ run_build() { bash scripts/build-and-test.sh "$@"; }
 echo "== the test runner itself: no test run passes with tests that did not run"
 bash tests/scripts/test_build_and_test.sh
 
-bash scripts/get-deps-src.sh --only lwip >/dev/null   # lwIP 2.2.1 source for tests/lwip
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_BUILD_LWIP_TESTS=ON
-run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_BUILD_LWIP_TESTS=ON
+eval "$(bash scripts/get-deps-src.sh)"   # mbedTLS 3.6 and lwIP 2.2.1 source
+mbedtls=-DCW_MBEDTLS_SOURCE_DIR="$MBEDTLS_SRC_DIR"
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$mbedtls" -DCW_BUILD_LWIP_TESTS=ON
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON "$mbedtls" \
+  -DCW_BUILD_LWIP_TESTS=ON
 # the smallest build (every feature chatwire_config.h can drop, dropped), as
 # the firmware uses it: the core tests, with the sanitizers
 run_build build-small -DCMAKE_BUILD_TYPE=Debug -DCW_SANITIZE=ON -DCW_WITH_MBEDTLS=OFF \
   -DCW_CONFIG_FILE="$PWD/examples/qemu-mps2/cw_config_small.h"
-eval "$(bash scripts/get-deps-src.sh --only mbedtls)"
-run_build build-mbedtls3 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCW_MBEDTLS_ROOT="$MBEDTLS_3_6_DIR"
+run_build build-mbedtls2 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_MBEDTLS_SOURCE_DIR=
+
+echo "== chatwire as other projects see it: installed, found, shared, a subdirectory"
+bash tests/packaging/run.sh --mbedtls-source "$MBEDTLS_SRC_DIR"
 
 echo "== the README's main command: only the answer on standard output"
 demo_out=$(bash scripts/demo.sh "Hello from the demo" 2>/dev/null)
