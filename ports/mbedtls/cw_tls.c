@@ -893,10 +893,7 @@ static int handshake_failed(cw_tls_t *t, int code)
     if (closed) {
         /* a server that hangs up mid-handshake refused something of
          * ours: a TLS failure, not a network one */
-        bool cert_asked = false;
-#if !CW_MBEDTLS3
-        cert_asked = t->ssl.client_auth != 0; /* 2.28: a CertificateRequest */
-#endif
+        bool cert_asked = t->cert_asked;
         t->inner_error = 0;
         t->tls_error = code;
         snprintf(t->error, sizeof t->error, "TLS handshake failed: the "
@@ -926,10 +923,26 @@ static int handshake(cw_tls_t *t)
     t->first_len = 0;
     t->cert_seen = false;
     t->resumed = false;
+    t->cert_asked = false;
+    t->got_data = false;
     for (;;) {
-        rc = mbedtls_ssl_handshake(&t->ssl);
-        if (rc == 0) {
+        /* step by step, to see a CertificateRequest go by: a TLS 1.3
+         * server that wants a client certificate says so only after the
+         * handshake, with an alert that a reset can overtake */
+        int before = CW_SSL_FIELD(&t->ssl, state);
+        if (before >= MBEDTLS_SSL_HANDSHAKE_OVER) {
             return CW_OK;
+        }
+        rc = mbedtls_ssl_handshake_step(&t->ssl);
+        if (rc == 0 && before == MBEDTLS_SSL_CERTIFICATE_REQUEST &&
+            CW_SSL_FIELD(&t->ssl, in_msg) != NULL &&
+            CW_SSL_FIELD(&t->ssl, in_msgtype) == MBEDTLS_SSL_MSG_HANDSHAKE &&
+            CW_SSL_FIELD(&t->ssl, in_msg)[0] ==
+                MBEDTLS_SSL_HS_CERTIFICATE_REQUEST) {
+            t->cert_asked = true;
+        }
+        if (rc == 0) {
+            continue;
         }
         if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
             rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
@@ -1025,6 +1038,23 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     return CW_OK;
 }
 
+/* The connection ended (closed or reset) before any answer: after a
+ * CertificateRequest, that is the server refusing the empty certificate
+ * list, whatever overtook its alert. */
+static int ended_early(cw_tls_t *t, const char *what, int rc)
+{
+    if ((rc == CW_ERR_CLOSED || rc == CW_ERR_IO) && t->cert_asked &&
+        !t->got_data) {
+        t->tls_error = 0;
+        snprintf(t->error, sizeof t->error, "%s: the server closed the "
+                 "connection after the handshake, before any answer: it "
+                 "had asked for a client certificate, which chatwire does "
+                 "not send", what);
+        return CW_ERR_TLS;
+    }
+    return rc;
+}
+
 static int32_t tls_send(void *ctx, const uint8_t *buf, size_t len,
                         uint32_t timeout_ms)
 {
@@ -1042,7 +1072,7 @@ static int32_t tls_send(void *ctx, const uint8_t *buf, size_t len,
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
         return 0;
     }
-    return fail(t, "TLS write failed", rc);
+    return ended_early(t, "TLS write failed", fail(t, "TLS write failed", rc));
 }
 
 static int32_t tls_recv(void *ctx, uint8_t *buf, size_t len,
@@ -1057,10 +1087,11 @@ static int32_t tls_recv(void *ctx, uint8_t *buf, size_t len,
     set_deadline(t, timeout_ms);
     rc = mbedtls_ssl_read(&t->ssl, buf, len);
     if (rc > 0) {
+        t->got_data = true;
         return (int32_t)rc;
     }
     if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-        return CW_ERR_CLOSED;
+        return ended_early(t, "TLS read failed", CW_ERR_CLOSED);
     }
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
         return 0;
@@ -1071,7 +1102,7 @@ static int32_t tls_recv(void *ctx, uint8_t *buf, size_t len,
         return 0;        /* and call again */
     }
 #endif
-    return fail(t, "TLS read failed", rc);
+    return ended_early(t, "TLS read failed", fail(t, "TLS read failed", rc));
 }
 
 static uint32_t tls_now(void *ctx)

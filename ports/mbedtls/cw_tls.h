@@ -114,6 +114,8 @@ typedef struct cw_tls {
     const char *version;   /* of the last handshake, kept after close */
     bool cert_seen;        /* the handshake carried a certificate */
     bool resumed;          /* the last handshake resumed a saved session */
+    bool cert_asked;       /* ... and its server asked for a client certificate */
+    bool got_data;         /* application data arrived on this connection */
     bool no_resumption;
     uint32_t handshakes;   /* full and resumed, since init */
     uint32_t resumptions;

@@ -196,6 +196,8 @@ def start_everything():
     start_server("tls13", "--tls-min", "1.3", *tls_args("good"))
     start_server("clientcert", "--tls-client-ca",
                  os.path.join(CERTS, "ca.pem"), *tls_args("good"))
+    start_server("certreset", "--tls-client-cert-reset",
+                 os.path.join(CERTS, "ca.pem"), *tls_args("good"))
     start_server("turns", *tls_args("good"))
     start_server("turns_s", *tls_args("good"))
     start_nginx()
@@ -806,6 +808,21 @@ class Diagnostics(Base):
                 line = self.one_error_line(err, "TLS ")
                 self.assertIn("client certificate", line)
                 self.assertNotIn("no TLS version or cipher in common", line)
+
+    def test_reset_after_a_certificate_request_is_named(self):
+        # the server asks for a client certificate and, given none,
+        # resets the connection: no alert to read, and no retry will help
+        versions = [("1.2", "1.2")] + ([("1.3", "1.3")] if TLS13 else [])
+        for lo, hi in versions:
+            with self.subTest(tls=hi):
+                rc, out, err = self.ask("certreset", "hi", "--tls-min", lo,
+                                        "--tls-max", hi)
+                self.assertEqual(rc, 3, err)
+                line = self.one_error_line(err, "TLS ")
+                self.assertIn("closed the connection after the handshake, "
+                              "before any answer: it had asked for a client "
+                              "certificate", line)
+                self.assertNotIn("attempts", line)
 
     def test_tls13_only_server_says_versions_do_not_meet(self):
         # this build's highest version (or TLS 1.2, asked for) against a

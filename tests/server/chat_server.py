@@ -598,6 +598,13 @@ class Handler(BaseHTTPRequestHandler):
                     c.version(), c.cipher()[0],
                     "/resumed" if c.session_reused else "",
                     SNI_SEEN.pop(id(c), "-"))
+                if self.opts.tls_client_cert_reset and not c.getpeercert():
+                    self.server.log("conn %d: no client certificate: reset"
+                                    % self.conn_id)
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+                    self.handshake_ok = False
+                    self.aborted = True
             except (ssl.SSLError, OSError) as e:
                 self.server.log("conn %d from %s: TLS handshake failed: %s"
                                 % (self.conn_id,
@@ -1376,6 +1383,11 @@ def build_ssl_context(opts):
         # a server that requires client certificates (chatwire sends none)
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(opts.tls_client_ca)
+    elif opts.tls_client_cert_reset:
+        # asks for one, and refuses its absence with a bare TCP reset
+        # (what a TLS 1.3 alert can be overtaken by)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(opts.tls_client_cert_reset)
 
     def note_sni(sock, name, _ctx):
         SNI_SEEN[id(sock)] = name if name is not None else "-"
@@ -1409,6 +1421,9 @@ def main(argv=None):
                     "that send another key share)")
     ap.add_argument("--tls-client-ca", metavar="FILE",
                     help="require a client certificate signed by FILE")
+    ap.add_argument("--tls-client-cert-reset", metavar="FILE",
+                    help="ask for a client certificate signed by FILE; "
+                    "without one, reset the connection after the handshake")
     ap.add_argument("--tls-tickets", type=int, metavar="N",
                     help="TLS 1.3 session tickets to send (default 2)")
     ap.add_argument("--key", default="test-key",
