@@ -1,5 +1,5 @@
 # chatwire.mk - chatwire's source files and include directories for make:
-# the same lists as chatwireFilePaths.cmake (tests/packaging checks that
+# the same lists as chatwireFilePaths.cmake (tests/manifests/check.py checks that
 # they agree, and that every file of src/ is in them).
 #
 #   include path/to/chatwire/chatwire.mk

@@ -3,7 +3,7 @@
 # through it ESP-IDF, Zephyr and the pico-sdk), a project that includes this
 # file to compile chatwire its own way, and, through chatwire.mk (the same
 # lists for make, checked against this file by tests/packaging), the
-# Cortex-M firmware builds.
+# Cortex-M firmware builds. tests/manifests/check.py checks that they agree.
 #
 #   include(path/to/chatwire/chatwireFilePaths.cmake)
 #   add_library(chatwire ${CHATWIRE_CORE_SOURCES} ${CHATWIRE_JSMN_SOURCES})

@@ -20,7 +20,7 @@ pkgs=(
   libcurl4-openssl-dev valgrind      # bench/: the libcurl + cJSON baseline
   dpkg-dev                           # scripts/get-deps-src.sh: unpacks source packages
   pkgconf                            # tests/packaging: pkgconf --validate
-  python3-kconfiglib python3-pykwalify python3-jsonschema  # tests/manifests
+  python3-kconfiglib python3-pykwalify python3-ruamel.yaml python3-dateutil python3-jsonschema  # tests/manifests
   doxygen                            # the API reference (Doxyfile)
   gcc-xtensa-lx106 picolibc-xtensa-lx106-elf  # other cores: ESP8266 (Xtensa)
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf  # ESP32-C3's RV32IMC

@@ -7,8 +7,8 @@
 #                  (examples/qemu-mps2/cw_config_small.h: what the firmware uses)
 #   build-mbedtls2 Debian's mbedTLS 2.28 (TLS 1.2), for those who must link
 #                  the system library
-# then the packaging checks, the firmware in QEMU, the fuzzers and the
-# benchmark.
+# then the packaging and manifest checks, the firmware in QEMU, the fuzzers
+# and the benchmark.
 # Usage: scripts/test.sh   (after scripts/install-deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +33,9 @@ run_build build-mbedtls2 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_MBEDTLS_SOURCE_D
 
 echo "== chatwire as other projects see it: installed, found, shared, a subdirectory"
 bash tests/packaging/run.sh --mbedtls-source "$MBEDTLS_SRC_DIR"
+
+echo "== platform manifests: ESP-IDF, Zephyr, pico-sdk, PlatformIO, Arduino"
+/usr/bin/python3 tests/manifests/check.py
 
 echo "== the README's main command: only the answer on standard output"
 demo_out=$(bash scripts/demo.sh "Hello from the demo" 2>/dev/null)

@@ -21,5 +21,8 @@
 #define JSMN_HEADER
 #endif
 #include <jsmn.h>
+#ifndef JSMN_API
+#error "chatwire needs jsmn 1.1.0's header-only jsmn.h (it defines JSMN_API); this jsmn.h only declares the functions (an older jsmn, or ESP-IDF's espressif/jsmn)"
+#endif
 
 #endif /* CW_JSMN_H */

@@ -16,6 +16,7 @@
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "esp_netif_sntp.h"
+#include "esp_random.h"
 #include "esp_wifi.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/event_groups.h"
@@ -24,6 +25,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef WIFI_SSID
 #define WIFI_SSID "my-ssid"
@@ -93,6 +95,27 @@ static void clock_set(void)
     }
 }
 
+/* The client's waits between retries: the task sleeps, other tasks run
+ * (without this hook it would poll the clock, keeping the CPU busy). */
+static void rtos_sleep_ms(void *ctx, uint32_t ms)
+{
+    TickType_t ticks = pdMS_TO_TICKS(ms);
+    (void)ctx;
+    vTaskDelay(ticks > 0 ? ticks : 1);
+}
+
+static uint32_t hw_random_u32(void *ctx)
+{
+    (void)ctx;
+    return esp_random(); /* the retry jitter */
+}
+
+static int64_t unix_time(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL); /* set by SNTP; dated Retry-After */
+}
+
 static int print_delta(void *user, const char *text, size_t len)
 {
     (void)user;
@@ -127,6 +150,9 @@ static void chat_task(void *arg)
         cfg.io_size = sizeof io;
         cfg.work_buf = work;
         cfg.work_size = sizeof work;
+        cfg.platform.sleep_ms = rtos_sleep_ms;
+        cfg.platform.random_u32 = hw_random_u32;
+        cfg.platform.unix_time = unix_time;
         rc = cw_client_init(&client, &cfg);
     }
     if (rc == CW_OK) {
