@@ -7,6 +7,9 @@
 #
 #   * mbedTLS 3.6 LTS (Debian trixie's source package)
 #   * lwIP 2.2.1 (Debian trixie's source package), with its contrib ports
+#   * cJSON 1.7.18 (Debian trixie's source package), with --only cjson: the
+#     unit tests' independent JSON parser, compiled from source for the
+#     other-architecture test builds (scripts/cores.sh)
 #
 # both unpacked into <prefix>/src/. Nothing fetched here is meant to be
 # committed (third_party/ is in .gitignore). The Debian archive location is
@@ -14,18 +17,20 @@
 # first stanza of the system's /etc/apt/sources.list.d/debian.sources (or
 # the first "deb" line of /etc/apt/sources.list).
 #
-# Usage: scripts/get-deps-src.sh [--prefix DIR] [--only mbedtls|lwip]
+# Usage: scripts/get-deps-src.sh [--prefix DIR] [--only mbedtls|lwip|cjson]
 #                                [--verbose] [-h]
 #
 # On success the last lines on STDOUT are (all chatter goes to stderr/log):
 #   MBEDTLS_SRC_DIR=/abs/path/third_party/src/mbedtls-3.6.6
 #   LWIP_SRC_DIR=/abs/path/third_party/src/lwip-2.2.1+dfsg1
+# (and CJSON_SRC_DIR=... with --only cjson)
 # so a caller can do:  eval "$(scripts/get-deps-src.sh)"
 #                      cmake -DCW_MBEDTLS_SOURCE_DIR="$MBEDTLS_SRC_DIR" ...
 #
 # Environment overrides (rarely needed):
 #   MBEDTLS_DEB_VERSION  (default 3.6.6-0.1~deb13u1)
 #   LWIP_DEB_VERSION     (default 2.2.1+dfsg1-1+deb13u1)
+#   CJSON_DEB_VERSION    (default 1.7.18-3.1+deb13u1)
 #   DEB_SRC_SUITE        (default trixie)
 #
 # Needs root (or passwordless sudo) only when it must add the deb-src entry,
@@ -41,6 +46,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 MBEDTLS_DEB_VERSION=${MBEDTLS_DEB_VERSION:-3.6.6-0.1~deb13u1}
 LWIP_DEB_VERSION=${LWIP_DEB_VERSION:-2.2.1+dfsg1-1+deb13u1}
+CJSON_DEB_VERSION=${CJSON_DEB_VERSION:-1.7.18-3.1+deb13u1}
 DEB_SRC_SUITE=${DEB_SRC_SUITE:-trixie}
 DEB_SRC_COMPONENT=main
 SRC_ENTRY_FILE=/etc/apt/sources.list.d/chatwire-${DEB_SRC_SUITE}-src.sources
@@ -62,7 +68,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --prefix)   [[ $# -ge 2 && -n "$2" ]] || die "--prefix needs a directory"; PREFIX=$2; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; [[ -n "$PREFIX" ]] || die "--prefix needs a directory"; shift ;;
-        --only)     [[ $# -ge 2 ]] || die "--only needs 'mbedtls' or 'lwip'"; ONLY=$2; shift 2 ;;
+        --only)     [[ $# -ge 2 ]] || die "--only needs 'mbedtls', 'lwip' or 'cjson'"; ONLY=$2; shift 2 ;;
         --only=*)   ONLY=${1#*=}; shift ;;
         -v|--verbose) VERBOSE=1; shift ;;
         -h|--help)  usage; exit 0 ;;
@@ -71,10 +77,11 @@ while [[ $# -gt 0 ]]; do
 done
 
 case "$ONLY" in
-    ""|mbedtls|lwip) ;;
-    *) die "--only must be 'mbedtls' or 'lwip' (got '$ONLY')" ;;
+    ""|mbedtls|lwip|cjson) ;;
+    *) die "--only must be 'mbedtls', 'lwip' or 'cjson' (got '$ONLY')" ;;
 esac
-want() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
+# cjson only when asked for: the host builds use Debian's libcjson-dev
+want() { [[ ( -z "$ONLY" && "$1" != cjson ) || "$ONLY" == "$1" ]]; }
 
 
 # Default prefix is <repo>/third_party; a relative --prefix is relative to
@@ -340,6 +347,7 @@ fetch_source() {
 # -------------------------------------------------------------------- main --
 MBEDTLS_SRC=""
 LWIP_SRC=""
+CJSON_SRC=""
 
 if want mbedtls; then
     fetch_source mbedtls "$MBEDTLS_DEB_VERSION"
@@ -358,10 +366,19 @@ if want lwip; then
     [[ -f "$LWIP_SRC/src/include/lwip/init.h" ]] || fail "unexpected lwIP source layout in $LWIP_SRC"
 fi
 
+if want cjson; then
+    fetch_source cjson "$CJSON_DEB_VERSION"
+    CJSON_SRC=$FETCHED_DIR
+    [[ -f "$CJSON_SRC/cJSON.c" && -f "$CJSON_SRC/cJSON.h" ]] || fail "unexpected cJSON source layout in $CJSON_SRC"
+fi
+
 say "done in $(( $(date +%s) - START_TS ))s; log: $LOG_FILE"
 if [[ -n "$MBEDTLS_SRC" ]]; then
     printf 'MBEDTLS_SRC_DIR=%s\n' "$MBEDTLS_SRC"
 fi
 if [[ -n "$LWIP_SRC" ]]; then
     printf 'LWIP_SRC_DIR=%s\n' "$LWIP_SRC"
+fi
+if [[ -n "$CJSON_SRC" ]]; then
+    printf 'CJSON_SRC_DIR=%s\n' "$CJSON_SRC"
 fi

@@ -7,8 +7,8 @@
 #                  (examples/qemu-mps2/cw_config_small.h: what the firmware uses)
 #   build-mbedtls2 Debian's mbedTLS 2.28 (TLS 1.2), for those who must link
 #                  the system library
-# then the packaging and manifest checks, the firmware in QEMU, the fuzzers
-# and the benchmark.
+# then the packaging and manifest checks, the other cores (scripts/cores.sh),
+# the firmware in QEMU, the fuzzers and the benchmark.
 # Usage: scripts/test.sh   (after scripts/install-deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,9 @@ bash tests/packaging/run.sh --mbedtls-source "$MBEDTLS_SRC_DIR"
 
 echo "== platform manifests: ESP-IDF, Zephyr, pico-sdk, PlatformIO, Arduino"
 /usr/bin/python3 tests/manifests/check.py
+
+echo "== other cores: flash on RV32IMC and Xtensa LX106; unit tests big-endian (s390x) and 32-bit"
+bash scripts/cores.sh
 
 echo "== the README's main command: only the answer on standard output"
 demo_out=$(bash scripts/demo.sh "Hello from the demo" 2>/dev/null)
