@@ -1,19 +1,11 @@
-/*
+/** @file
  * chatwire.h - call an OpenAI-compatible Chat Completions API in fixed,
  * caller-owned memory.
  *
- *   cw_client_t client;           // context: place it anywhere
- *   static uint8_t io[1024];      // staging for bytes on the wire
- *   static uint8_t work[8192];    // response body / stream event + JSON tokens
- *   cw_client_config_t cfg = { .transport = tp, .api_key = key,
- *                              .io_buf = io, .io_size = sizeof io,
- *                              .work_buf = work, .work_size = sizeof work };
- *   cw_client_init(&client, &cfg);
- *   cw_message_t msgs[] = { { "user", "Hello" } };
- *   cw_chat_request_t req;
- *   cw_chat_request_init(&req, msgs, 1);
- *   cw_result_t res;
- *   if (cw_chat(&client, &req, &res) == CW_OK) puts(res.content);
+ * A whole program (examples/hello/hello.c): POSIX sockets, TLS, one
+ * streamed answer.
+ *
+ * @snippet hello/hello.c minimal
  *
  * Nothing here allocates. Every function is re-entrant on distinct contexts;
  * one context must not be used from two threads at once.
@@ -32,82 +24,83 @@
 extern "C" {
 #endif
 
+/** chatwire's version, as the CMake project and every manifest carry it. */
 #define CW_VERSION_STRING "0.1.0"
 
 /* ---------------------------------------------------------------- status */
 
-/* Every chatwire function that can fail returns one of these. 0 is success,
+/** Every chatwire function that can fail returns one of these. 0 is success,
  * errors are negative. cw_strerror() gives a fixed English sentence. */
 typedef enum cw_status {
     CW_OK = 0,
-    CW_ERR_INVALID_ARG = -1,      /* a NULL, out-of-range or unsafe argument */
-    CW_ERR_WOULD_BLOCK = -2,      /* nothing yet: call again / need input */
-    CW_ERR_BUFFER_TOO_SMALL = -3, /* a caller buffer cannot hold the data;
+    CW_ERR_INVALID_ARG = -1,      /**< a NULL, out-of-range or unsafe argument */
+    CW_ERR_WOULD_BLOCK = -2,      /**< nothing yet: call again / need input */
+    CW_ERR_BUFFER_TOO_SMALL = -3, /**< a caller buffer cannot hold the data;
                                      cw_result_t.needed says how much, when
                                      known */
-    CW_ERR_TIMEOUT = -4,          /* a deadline from now_ms passed */
-    CW_ERR_CLOSED = -5,           /* the peer closed the connection early */
-    CW_ERR_DNS = -6,              /* the host name did not resolve */
-    CW_ERR_CONNECT = -7,          /* the TCP connection was refused/failed */
-    CW_ERR_IO = -8,               /* another socket error */
-    CW_ERR_TLS = -9,              /* TLS handshake or record error */
-    CW_ERR_CERT = -10,            /* the server certificate was rejected */
-    CW_ERR_HTTP = -11,            /* non-2xx status without an error object;
+    CW_ERR_TIMEOUT = -4,          /**< a deadline from now_ms passed */
+    CW_ERR_CLOSED = -5,           /**< the peer closed the connection early */
+    CW_ERR_DNS = -6,              /**< the host name did not resolve */
+    CW_ERR_CONNECT = -7,          /**< the TCP connection was refused/failed */
+    CW_ERR_IO = -8,               /**< another socket error */
+    CW_ERR_TLS = -9,              /**< TLS handshake or record error */
+    CW_ERR_CERT = -10,            /**< the server certificate was rejected */
+    CW_ERR_HTTP = -11,            /**< non-2xx status without an error object;
                                      the status is in cw_result_t.http */
-    CW_ERR_API = -12,             /* the service returned an error object
+    CW_ERR_API = -12,             /**< the service returned an error object
                                      (non-2xx body, or inside a stream); see
                                      cw_result_t.error */
-    CW_ERR_MALFORMED = -13,       /* the response breaks HTTP, chunked, SSE or
+    CW_ERR_MALFORMED = -13,       /**< the response breaks HTTP, chunked, SSE or
                                      JSON rules; cw_result_t.error_offset says
                                      where */
     CW_ERR_HEADER_TOO_LARGE = -14,/* a header line or the header section is
                                      over CW_HTTP_MAX_LINE /
                                      CW_HTTP_MAX_HEADER_SECTION */
-    CW_ERR_EVENT_TOO_LARGE = -15, /* a server-sent event is larger than the
+    CW_ERR_EVENT_TOO_LARGE = -15, /**< a server-sent event is larger than the
                                      event buffer (the work buffer) */
-    CW_ERR_INVALID_UTF8 = -16,    /* a request string is not valid UTF-8 */
-    CW_ERR_NO_CONTENT = -17,      /* the answer's content is null, e.g. a
+    CW_ERR_INVALID_UTF8 = -16,    /**< a request string is not valid UTF-8 */
+    CW_ERR_NO_CONTENT = -17,      /**< the answer's content is null, e.g. a
                                      refusal; see cw_result_t.refusal */
-    CW_ERR_INCOMPLETE = -18,      /* the body ended cleanly but the stream had
+    CW_ERR_INCOMPLETE = -18,      /**< the body ended cleanly but the stream had
                                      neither [DONE] nor a finish_reason */
-    CW_ERR_ABORTED = -19,         /* the caller's callback asked to stop */
-    CW_ERR_PROXY = -20,           /* the HTTP proxy refused or failed: see
+    CW_ERR_ABORTED = -19,         /**< the caller's callback asked to stop */
+    CW_ERR_PROXY = -20,           /**< the HTTP proxy refused or failed: see
                                      the proxy transport for its status */
-    CW_ERR_REQUEST_CHANGED = -21, /* a request string changed while the
+    CW_ERR_REQUEST_CHANGED = -21, /**< a request string changed while the
                                      call was sending it: the body no longer
                                      had the measured length, so the attempt
                                      was abandoned and its connection closed */
-    CW_ERR_TOOL_CALLS = -22       /* the model called tools instead of (or
+    CW_ERR_TOOL_CALLS = -22       /**< the model called tools instead of (or
                                      as well as) answering; their names are
                                      in cw_result_t.tool_names */
 } cw_status_t;
 
-/* A fixed English description of a status. Never NULL; unknown values give
+/** A fixed English description of a status. Never NULL; unknown values give
  * "unknown status". For the cause of one failure (which argument, which
  * limit, what arrived), see cw_result_t.detail. */
 CW_API const char *cw_strerror(int status);
 
 /* ---------------------------------------------------------------- base URL */
 
-/* A parsed base URL. The pointers point into the string that was parsed,
+/** A parsed base URL. The pointers point into the string that was parsed,
  * which the caller keeps alive as long as the cw_url_t is used. */
 typedef struct cw_url {
-    const char *host;   /* without brackets for an IPv6 literal */
-    size_t host_len;
-    const char *path;   /* path prefix without its trailing '/', maybe "" */
-    size_t path_len;
-    const char *query;  /* query string without '?', maybe "" */
-    size_t query_len;
-    uint16_t port;      /* explicit, or 443 / 80 from the scheme */
-    bool tls;           /* https */
-    bool port_explicit; /* a port was written in the URL */
-    bool ipv6;          /* host is an IPv6 literal */
-    const char *error;  /* after CW_ERR_INVALID_ARG: a fixed sentence saying
+    const char *host;   /**< without brackets for an IPv6 literal */
+    size_t host_len;    /**< bytes of host (not NUL-terminated) */
+    const char *path;   /**< path prefix without its trailing '/', maybe "" */
+    size_t path_len;    /**< bytes of path */
+    const char *query;  /**< query string without '?', maybe "" */
+    size_t query_len;   /**< bytes of query */
+    uint16_t port;      /**< explicit, or 443 / 80 from the scheme */
+    bool tls;           /**< https */
+    bool port_explicit; /**< a port was written in the URL */
+    bool ipv6;          /**< host is an IPv6 literal */
+    const char *error;  /**< after CW_ERR_INVALID_ARG: a fixed sentence saying
                            what is wrong; NULL after CW_OK */
-    size_t error_at;    /* ... and the offset in the URL where it is */
+    size_t error_at;    /**< ... and the offset in the URL where it is */
 } cw_url_t;
 
-/* Parses "http[s]://host[:port][/path][?query]" (the scheme in any case).
+/** Parses "http[s]://host[:port][/path][?query]" (the scheme in any case).
  * Returns CW_OK, or CW_ERR_INVALID_ARG for any other scheme, an empty or
  * unsafe host (spaces, control characters), a bad port, user info, or a
  * fragment; out->error and out->error_at then say what and where. */
@@ -115,19 +108,20 @@ CW_API cw_status_t cw_url_parse(const char *url, cw_url_t *out);
 
 /* ---------------------------------------------------------------- request */
 
+/** One message of a conversation. The caller owns both strings. */
 typedef struct cw_message {
-    const char *role;    /* "system", "user", "assistant", ... (UTF-8) */
-    const char *content; /* NUL-terminated UTF-8; any characters allowed */
+    const char *role;    /**< "system", "user", "assistant", ... (UTF-8) */
+    const char *content; /**< NUL-terminated UTF-8; any characters allowed */
 } cw_message_t;
 
-/* Called with each piece of streamed answer text, in order. text is valid
+/** Called with each piece of streamed answer text, in order. text is valid
  * only during the call, is not NUL-terminated, and is always valid UTF-8:
  * it never ends inside a sequence (one split across two deltas is joined),
  * and ill-formed bytes from the server arrive as U+FFFD. Return 0 to go on,
  * non-zero to abort (cw_chat then returns CW_ERR_ABORTED). */
 typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
-/* One chat completion request. The caller owns every string and array it
+/** One chat completion request. The caller owns every string and array it
  * points to; they must stay valid and unchanged for the duration of the
  * call (the body is measured once, then written on each attempt: a body
  * that comes out longer or shorter than measured is abandoned with
@@ -136,37 +130,37 @@ typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
  * that with CW_ERR_INVALID_ARG, because the response overwrites it. Copy an
  * answer into storage of your own first (cw_history_add does it). */
 typedef struct cw_chat_request {
-    const char *model;             /* NULL: CW_DEFAULT_MODEL */
-    const cw_message_t *messages;  /* at least one */
-    size_t message_count;
-    bool stream;                   /* ask for server-sent events */
-    bool include_usage;            /* stream_options.include_usage */
-    int32_t max_tokens;            /* <= 0: not sent */
-    float temperature;             /* 0..2, up to 3 decimals; < 0: not sent */
-    float top_p;                   /* 0..1, up to 3 decimals; < 0: not sent */
-    const char *const *stop;       /* up to 4 stop strings */
-    size_t stop_count;
-    const char *user;              /* end-user id; NULL: not sent */
-    cw_delta_fn on_delta;          /* required when stream is true */
-    void *on_delta_user;           /* passed to on_delta */
+    const char *model;             /**< NULL: CW_DEFAULT_MODEL */
+    const cw_message_t *messages;  /**< at least one */
+    size_t message_count;          /**< entries of messages */
+    bool stream;                   /**< ask for server-sent events */
+    bool include_usage;            /**< stream_options.include_usage */
+    int32_t max_tokens;            /**< <= 0: not sent */
+    float temperature;             /**< 0..2, up to 3 decimals; < 0: not sent */
+    float top_p;                   /**< 0..1, up to 3 decimals; < 0: not sent */
+    const char *const *stop;       /**< up to 4 stop strings */
+    size_t stop_count;             /**< entries of stop (0: not sent) */
+    const char *user;              /**< end-user id; NULL: not sent */
+    cw_delta_fn on_delta;          /**< required when stream is true */
+    void *on_delta_user;           /**< passed to on_delta */
 } cw_chat_request_t;
 
-/* Fills *req with defaults (default model, no stream, no optional field)
+/** Fills *req with defaults (default model, no stream, no optional field)
  * and the given messages. */
 CW_API void cw_chat_request_init(cw_chat_request_t *req,
                                  const cw_message_t *messages, size_t count);
 
-/* How the API key is sent. */
+/** How the API key is sent. */
 typedef enum cw_auth_style {
-    CW_AUTH_BEARER = 0,  /* Authorization: Bearer KEY (OpenAI, CometAPI...) */
-    CW_AUTH_API_KEY = 1  /* api-key: KEY (Azure OpenAI) */
+    CW_AUTH_BEARER = 0,  /**< Authorization: Bearer KEY (OpenAI, CometAPI...) */
+    CW_AUTH_API_KEY = 1  /**< api-key: KEY (Azure OpenAI) */
 } cw_auth_style_t;
 
-/* Receives request bytes from cw_request_write. Returns CW_OK or a negative
+/** Receives request bytes from cw_request_write. Returns CW_OK or a negative
  * cw_status_t, which stops the write and is returned from it. */
 typedef int (*cw_sink_fn)(void *ctx, const uint8_t *data, size_t len);
 
-/* Writes the whole HTTP/1.1 request (head and JSON body) for req to sink,
+/** Writes the whole HTTP/1.1 request (head and JSON body) for req to sink,
  * through buf (cap bytes, at least 1): the bytes are the same whatever cap
  * is. The body is measured by a dry run first, for Content-Length, which is
  * also where invalid UTF-8 and unsafe header values are caught: when this
@@ -182,126 +176,127 @@ CW_API cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
 
 /* ---------------------------------------------------------------- result */
 
-/* Response header values kept for the caller. Absent strings are "",
+/** Response header values kept for the caller. Absent strings are "",
  * absent numbers -1. */
 typedef struct cw_http_info {
-    int status;                                     /* e.g. 200, 429 */
-    char content_type[CW_HEADER_VALUE_MAX];
-    char request_id[CW_HEADER_VALUE_MAX];           /* x-request-id */
-    char retry_after[CW_HEADER_VALUE_MAX];          /* raw: seconds or date */
-    int64_t retry_after_ms;                         /* retry-after-ms */
-    int8_t should_retry;                            /* x-should-retry: 1/0/-1 */
-    bool keep_alive;                                /* connection reusable */
-    int64_t ratelimit_remaining_requests;
-    int64_t ratelimit_remaining_tokens;
-    char ratelimit_reset_requests[CW_HEADER_VALUE_MAX]; /* e.g. "6m0s" */
-    char ratelimit_reset_tokens[CW_HEADER_VALUE_MAX];   /* e.g. "20ms" */
-    uint8_t truncated;   /* bit set per string field cut to fit: see
+    int status;                                     /**< e.g. 200, 429 */
+    char content_type[CW_HEADER_VALUE_MAX];         /**< Content-Type */
+    char request_id[CW_HEADER_VALUE_MAX];           /**< x-request-id */
+    char retry_after[CW_HEADER_VALUE_MAX];          /**< raw: seconds or date */
+    int64_t retry_after_ms;                         /**< retry-after-ms */
+    int8_t should_retry;                            /**< x-should-retry: 1/0/-1 */
+    bool keep_alive;                                /**< connection reusable */
+    int64_t ratelimit_remaining_requests;           /**< x-ratelimit-remaining-requests */
+    int64_t ratelimit_remaining_tokens;             /**< x-ratelimit-remaining-tokens */
+    char ratelimit_reset_requests[CW_HEADER_VALUE_MAX]; /**< e.g. "6m0s" */
+    char ratelimit_reset_tokens[CW_HEADER_VALUE_MAX];   /**< e.g. "20ms" */
+    uint8_t truncated;   /**< bit set per string field cut to fit: see
                             CW_TRUNC_* */
 } cw_http_info_t;
 
-#define CW_TRUNC_CONTENT_TYPE 0x01u
-#define CW_TRUNC_REQUEST_ID 0x02u
-#define CW_TRUNC_RETRY_AFTER 0x04u
-#define CW_TRUNC_RESET_REQUESTS 0x08u
-#define CW_TRUNC_RESET_TOKENS 0x10u
+#define CW_TRUNC_CONTENT_TYPE 0x01u   /**< cw_http_info_t.content_type was cut */
+#define CW_TRUNC_REQUEST_ID 0x02u     /**< cw_http_info_t.request_id was cut */
+#define CW_TRUNC_RETRY_AFTER 0x04u    /**< cw_http_info_t.retry_after was cut */
+#define CW_TRUNC_RESET_REQUESTS 0x08u /**< cw_http_info_t.ratelimit_reset_requests was cut */
+#define CW_TRUNC_RESET_TOKENS 0x10u   /**< cw_http_info_t.ratelimit_reset_tokens was cut */
 
-/* An error object returned by the service, copied into caller memory.
+/** An error object returned by the service, copied into caller memory.
  * Strings are NUL-terminated and cut at a UTF-8 boundary when too long. */
 typedef struct cw_api_error {
-    bool present;                          /* an error object was found */
-    bool message_truncated;                /* message was cut to fit */
-    char message[CW_ERROR_MESSAGE_MAX];
-    char type[CW_FIELD_MAX];               /* e.g. invalid_request_error */
-    char code[CW_FIELD_MAX];               /* e.g. invalid_api_key; numbers
+    bool present;                          /**< an error object was found */
+    bool message_truncated;                /**< message was cut to fit */
+    char message[CW_ERROR_MESSAGE_MAX];    /**< error.message */
+    char type[CW_FIELD_MAX];               /**< e.g. invalid_request_error */
+    char code[CW_FIELD_MAX];               /**< e.g. invalid_api_key; numbers
                                               (llama.cpp, vLLM) as digits */
-    char param[CW_FIELD_MAX];
+    char param[CW_FIELD_MAX];              /**< the request field at fault */
 } cw_api_error_t;
 
-/* Everything cw_chat learned. Filled on success and on error. */
+/** Everything cw_chat learned. Filled on success and on error. */
 typedef struct cw_result {
-    /* Non-streamed answer: points into the caller's work buffer,
+    /** Non-streamed answer: points into the caller's work buffer,
      * NUL-terminated, valid until the next call on the client. NULL when
      * streaming (the text went to on_delta) or when there is none. Escapes
      * are decoded (lone surrogates become U+FFFD); raw bytes are as the
      * server sent them, so check with your own validator if the server may
      * send ill-formed UTF-8 (streamed text is always made valid). */
     const char *content;
-    size_t content_len;      /* streamed: total bytes given to on_delta */
-    bool content_null;       /* "content": null in the answer */
-    bool refusal;            /* a refusal: its text is in content, or when
+    size_t content_len;      /**< streamed: total bytes given to on_delta */
+    bool content_null;       /**< "content": null in the answer */
+    bool refusal;            /**< a refusal: its text is in content, or when
                                 streamed in error.message (cut to fit) */
-    bool partial;            /* streamed text was delivered, then an error */
-    bool done;               /* the stream's data: [DONE] arrived */
-    char id[CW_FIELD_MAX];
-    char model[CW_FIELD_MAX];
-    char finish_reason[CW_FIELD_MAX];
-    int64_t prompt_tokens;   /* usage; -1 when absent */
-    int64_t completion_tokens;
-    int64_t total_tokens;
-    cw_http_info_t http;
-    cw_api_error_t error;
-    uint64_t error_offset;   /* CW_ERR_MALFORMED: offset in the response
+    bool partial;            /**< streamed text was delivered, then an error */
+    bool done;               /**< the stream's data: [DONE] arrived */
+    char id[CW_FIELD_MAX];            /**< the completion's id ("chatcmpl-...") */
+    char model[CW_FIELD_MAX];         /**< the model that answered */
+    char finish_reason[CW_FIELD_MAX]; /**< "stop", "length", "tool_calls", ... */
+    int64_t prompt_tokens;   /**< usage; -1 when absent */
+    int64_t completion_tokens; /**< usage; -1 when absent */
+    int64_t total_tokens;    /**< usage; -1 when absent */
+    cw_http_info_t http;     /**< the response's status and headers */
+    cw_api_error_t error;    /**< the service's error object, if any */
+    uint64_t error_offset;   /**< CW_ERR_MALFORMED: offset in the response
                                 (HTTP layer) or in the body/event (JSON) */
-    size_t needed;           /* CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
+    size_t needed;           /**< CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
                                 unknown */
-    uint32_t tool_calls;     /* tool (function) calls the model made; with
+    uint32_t tool_calls;     /**< tool (function) calls the model made; with
                                 any, cw_chat returns CW_ERR_TOOL_CALLS */
-    char tool_names[CW_FIELD_MAX]; /* their names, ", "-separated, in order
+    char tool_names[CW_FIELD_MAX]; /**< their names, ", "-separated, in order
                                       ("..." at the end when cut) */
-    uint8_t timed_out;       /* CW_ERR_TIMEOUT: which limit, CW_TIMEOUT_* */
-    char detail[CW_DETAIL_MAX]; /* the cause of a failure in one sentence:
+    uint8_t timed_out;       /**< CW_ERR_TIMEOUT: which limit, CW_TIMEOUT_* */
+    char detail[CW_DETAIL_MAX]; /**< the cause of a failure in one sentence:
                                    which argument, which limit and value,
                                    what arrived; "" when there is none to
                                    add (then cw_strerror says it all), and
                                    always "" with CW_CONFIG_DETAIL 0. Never
                                    holds the API key. */
-    uint32_t attempts;       /* requests sent for this call (1 + retries +
+    uint32_t attempts;       /**< requests sent for this call (1 + retries +
                                 transparent reconnects) */
-    uint32_t retry_wait_ms;  /* time spent waiting between attempts */
-    bool reused_connection;  /* the last attempt went over a kept-alive
+    uint32_t retry_wait_ms;  /**< time spent waiting between attempts */
+    bool reused_connection;  /**< the last attempt went over a kept-alive
                                 connection */
-    bool stale_reconnect;    /* a kept-alive connection had been closed by
+    bool stale_reconnect;    /**< a kept-alive connection had been closed by
                                 the server and was replaced */
 } cw_result_t;
 
-/* Values of cw_result_t.timed_out: the limit that ended the call. */
-#define CW_TIMEOUT_CONNECT 1u /* connect_timeout_ms (TCP + TLS handshake) */
-#define CW_TIMEOUT_IDLE 2u    /* idle_timeout_ms: no byte moved for that long */
-#define CW_TIMEOUT_TOTAL 3u   /* timeout_ms, the whole call */
+/** Values of cw_result_t.timed_out: the limit that ended the call. */
+#define CW_TIMEOUT_CONNECT 1u /**< connect_timeout_ms (TCP + TLS handshake) */
+#define CW_TIMEOUT_IDLE 2u    /**< idle_timeout_ms: no byte moved for that long */
+#define CW_TIMEOUT_TOTAL 3u   /**< timeout_ms, the whole call */
 
 /* ------------------------------------------------ incremental parsers
  *
- * The I/O-free layers the client drives. Their state is public so that a
- * context can be placed by the caller; the fields are private.
+ * The I/O-free layers the client drives. Their state is here only so that
+ * cw_client_t can be placed by the caller: private to the library.
  */
+/** @cond INTERNAL */
 
 typedef int (*cw_http_headers_fn)(void *user);
 typedef int (*cw_http_body_fn)(void *user, const uint8_t *data, size_t len);
 
-/* HTTP/1.1 response parser: status line, headers, then a body framed by
+/** HTTP/1.1 response parser: status line, headers, then a body framed by
  * Content-Length, chunked coding or the connection's close. */
 typedef struct cw_http_parser {
     cw_http_info_t *info;
     cw_http_headers_fn on_headers;
     cw_http_body_fn on_body;
     void *user;
-    uint64_t pos;            /* bytes consumed since init */
+    uint64_t pos;            /**< bytes consumed since init */
     uint64_t content_length;
-    uint64_t remaining;      /* body or chunk bytes left */
-    uint64_t num;            /* number being parsed */
+    uint64_t remaining;      /**< body or chunk bytes left */
+    uint64_t num;            /**< number being parsed */
     uint32_t line_len;
     uint32_t header_len;
     uint16_t vlen;
     uint8_t state;
-    uint8_t hdr;             /* which kept header is being read */
+    uint8_t hdr;             /**< which kept header is being read */
     uint8_t flags;
-    uint8_t vflags;          /* per-value flags */
-    uint8_t minor;           /* HTTP/1.x minor version */
-    char scratch[32];        /* a header name, or a short value token */
+    uint8_t vflags;          /**< per-value flags */
+    uint8_t minor;           /**< HTTP/1.x minor version */
+    char scratch[32];        /**< a header name, or a short value token */
 } cw_http_parser_t;
 
-/* Server-sent events splitter over a caller buffer for one event's data. */
+/** Server-sent events splitter over a caller buffer for one event's data. */
 typedef int (*cw_sse_event_fn)(void *user, const char *event, char *data,
                                size_t len);
 
@@ -318,64 +313,69 @@ typedef struct cw_sse_parser {
     char name[8];
     char event[16];
 } cw_sse_parser_t;
+/** @endcond */
 
 /* ---------------------------------------------------------------- client */
 
-/* What a retry is about to do; given to cw_client_config_t.on_retry. */
+/** What a retry is about to do; given to cw_client_config_t.on_retry. */
 typedef struct cw_retry_info {
-    uint32_t attempt;     /* the attempt about to start (2 for the first
+    uint32_t attempt;     /**< the attempt about to start (2 for the first
                              retry) */
-    int status;           /* cw_status_t of the failed attempt */
-    int http_status;      /* its HTTP status, 0 if none arrived */
-    uint32_t delay_ms;    /* the wait before the next attempt */
-    bool from_server;     /* the delay came from retry-after(-ms) */
+    int status;           /**< cw_status_t of the failed attempt */
+    int http_status;      /**< its HTTP status, 0 if none arrived */
+    uint32_t delay_ms;    /**< the wait before the next attempt */
+    bool from_server;     /**< the delay came from retry-after(-ms) */
 } cw_retry_info_t;
 
-/* Platform hooks for retries. All optional. */
+/** Platform hooks for retries. All optional. */
 typedef struct cw_platform {
-    void *ctx;
-    /* Waits ms milliseconds (an RTOS should yield here). NULL: the client
+    void *ctx;  /**< passed to each hook */
+    /** Waits ms milliseconds (an RTOS should yield here). NULL: the client
      * waits by polling transport.now_ms, which keeps the CPU busy. */
     void (*sleep_ms)(void *ctx, uint32_t ms);
-    /* A random 32-bit number, for the backoff jitter (not for security).
+    /** A random 32-bit number, for the backoff jitter (not for security).
      * NULL: a small generator seeded from now_ms. */
     uint32_t (*random_u32)(void *ctx);
-    /* Seconds since 1970 (UTC), to read a Retry-After given as an HTTP date.
+    /** Seconds since 1970 (UTC), to read a Retry-After given as an HTTP date.
      * NULL, or a value <= 0: such dates are ignored (backoff is used). */
     int64_t (*unix_time)(void *ctx);
 } cw_platform_t;
 
+/** cw_client_config_t.max_retries: no retries at all. */
 #define CW_NO_RETRIES (-1)
+/** cw_client_config_t.timeout_ms: no limit on a call's total time. */
 #define CW_NO_TIMEOUT 0xffffffffu
 
+/** How cw_client_init() sets up a client. The strings and buffers are the
+ * caller's and are kept by pointer: they must outlive the client. */
 typedef struct cw_client_config {
-    cw_transport_t transport;  /* copied into the client */
-    const char *base_url;      /* NULL: CW_DEFAULT_BASE_URL. Kept by
+    cw_transport_t transport;  /**< copied into the client */
+    const char *base_url;      /**< NULL: CW_DEFAULT_BASE_URL. Kept by
                                   pointer: must outlive the client */
-    const char *api_key;       /* kept by pointer; never logged */
-    cw_auth_style_t auth;
-    uint8_t *io_buf;           /* request staging and receive buffer */
-    size_t io_size;            /* >= CW_IO_MIN */
-    uint8_t *work_buf;         /* response body / event data + JSON tokens */
-    size_t work_size;          /* >= CW_WORK_MIN */
-    uint32_t timeout_ms;       /* whole cw_chat call, retries included;
+    const char *api_key;       /**< kept by pointer; never logged */
+    cw_auth_style_t auth;      /**< how the key is sent (Bearer by default) */
+    uint8_t *io_buf;           /**< request staging and receive buffer */
+    size_t io_size;            /**< >= CW_IO_MIN */
+    uint8_t *work_buf;         /**< response body / event data + JSON tokens */
+    size_t work_size;          /**< >= CW_WORK_MIN */
+    uint32_t timeout_ms;       /**< whole cw_chat call, retries included;
                                   0: CW_DEFAULT_TIMEOUT_MS (by default no
                                   limit: a stream that keeps sending is
                                   never cut); CW_NO_TIMEOUT: no limit */
-    uint32_t connect_timeout_ms; /* 0: CW_DEFAULT_CONNECT_TIMEOUT_MS */
-    uint32_t idle_timeout_ms;  /* longest silence while receiving;
+    uint32_t connect_timeout_ms; /**< 0: CW_DEFAULT_CONNECT_TIMEOUT_MS */
+    uint32_t idle_timeout_ms;  /**< longest silence while receiving;
                                   0: CW_DEFAULT_IDLE_TIMEOUT_MS */
-    int max_retries;           /* 0: CW_DEFAULT_MAX_RETRIES (2);
+    int max_retries;           /**< 0: CW_DEFAULT_MAX_RETRIES (2);
                                   CW_NO_RETRIES: none; N > 0: N */
-    cw_platform_t platform;    /* sleep, random and clock hooks (optional) */
-    /* Told before each retry (optional; for logs and progress). */
+    cw_platform_t platform;    /**< sleep, random and clock hooks (optional) */
+    /** Told before each retry (optional; for logs and progress). */
     void (*on_retry)(void *user, const cw_retry_info_t *info);
-    void *on_retry_user;
+    void *on_retry_user;       /**< passed to on_retry */
 } cw_client_config_t;
 
-/* Size of one JSON token (jsmn's jsmntok_t: four ints). */
+/** Size of one JSON token (jsmn's jsmntok_t: four ints). */
 #define CW_JSON_TOKEN_SIZE (4u * sizeof(int))
-/* The work buffer holds the text being parsed (the whole non-streamed body,
+/** The work buffer holds the text being parsed (the whole non-streamed body,
  * or one stream event) at its start, and the JSON token array after it, in
  * whatever room the text leaves: a short text with many tokens and a long
  * one with few both fit. A body of B bytes with T tokens needs
@@ -385,11 +385,13 @@ typedef struct cw_client_config {
  * budget to size a buffer with: a typical chat.completion body has 40-60
  * tokens, a stream chunk 20-30. */
 #define CW_WORK_TOKENS_SIZE (CW_JSON_MAX_TOKENS * CW_JSON_TOKEN_SIZE + 8u)
-/* Smallest buffers cw_client_init accepts. Size the work buffer as
+/** Smallest buffers cw_client_init accepts. Size the work buffer as
  * CW_WORK_TOKENS_SIZE + the largest non-streamed body or stream event. */
 #define CW_IO_MIN 64u
+/** Smallest work buffer cw_client_init() accepts: see CW_IO_MIN. */
 #define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
 
+/** @cond INTERNAL */
 /* Where a stream's tool calls stand between its events (private to the
  * library): the highest "index" seen (-1 before any) and whether that
  * call's name was kept. */
@@ -397,48 +399,54 @@ typedef struct cw_tool_track {
     int32_t index;
     bool named;
 } cw_tool_track_t;
+/** @endcond */
 
+/** A client: one connection, one request at a time. The caller places it
+ * (static, on a stack, inside a struct of its own); it holds no pointer
+ * to memory of its own, only to the buffers, strings and transport context
+ * given in cw_client_config_t. Its fields are private: use the functions. */
 typedef struct cw_client {
+    /** @privatesection */
     cw_transport_t tp;
     cw_url_t url;
     const char *api_key;
     cw_auth_style_t auth;
     uint8_t *io;
     size_t io_size;
-    char *work;              /* the work buffer: text, then tokens */
+    char *work;              /**< the work buffer: text, then tokens */
     size_t work_size;
-    uint32_t timeout_ms;     /* 0: no total limit */
+    uint32_t timeout_ms;     /**< 0: no total limit */
     uint32_t connect_timeout_ms;
     uint32_t idle_timeout_ms;
     int max_retries;
     cw_platform_t platform;
     void (*on_retry)(void *user, const cw_retry_info_t *info);
     void *on_retry_user;
-    uint32_t rng;            /* jitter generator state when no hook */
+    uint32_t rng;            /**< jitter generator state when no hook */
     bool connected;
-    /* per request */
+    /** per request */
     cw_http_parser_t http;
     cw_sse_parser_t sse;
     cw_result_t *res;
     const cw_chat_request_t *req;
-    size_t body_len;         /* response body bytes kept */
-    size_t body_len_req;     /* the request body's length */
-    bool body_error;         /* the error came from the body's layers */
-    uint8_t mode;            /* how the body is being consumed */
-    uint8_t carry_len;       /* bytes of an unfinished UTF-8 sequence */
+    size_t body_len;         /**< response body bytes kept */
+    size_t body_len_req;     /**< the request body's length */
+    bool body_error;         /**< the error came from the body's layers */
+    uint8_t mode;            /**< how the body is being consumed */
+    uint8_t carry_len;       /**< bytes of an unfinished UTF-8 sequence */
     char carry[4];
-    cw_tool_track_t tools;   /* the stream's tool calls so far */
-    uint32_t idle_start;     /* when a byte last moved */
+    cw_tool_track_t tools;   /**< the stream's tool calls so far */
+    uint32_t idle_start;     /**< when a byte last moved */
 } cw_client_t;
 
-/* Sets up a client. Keeps pointers to config->base_url, api_key and the two
+/** Sets up a client. Keeps pointers to config->base_url, api_key and the two
  * buffers; copies the transport. Returns CW_ERR_INVALID_ARG for a missing
  * send/recv/now_ms, buffers below CW_IO_MIN / CW_WORK_MIN, or a base URL
  * cw_url_parse refuses. Does not connect. */
 CW_API cw_status_t cw_client_init(cw_client_t *c,
                                   const cw_client_config_t *config);
 
-/* Sends one chat completion request and reads the whole answer, blocking
+/** Sends one chat completion request and reads the whole answer, blocking
  * until it is complete, an error occurs, or the client's timeout passes.
  * Connects first (through transport.connect) when not connected, and leaves
  * the connection open for the next call when the server allows it. A kept
@@ -463,52 +471,47 @@ CW_API cw_status_t cw_client_init(cw_client_t *c,
 CW_API cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
                            cw_result_t *res);
 
-/* Closes the connection, if any (transport.close). */
+/** Closes the connection, if any (transport.close). */
 CW_API void cw_client_close(cw_client_t *c);
 
 /* ---------------------------------------------------------------- history */
 
-/* A conversation kept in caller-owned storage, for multi-turn chats: an
+/** A conversation kept in caller-owned storage, for multi-turn chats: an
  * array of messages and the text they point to, both the caller's. Adding
  * a message copies its role and text, so an answer (res.content lives in
  * the client's work buffer, which the next response overwrites) can go
  * into the next request safely. Nothing is allocated.
  *
- *   static cw_message_t msgs[16];  static char text[8192];
- *   cw_history_t h;
- *   cw_history_init(&h, msgs, 16, text, sizeof text);
- *   cw_history_add(&h, "user", prompt, strlen(prompt));
- *   cw_chat_request_init(&req, h.msgs, h.count);
- *   if (cw_chat(&client, &req, &res) == CW_OK)
- *       cw_history_add(&h, "assistant", res.content, res.content_len);
- *   else
- *       cw_history_pop(&h);              // forget the unanswered prompt
+ * From examples/multiturn/multiturn.c:
+ *
+ * @snippet multiturn/multiturn.c history
  *
  * Streamed, the answer goes in as it arrives: req.on_delta =
  * cw_history_on_delta, req.on_delta_user = &h (or call cw_history_append
  * from your own callback). It lands in a message after the h.count that the
  * request was built with, so the request does not change. */
 typedef struct cw_history {
-    cw_message_t *msgs;   /* the caller's array: msgs[0..count) are in use */
-    size_t max_msgs;
-    size_t count;
-    char *text;           /* the caller's storage for roles and texts */
-    size_t text_size;
-    size_t text_used;
-    size_t pinned;        /* leading messages never dropped (a system
+    cw_message_t *msgs;   /**< the caller's array: msgs[0..count) are in use */
+    size_t max_msgs;      /**< entries of msgs */
+    size_t count;         /**< messages in use: pass msgs and count to
+                               cw_chat_request_init() */
+    char *text;           /**< the caller's storage for roles and texts */
+    size_t text_size;     /**< bytes of text */
+    size_t text_used;     /**< bytes of text in use */
+    size_t pinned;        /**< leading messages never dropped (a system
                              prompt); set it after adding them */
-    bool drop_oldest;     /* when full, drop the oldest turns (from the
+    bool drop_oldest;     /**< when full, drop the oldest turns (from the
                              first unpinned message up to the next "user"
                              one) instead of failing */
-    uint32_t dropped;     /* messages dropped so far */
+    uint32_t dropped;     /**< messages dropped so far */
 } cw_history_t;
 
-/* Prepares h over the caller's arrays (kept by pointer), empty, with
+/** Prepares h over the caller's arrays (kept by pointer), empty, with
  * drop_oldest false and nothing pinned. */
 CW_API void cw_history_init(cw_history_t *h, cw_message_t *msgs,
                             size_t max_msgs, char *text, size_t text_size);
 
-/* Adds a message, copying role and text[0..len) (NUL-terminated in h). With
+/** Adds a message, copying role and text[0..len) (NUL-terminated in h). With
  * drop_oldest, old turns are dropped to make room (never the pinned ones,
  * nor the newest message already there). Returns CW_OK,
  * CW_ERR_BUFFER_TOO_SMALL when it cannot fit (nothing is changed), or
@@ -516,19 +519,19 @@ CW_API void cw_history_init(cw_history_t *h, cw_message_t *msgs,
 CW_API cw_status_t cw_history_add(cw_history_t *h, const char *role,
                                   const char *text, size_t len);
 
-/* Appends text[0..len) to the last message when its role is role, or else
+/** Appends text[0..len) to the last message when its role is role, or else
  * adds a new message with that role; for answers that arrive in pieces.
  * With drop_oldest, the two newest messages are never dropped. Returns as
  * cw_history_add. */
 CW_API cw_status_t cw_history_append(cw_history_t *h, const char *role,
                                      const char *text, size_t len);
 
-/* A cw_delta_fn that appends each piece to an "assistant" message of the
+/** A cw_delta_fn that appends each piece to an "assistant" message of the
  * cw_history_t given as user. Returns non-zero (so cw_chat stops with
  * CW_ERR_ABORTED) when the history is full. */
 CW_API int cw_history_on_delta(void *history, const char *text, size_t len);
 
-/* Removes the last message (an unanswered prompt, a partial answer). */
+/** Removes the last message (an unanswered prompt, a partial answer). */
 CW_API void cw_history_pop(cw_history_t *h);
 
 #ifdef __cplusplus

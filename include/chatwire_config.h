@@ -1,5 +1,5 @@
-/*
- * chatwire_config.h - compile-time options, each with an #ifndef default.
+/** @file
+ * chatwire_config.h - compile-time options, each with an \#ifndef default.
  *
  * Override any of them by defining it on the compiler command line, or by
  * defining CW_CONFIG_FILE as the name of a header of your own that is
@@ -22,7 +22,7 @@
  * them (21.1 KB with all on; 11.5 KB with all off, which is
  * examples/qemu-mps2/cw_config_small.h). */
 
-/* Retries: the retry loop of cw_chat, its backoff, and reading the headers
+/** Retries: the retry loop of cw_chat, its backoff, and reading the headers
  * that steer it (Retry-After in seconds or as an HTTP date, retry-after-ms,
  * x-should-retry). With 0, cw_chat makes one attempt; a kept-alive
  * connection found closed before the request went out is still replaced,
@@ -33,20 +33,20 @@
 #define CW_CONFIG_RETRIES 1
 #endif
 
-/* Keeping the x-ratelimit-remaining/reset-requests/tokens headers in
+/** Keeping the x-ratelimit-remaining/reset-requests/tokens headers in
  * cw_http_info_t. With 0 they read -1 and "". Default 1. Costs 0.1 KB. */
 #ifndef CW_CONFIG_RATELIMIT_HEADERS
 #define CW_CONFIG_RATELIMIT_HEADERS 1
 #endif
 
-/* The texts of cw_strerror. With 0 it returns "success" for CW_OK and
+/** The texts of cw_strerror. With 0 it returns "success" for CW_OK and
  * "chatwire error" for every other status: print the number and look it up
  * in cw_status_t. Default 1. Costs 0.7 KB. */
 #ifndef CW_CONFIG_STATUS_TEXT
 #define CW_CONFIG_STATUS_TEXT 1
 #endif
 
-/* Detail sentences: cw_result_t.detail says the cause of a failure in
+/** Detail sentences: cw_result_t.detail says the cause of a failure in
  * words, with the values involved (which argument, which limit and its
  * value, the content type and first bytes of a body that is not JSON, the
  * byte where a response broke the rules). With 0 it stays "": the status
@@ -56,7 +56,7 @@
 #define CW_CONFIG_DETAIL 1
 #endif
 
-/* Reading tool calls from answers: each call counted once, however many
+/** Reading tool calls from answers: each call counted once, however many
  * fragments a stream spreads it over, and its name kept in
  * cw_result_t.tool_names. With 0, an answer that calls tools is still
  * CW_ERR_TOOL_CALLS when its finish_reason is "tool_calls", but
@@ -65,7 +65,7 @@
 #define CW_CONFIG_TOOLS 1
 #endif
 
-/* The request's optional sampling fields: temperature, top_p, stop and
+/** The request's optional sampling fields: temperature, top_p, stop and
  * user (model, messages, stream, include_usage and max_tokens are always
  * in). With 0 they are not written, and a request that sets one is refused
  * with CW_ERR_INVALID_ARG rather than sent without it. Default 1. Costs
@@ -74,7 +74,7 @@
 #define CW_CONFIG_REQUEST_OPTIONS 1
 #endif
 
-/* The HTTP parser's fast paths: a header line that is whole in the input
+/** The HTTP parser's fast paths: a header line that is whole in the input
  * taken in one pass (with a 256-byte class table), and runs of bytes that
  * need no decision (the rest of a name, a value, a reason phrase) taken in
  * one step. With 0 every header byte goes through the state machine: the
@@ -84,20 +84,20 @@
 #define CW_CONFIG_HTTP_FAST_PATHS 1
 #endif
 
-/* Longest single line (status line, header line, chunk-size line, trailer)
+/** Longest single line (status line, header line, chunk-size line, trailer)
  * accepted in an HTTP response. Costs no memory: lines are parsed as they
  * stream past, this only bounds them. Default 8192. */
 #ifndef CW_HTTP_MAX_LINE
 #define CW_HTTP_MAX_LINE 8192u
 #endif
 
-/* Largest response header section (status line + headers + blank line)
+/** Largest response header section (status line + headers + blank line)
  * accepted. Costs no memory. Default 32768. */
 #ifndef CW_HTTP_MAX_HEADER_SECTION
 #define CW_HTTP_MAX_HEADER_SECTION 32768u
 #endif
 
-/* Size of each kept response header value in cw_http_info_t (Content-Type,
+/** Size of each kept response header value in cw_http_info_t (Content-Type,
  * x-request-id, Retry-After and the rate-limit reset strings). Longer values
  * are cut and flagged in cw_http_info_t.truncated. Costs 6 x this many bytes
  * in cw_result_t. Default 64. */
@@ -105,26 +105,26 @@
 #define CW_HEADER_VALUE_MAX 64u
 #endif
 
-/* Sizes of the small string fields of cw_result_t (id, model, finish reason)
+/** Sizes of the small string fields of cw_result_t (id, model, finish reason)
  * and of the error fields (type, code, param). Longer values are cut and
  * flagged. Default 64 each. */
 #ifndef CW_FIELD_MAX
 #define CW_FIELD_MAX 64u
 #endif
 
-/* Size of cw_result_t.detail, the sentence on a failure's cause. Longer
+/** Size of cw_result_t.detail, the sentence on a failure's cause. Longer
  * sentences are cut. Default 192. */
 #ifndef CW_DETAIL_MAX
 #define CW_DETAIL_MAX 192u
 #endif
 
-/* Size of cw_api_error_t.message. Longer messages are cut at a UTF-8
+/** Size of cw_api_error_t.message. Longer messages are cut at a UTF-8
  * boundary and flagged (message_truncated). Default 256. */
 #ifndef CW_ERROR_MESSAGE_MAX
 #define CW_ERROR_MESSAGE_MAX 256u
 #endif
 
-/* JSON tokens (jsmn) to budget for in the work buffer: CW_WORK_TOKENS_SIZE
+/** JSON tokens (jsmn) to budget for in the work buffer: CW_WORK_TOKENS_SIZE
  * and CW_WORK_MIN are computed from it. It is not a limit: the token array
  * takes whatever room the body or event leaves in the work buffer, and a
  * body that needs more tokens than fit is CW_ERR_BUFFER_TOO_SMALL with the
@@ -135,7 +135,7 @@
 #define CW_JSON_MAX_TOKENS 128u
 #endif
 
-/* Default total time for one cw_chat call, retries and their waits
+/** Default total time for one cw_chat call, retries and their waits
  * included, in milliseconds, when cw_client_config_t.timeout_ms is 0; 0
  * here means no total limit. Default 0: a reasoning model may stream for
  * longer than any fixed limit, and while bytes keep coming only the idle
@@ -144,13 +144,13 @@
 #define CW_DEFAULT_TIMEOUT_MS 0u
 #endif
 
-/* Default time allowed to open a connection (TCP and TLS handshake), when
+/** Default time allowed to open a connection (TCP and TLS handshake), when
  * cw_client_config_t.connect_timeout_ms is 0. Default 10000. */
 #ifndef CW_DEFAULT_CONNECT_TIMEOUT_MS
 #define CW_DEFAULT_CONNECT_TIMEOUT_MS 10000u
 #endif
 
-/* Default longest silence while a response is awaited or being received,
+/** Default longest silence while a response is awaited or being received,
  * when cw_client_config_t.idle_timeout_ms is 0. Every byte that arrives
  * starts it again, so a stream that keeps sending tokens is never cut by it.
  * Default 60000. */
@@ -158,14 +158,14 @@
 #define CW_DEFAULT_IDLE_TIMEOUT_MS 60000u
 #endif
 
-/* Default number of retries after a failed attempt, when
+/** Default number of retries after a failed attempt, when
  * cw_client_config_t.max_retries is 0 (CW_NO_RETRIES turns them off).
  * Default 2, as in the official OpenAI clients. */
 #ifndef CW_DEFAULT_MAX_RETRIES
 #define CW_DEFAULT_MAX_RETRIES 2
 #endif
 
-/* Retry delays, in milliseconds: exponential backoff from the initial delay,
+/** Retry delays, in milliseconds: exponential backoff from the initial delay,
  * doubling up to the maximum, times a random factor in [0.75, 1]; a server's
  * retry-after-ms or Retry-After is used instead when it is within
  * (0, CW_RETRY_AFTER_MAX_MS]. Defaults 500, 8000 and 60000, as in the
@@ -174,38 +174,46 @@
 #define CW_RETRY_INITIAL_DELAY_MS 500u
 #endif
 #ifndef CW_RETRY_MAX_DELAY_MS
+/** The longest backoff delay: see CW_RETRY_INITIAL_DELAY_MS. */
 #define CW_RETRY_MAX_DELAY_MS 8000u
 #endif
 #ifndef CW_RETRY_AFTER_MAX_MS
+/** The longest server-given delay honoured: see CW_RETRY_INITIAL_DELAY_MS. */
 #define CW_RETRY_AFTER_MAX_MS 60000u
 #endif
 
-/* Default base URL and model. */
+/** Default base URL, when cw_client_config_t.base_url is NULL: CometAPI. */
 #ifndef CW_DEFAULT_BASE_URL
 #define CW_DEFAULT_BASE_URL "https://api.cometapi.com/v1"
 #endif
 #ifndef CW_DEFAULT_MODEL
+/** Default model, when cw_chat_request_t.model is NULL. */
 #define CW_DEFAULT_MODEL "gpt-4-0314"
 #endif
 
-/* Logging: compiles to nothing unless the user maps these macros onto a sink
+/** Logging: compiles to nothing unless the user maps these macros onto a sink
  * of their own, e.g.
- *   #define CW_LOG_DEBUG(...) my_log("chatwire", __VA_ARGS__)
+ *
+ *     #define CW_LOG_DEBUG(...) my_log("chatwire", __VA_ARGS__)
+ *
  * The library never logs an API key or an Authorization header. */
 #ifndef CW_LOG_ERROR
 #define CW_LOG_ERROR(...) ((void)0)
 #endif
 #ifndef CW_LOG_WARN
+/** Warnings: see CW_LOG_ERROR. */
 #define CW_LOG_WARN(...) ((void)0)
 #endif
 #ifndef CW_LOG_INFO
+/** Information: see CW_LOG_ERROR. */
 #define CW_LOG_INFO(...) ((void)0)
 #endif
 #ifndef CW_LOG_DEBUG
+/** Debugging: see CW_LOG_ERROR. */
 #define CW_LOG_DEBUG(...) ((void)0)
 #endif
 
-/* Invariant checks inside the library (never argument checks: those return
+/** Invariant checks inside the library (never argument checks: those return
  * CW_ERR_INVALID_ARG). Off unless CW_ENABLE_ASSERT is defined, or mapped by
  * the user onto their own assert. */
 #ifndef CW_ASSERT
@@ -217,7 +225,7 @@
 #endif
 #endif
 
-/* Linkage of the public functions. A shared build (CMake
+/** Linkage of the public functions. A shared build (CMake
  * BUILD_SHARED_LIBS=ON) compiles the library with hidden visibility and
  * CW_BUILDING_SHARED defined: only what is marked CW_API is exported. */
 #ifndef CW_API

@@ -1,4 +1,4 @@
-/*
+/** @file
  * chatwire_transport.h - the contract between the chatwire client and a
  * platform port (POSIX sockets, lwIP, a TLS layer wrapping either, or a test
  * fake).
@@ -37,11 +37,14 @@
 extern "C" {
 #endif
 
+/** A byte stream to one server at a time, supplied by a port: the
+ * functions the client calls and the port's own context. See the contract
+ * above. */
 typedef struct cw_transport {
-    /* The port's own state. Owned by the caller; chatwire only passes it. */
+    /** The port's own state. Owned by the caller; chatwire only passes it. */
     void *ctx;
 
-    /* Opens a connection to host:port. host is host_len bytes, not
+    /** Opens a connection to host:port. host is host_len bytes, not
      * NUL-terminated (an IPv6 literal comes without brackets). Blocks for
      * at most timeout_ms. Returns CW_OK or a negative cw_status_t.
      * Optional: NULL means the caller connects the transport itself before
@@ -49,18 +52,18 @@ typedef struct cw_transport {
     int (*connect)(void *ctx, const char *host, size_t host_len,
                    uint16_t port, uint32_t timeout_ms);
 
-    /* Writes up to len bytes. See the contract above. Required. */
+    /** Writes up to len bytes. See the contract above. Required. */
     int32_t (*send)(void *ctx, const uint8_t *buf, size_t len,
                     uint32_t timeout_ms);
 
-    /* Reads up to len bytes into buf. See the contract above. Required. */
+    /** Reads up to len bytes into buf. See the contract above. Required. */
     int32_t (*recv)(void *ctx, uint8_t *buf, size_t len, uint32_t timeout_ms);
 
-    /* Closes the connection; the transport may be connected again later.
+    /** Closes the connection; the transport may be connected again later.
      * Optional (NULL: nothing to do). Never fails. */
     void (*close)(void *ctx);
 
-    /* Monotonic milliseconds; wraps around at 2^32 (differences are taken
+    /** Monotonic milliseconds; wraps around at 2^32 (differences are taken
      * modulo 2^32). Required. */
     uint32_t (*now_ms)(void *ctx);
 } cw_transport_t;

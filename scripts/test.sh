@@ -34,6 +34,9 @@ run_build build-mbedtls2 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCW_MBEDTLS_SOURCE_D
 echo "== chatwire as other projects see it: installed, found, shared, a subdirectory"
 bash tests/packaging/run.sh --mbedtls-source "$MBEDTLS_SRC_DIR"
 
+echo "== API reference: doxygen, every public symbol documented (warnings are errors)"
+doxygen Doxyfile
+
 echo "== platform manifests: ESP-IDF, Zephyr, pico-sdk, PlatformIO, Arduino"
 /usr/bin/python3 tests/manifests/check.py
 

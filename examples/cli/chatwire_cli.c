@@ -39,6 +39,7 @@ static cw_posix_t sock;
 static cw_tls_t tls;
 static cw_proxy_t proxy;
 static cw_client_t client;
+static cw_url_t base; /* the base URL, parsed for the CLI's own choices */
 static uint8_t io_buf[4096];
 static uint8_t work_buf[256 * 1024];
 static char stdin_prompt[PROMPT_MAX + 1u];
@@ -585,7 +586,7 @@ static void session_store(const char *path)
 static void report_verbose(const options_t *o, const cw_result_t *res,
                            uint32_t ms)
 {
-    const char *tv = client.url.tls ? cw_tls_version(&tls) : "";
+    const char *tv = base.tls ? cw_tls_version(&tls) : "";
     char usage[96];
     char via[300];
 
@@ -618,10 +619,10 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
             res->reused_connection ? "reused" : "new",
             res->stale_reconnect ? " (a stale one replaced)" : "", via,
             tv[0] ? ", " : "", tv,
-            !client.url.tls ? ""
+            !base.tls ? ""
             : cw_tls_resumed(&tls) ? " resumed" : " full handshake",
             (unsigned)ms);
-    if (o->tls_session != NULL && client.url.tls) {
+    if (o->tls_session != NULL && base.tls) {
         char p[256];
         fprintf(stderr, "chatwire: TLS session (%s): %s\n",
                 printable(o->tls_session, p, sizeof p),
@@ -680,14 +681,14 @@ int main(int argc, char **argv)
     cfg.on_retry_user = &o;
     cw_posix_init(&sock);
     cfg.transport = cw_posix_transport(&sock);
-    if (cw_url_parse(o.base_url, &client.url) != CW_OK) {
+    if (cw_url_parse(o.base_url, &base) != CW_OK) {
         char shown[512];
         fprintf(stderr, "chatwire: bad --base-url %s: %s (at byte %zu)\n",
-                printable(o.base_url, shown, sizeof shown), client.url.error,
-                client.url.error_at);
+                printable(o.base_url, shown, sizeof shown), base.error,
+                base.error_at);
         return EXIT_USAGE;
     }
-    o.proxy_used = pick_proxy(&o, &client.url);
+    o.proxy_used = pick_proxy(&o, &base);
     if (o.proxy_used != NULL) {
         if (cw_proxy_init(&proxy, cfg.transport, o.proxy_used) != CW_OK) {
             return fail(EXIT_USAGE, "bad proxy URL %s (want http://[user:"
@@ -696,7 +697,7 @@ int main(int argc, char **argv)
         }
         cfg.transport = cw_proxy_transport(&proxy);
     }
-    if (client.url.tls) {
+    if (base.tls) {
         memset(&tcfg, 0, sizeof tcfg);
         tcfg.ca_file = o.ca_file;
         tcfg.min_version = (uint8_t)o.tls_min;
@@ -742,17 +743,17 @@ int main(int argc, char **argv)
         fputc('\n', stdout);
         fflush(stdout);
     }
-    if (o.tls_session != NULL && client.url.tls) {
+    if (o.tls_session != NULL && base.tls) {
         session_store(o.tls_session);
     }
     if (o.verbose) {
         report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);
     }
     if (rc != CW_OK) {
-        rc = report(rc, &res, &client.url);
+        rc = report(rc, &res, &base);
     }
     cw_client_close(&client);
-    if (client.url.tls) {
+    if (base.tls) {
         cw_tls_free(&tls);
     }
     return rc;

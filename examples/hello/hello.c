@@ -1,4 +1,6 @@
-/* hello.c - the README's example: stream one answer to stdout. */
+/* hello.c - the README's example: stream one answer to stdout. The API
+ * reference shows it, between the two markers. */
+/* [minimal] */
 #include "chatwire.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
@@ -39,3 +41,4 @@ int main(void)
     cw_tls_free(&tls);
     return rc == CW_OK ? 0 : 1;
 }
+/* [minimal] */

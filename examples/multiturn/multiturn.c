@@ -60,6 +60,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "multiturn: bad base URL\n");
         return 1;
     }
+    /* [history] */
     cw_history_init(&history, msgs, 16, text, sizeof text);
     cw_history_add(&history, "system", system_prompt, strlen(system_prompt));
     history.pinned = 1;
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
             break;
         }
     }
+    /* [history] */
     cw_client_close(&client);
     cw_tls_free(&tls);
     return rc == CW_OK ? 0 : 1;

@@ -1,4 +1,4 @@
-/*
+/** @file
  * cw_lwip.h - chatwire transport over lwIP's BSD-style sockets
  * (lwip_socket, lwip_connect, lwip_send, lwip_recv), for lwIP 2.1 and 2.2
  * with NO_SYS=0 and LWIP_SOCKET=1.
@@ -10,7 +10,7 @@
  *   "2001:db8::1"); a name then fails with CW_ERR_DNS.
  * - connect: non-blocking (lwip_fcntl O_NONBLOCK), bounded by the client's
  *   timeout through lwip_poll (LWIP_SOCKET_POLL) or else lwip_select
- *   (LWIP_SOCKET_SELECT). A build with neither is refused with #error.
+ *   (LWIP_SOCKET_SELECT). A build with neither is refused with \#error.
  * - send and recv wait at most timeout_ms for the socket to become ready,
  *   then return 0 ("try again"). A connection closed or reset by the peer
  *   is CW_ERR_CLOSED, never 0.
@@ -35,22 +35,27 @@
 extern "C" {
 #endif
 
+/** An lwIP socket transport's state: place it, cw_lwip_init() it, and give
+ * cw_lwip_transport() to the client (or to cw_tls). last_errno and
+ * gai_error may be read after a failure; fd is private. */
 typedef struct cw_lwip {
+    /** @privatesection */
     int fd;              /* lwIP socket, -1 when closed */
-    int last_errno;      /* lwIP errno of the last failure, for messages */
-    int gai_error;       /* lwip_getaddrinfo's code after CW_ERR_DNS (0
+    /** @publicsection */
+    int last_errno;      /**< lwIP errno of the last failure, for messages */
+    int gai_error;       /**< lwip_getaddrinfo's code after CW_ERR_DNS (0
                             without LWIP_DNS: the host was not numeric) */
-    uint32_t send_calls; /* count of lwip_send() calls made */
+    uint32_t send_calls; /**< count of lwip_send() calls made */
 } cw_lwip_t;
 
-/* Prepares l (closed). Does not touch lwIP: the stack may start later. */
+/** Prepares l (closed). Does not touch lwIP: the stack may start later. */
 CW_API void cw_lwip_init(cw_lwip_t *l);
 
-/* The transport; l must outlive it. connect, send and recv must be called
+/** The transport; l must outlive it. connect, send and recv must be called
  * after lwIP is up (tcpip_init done, a netif up). */
 CW_API cw_transport_t cw_lwip_transport(cw_lwip_t *l);
 
-/* lwIP's millisecond clock (sys_now()), also usable on its own. */
+/** lwIP's millisecond clock (sys_now()), also usable on its own. */
 CW_API uint32_t cw_lwip_now_ms(void *unused);
 
 #ifdef __cplusplus

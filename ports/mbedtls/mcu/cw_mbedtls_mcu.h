@@ -1,4 +1,4 @@
-/*
+/** @file
  * cw_mbedtls_mcu.h - the platform glue mbedTLS needs on a microcontroller
  * built with cw_mbedtls_config.h: a static arena for its allocations, an
  * entropy source, a millisecond clock and a wall clock for certificate
@@ -59,34 +59,35 @@
 extern "C" {
 #endif
 
-/* Fills out[0..len) from a TRNG. 0 on success. See the contract above. */
+/** Fills out[0..len) from a TRNG. 0 on success. See the contract above. */
 typedef int (*cw_mcu_entropy_fn)(void *ctx, uint8_t *out, size_t len);
 
+/** What cw_mbedtls_mcu_init() installs. Every pointer is the caller's. */
 typedef struct cw_mbedtls_mcu_config {
-    uint8_t *arena;            /* mbedTLS's heap, caller-owned, >= 4 KiB;
+    uint8_t *arena;            /**< mbedTLS's heap, caller-owned, >= 4 KiB;
                                   must outlive every mbedTLS object */
-    size_t arena_size;
-    cw_mcu_entropy_fn entropy; /* required */
-    void *entropy_ctx;
-    uint32_t (*now_ms)(void *ctx); /* monotonic ms (wraps at 2^32);
+    size_t arena_size;         /**< bytes of arena */
+    cw_mcu_entropy_fn entropy; /**< required */
+    void *entropy_ctx;         /**< passed to entropy */
+    uint32_t (*now_ms)(void *ctx); /**< monotonic ms (wraps at 2^32);
                                       required */
-    void *now_ms_ctx;
-    int64_t (*unix_time)(void *ctx); /* seconds since 1970 UTC, <= 0 if not
+    void *now_ms_ctx;          /**< passed to now_ms */
+    int64_t (*unix_time)(void *ctx); /**< seconds since 1970 UTC, <= 0 if not
                                         known; optional */
-    void *unix_time_ctx;
-    int64_t build_time;        /* lower bound for unix time (0: none) */
+    void *unix_time_ctx;       /**< passed to unix_time */
+    int64_t build_time;        /**< lower bound for unix time (0: none) */
 } cw_mbedtls_mcu_config_t;
 
-/* Points mbedTLS's calloc/free at the arena, installs the time functions
+/** Points mbedTLS's calloc/free at the arena, installs the time functions
  * and the entropy hook. Returns 0, or -1 for a missing arena, entropy or
  * now_ms. Call once, before any mbedTLS function. */
 int cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg);
 
-/* The current time mbedTLS uses for certificate validity (seconds since
+/** The current time mbedTLS uses for certificate validity (seconds since
  * 1970): max(unix_time hook, build_time). */
 int64_t cw_mbedtls_mcu_unix_time(void);
 
-/* Appends trust anchors that live in flash to chain (for example
+/** Appends trust anchors that live in flash to chain (for example
  * &cw_tls_t.ca after cw_tls_init()) without copying their DER: each costs
  * only its parsed mbedtls_x509_crt structure in the arena. Returns the
  * number loaded; anchors that do not parse are skipped. */
@@ -94,7 +95,7 @@ size_t cw_mbedtls_mcu_add_anchors(mbedtls_x509_crt *chain,
                                   const cw_trust_anchor_t *anchors,
                                   size_t count);
 
-/* The arena's high-water mark in bytes and blocks, when built with
+/** The arena's high-water mark in bytes and blocks, when built with
  * CW_MBEDTLS_MEMORY_DEBUG (MBEDTLS_MEMORY_DEBUG); 0 otherwise. */
 size_t cw_mbedtls_mcu_arena_peak(size_t *blocks);
 
