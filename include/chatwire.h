@@ -108,11 +108,96 @@ CW_API cw_status_t cw_url_parse(const char *url, cw_url_t *out);
 
 /* ---------------------------------------------------------------- request */
 
-/** One message of a conversation. The caller owns both strings. */
+/** A tool call: in a response, assembled into cw_chat_request_t's
+ * tool-call storage (arguments then point into its arguments area); in a
+ * request, an assistant message's calls sent back to the model (the
+ * caller's strings: cw_history_add_tool_calls() copies them). */
+typedef struct cw_tool_call {
+    char id[CW_TOOL_ID_MAX];     /**< "call_..." as the server gave it */
+    char type[16];               /**< "function" ("" is sent as "function") */
+    char name[CW_TOOL_NAME_MAX]; /**< the function's name */
+    const char *arguments;       /**< JSON text, NUL-terminated: the exact
+                                      concatenation of the fragments (or the
+                                      compact text of an object, when a
+                                      server sends one); "" when none */
+    size_t arguments_len;        /**< bytes of arguments */
+    uint32_t index;              /**< response: the server's index of the
+                                      call (in order of first appearance) */
+    bool cut;                    /**< response: the answer ended (length)
+                                      before the call was complete */
+} cw_tool_call_t;
+
+/** Where the bytes of an image or audio part come from: read up to len
+ * bytes into buf and return how many (0 only at the end), or a negative
+ * cw_status_t. The part's size says how many there are in all; they are
+ * base64-encoded into the request as they are read, never held whole. */
+typedef int32_t (*cw_read_fn)(void *ctx, uint8_t *buf, size_t len);
+
+/** Kinds of cw_content_part_t. */
+typedef enum cw_part_type {
+    CW_PART_TEXT = 0,       /**< {"type": "text", "text": text} */
+    CW_PART_IMAGE_URL = 1,  /**< {"type": "image_url", ...}: text is an
+                                 https URL, or, with read, the bytes of a
+                                 data URL of type mime */
+    CW_PART_INPUT_AUDIO = 2 /**< {"type": "input_audio", ...}: the bytes
+                                 from read, format mime ("wav", "mp3") */
+} cw_part_type_t;
+
+/** One part of a message's content, for content that is more than one
+ * text: text, images, audio. */
+typedef struct cw_content_part {
+    cw_part_type_t type; /**< which kind */
+    const char *text;    /**< TEXT: the text; IMAGE_URL without read: the
+                              image's URL */
+    const char *mime;    /**< IMAGE_URL with read: "image/jpeg", ...;
+                              INPUT_AUDIO: the format, "wav" or "mp3" */
+    const char *detail;  /**< IMAGE_URL: "low", "high", "auto"; NULL: not
+                              sent */
+    cw_read_fn read;     /**< the bytes (IMAGE_URL data URL, INPUT_AUDIO) */
+    void *read_ctx;      /**< passed to read and rewind */
+    /** Starts the bytes again from the first, for another attempt; returns
+     * CW_OK or a negative status. NULL: the reader cannot rewind, and a
+     * request that has read it is not retried (said in the detail). */
+    int (*rewind)(void *ctx);
+    uint64_t size;       /**< bytes read gives in all (for Content-Length:
+                              the part costs 4 * ceil(size / 3) of them) */
+} cw_content_part_t;
+
+/** One message of a conversation: its role and its text, both the
+ * caller's. What some messages need besides (tool calls, content parts) is
+ * in cw_message_ext_t, an array beside the messages. */
 typedef struct cw_message {
-    const char *role;    /**< "system", "user", "assistant", ... (UTF-8) */
-    const char *content; /**< NUL-terminated UTF-8; any characters allowed */
+    const char *role;    /**< "system", "developer", "user", "assistant",
+                              "tool" (UTF-8) */
+    const char *content; /**< NUL-terminated UTF-8; any characters allowed.
+                              NULL only with an extension that gives tool
+                              calls ("content": null) or parts */
 } cw_message_t;
+
+#if CW_CONFIG_TOOLS || CW_CONFIG_CONTENT_PARTS || CW_CONFIG_REQUEST_OPTIONS
+/** What a message has besides role and content, for tools, images and
+ * servers that want more: entry i of cw_chat_request_t.message_ext goes
+ * with messages[i]. Zero members are not sent. The caller owns every
+ * string and array. */
+typedef struct cw_message_ext {
+#if CW_CONFIG_TOOLS
+    const char *tool_call_id;       /**< role "tool": the call it answers */
+    const cw_tool_call_t *tool_calls; /**< role "assistant": its calls */
+    size_t tool_call_count;         /**< entries of tool_calls */
+#endif
+#if CW_CONFIG_CONTENT_PARTS
+    const cw_content_part_t *parts; /**< instead of content: its parts */
+    size_t part_count;              /**< entries of parts */
+#endif
+#if CW_CONFIG_REQUEST_OPTIONS
+    /** More members of the message, as the text of one JSON object whose
+     * members are added (e.g. {"reasoning_content": "..."} for a server
+     * that wants earlier reasoning back); checked to be well-formed JSON.
+     * NULL: none. */
+    const char *extra_json;
+#endif
+} cw_message_ext_t;
+#endif
 
 /** Called with each piece of streamed answer text, in order. text is valid
  * only during the call, is not NUL-terminated, and is always valid UTF-8:
@@ -121,6 +206,41 @@ typedef struct cw_message {
  * non-zero to abort (cw_chat then returns CW_ERR_ABORTED). */
 typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
+/** Called with each fragment of a tool call's arguments as it arrives
+ * (streamed) or once whole (not streamed): call is the index of the call
+ * in the request's tool-call storage. Return 0 to go on, non-zero to
+ * abort. */
+typedef int (*cw_tool_args_fn)(void *user, size_t call, const char *text,
+                               size_t len);
+
+/** A function the model may call. */
+typedef struct cw_tool {
+    const char *name;        /**< [A-Za-z0-9_-], 1 to 64 characters */
+    const char *description; /**< NULL: not sent */
+    /** The parameters' JSON Schema, as JSON text: checked to be one
+     * well-formed JSON value and written as it is. NULL: not sent. */
+    const char *parameters;
+    bool strict;             /**< "strict": true (structured outputs) */
+} cw_tool_t;
+
+/** cw_chat_request_t.tool_choice. */
+typedef enum cw_tool_choice {
+    CW_TOOL_CHOICE_UNSET = 0, /**< not sent (the server's default) */
+    CW_TOOL_CHOICE_NONE,      /**< "none" */
+    CW_TOOL_CHOICE_AUTO,      /**< "auto" */
+    CW_TOOL_CHOICE_REQUIRED,  /**< "required" */
+    CW_TOOL_CHOICE_FUNCTION   /**< the function tool_choice_name */
+} cw_tool_choice_t;
+
+/** cw_chat_request_t.response_format. */
+typedef enum cw_response_format {
+    CW_FORMAT_UNSET = 0,   /**< not sent: text */
+    CW_FORMAT_TEXT,        /**< {"type": "text"} */
+    CW_FORMAT_JSON_OBJECT, /**< {"type": "json_object"} */
+    CW_FORMAT_JSON_SCHEMA  /**< {"type": "json_schema", "json_schema":
+                                {name, schema, strict}} */
+} cw_response_format_t;
+
 /** One chat completion request. The caller owns every string and array it
  * points to; they must stay valid and unchanged for the duration of the
  * call (the body is measured once, then written on each attempt: a body
@@ -128,11 +248,23 @@ typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
  * CW_ERR_REQUEST_CHANGED). None of them may lie in the client's own io or
  * work buffer, where res.content of an earlier call lives: cw_chat refuses
  * that with CW_ERR_INVALID_ARG, because the response overwrites it. Copy an
- * answer into storage of your own first (cw_history_add does it). */
+ * answer into storage of your own first (cw_history_add does it).
+ *
+ * Zero (or NULL) means "not sent" for every optional member but
+ * temperature and top_p, which cw_chat_request_init() sets to -1. The
+ * members of a feature this build leaves out (chatwire_config.h) are not
+ * there at all, so code that sets one does not compile; temperature,
+ * top_p, stop and user, which are always there, are refused with
+ * CW_ERR_INVALID_ARG when set in a build without them, never dropped. */
 typedef struct cw_chat_request {
     const char *model;             /**< NULL: CW_DEFAULT_MODEL */
     const cw_message_t *messages;  /**< at least one */
     size_t message_count;          /**< entries of messages */
+#if CW_CONFIG_TOOLS || CW_CONFIG_CONTENT_PARTS || CW_CONFIG_REQUEST_OPTIONS
+    /** NULL, or message_count entries: what messages[i] has besides role
+     * and content (tool calls, a tool result's call id, content parts). */
+    const cw_message_ext_t *message_ext;
+#endif
     bool stream;                   /**< ask for server-sent events */
     bool include_usage;            /**< stream_options.include_usage */
     int32_t max_tokens;            /**< <= 0: not sent */
@@ -143,6 +275,60 @@ typedef struct cw_chat_request {
     const char *user;              /**< end-user id; NULL: not sent */
     cw_delta_fn on_delta;          /**< required when stream is true */
     void *on_delta_user;           /**< passed to on_delta */
+
+#if CW_CONFIG_TOOLS
+    const cw_tool_t *tools;        /**< functions the model may call */
+    size_t tool_count;             /**< entries of tools */
+    cw_tool_choice_t tool_choice;  /**< whether and which to call */
+    const char *tool_choice_name;  /**< CW_TOOL_CHOICE_FUNCTION: its name */
+    int8_t parallel_tool_calls;    /**< 1 true, -1 false, 0 not sent */
+    /** Storage for the tool calls of the answer: at most tool_call_max
+     * calls, their arguments in tool_args (tool_args_size bytes, each
+     * NUL-terminated). A call or arguments that do not fit end the call
+     * with CW_ERR_BUFFER_TOO_SMALL and res.needed (never cut). NULL: the
+     * calls are counted and named in res only. */
+    cw_tool_call_t *tool_call_buf;
+    size_t tool_call_max;          /**< entries of tool_call_buf */
+    char *tool_args;               /**< the arguments area */
+    size_t tool_args_size;         /**< bytes of tool_args */
+    cw_tool_args_fn on_tool_args;  /**< each arguments fragment (optional) */
+    void *on_tool_args_user;       /**< passed to on_tool_args */
+#endif
+#if CW_CONFIG_REASONING
+    /** Reasoning text (reasoning_content, reasoning, or OpenRouter's
+     * reasoning_details), never mixed into the content: streamed piece by
+     * piece, or whole for a non-streamed answer; valid UTF-8 as for
+     * on_delta. NULL: not delivered. */
+    cw_delta_fn on_reasoning;
+    void *on_reasoning_user;       /**< passed to on_reasoning */
+#endif
+#if CW_CONFIG_REQUEST_OPTIONS
+    int32_t max_completion_tokens; /**< <= 0: not sent (reasoning models
+                                        take this, not max_tokens) */
+    const char *reasoning_effort;  /**< "minimal", "low", "medium",
+                                        "high", ...; NULL: not sent */
+    cw_response_format_t response_format; /**< structured output */
+    const char *json_schema_name;  /**< CW_FORMAT_JSON_SCHEMA: its name */
+    const char *json_schema;       /**< ... its schema, JSON text */
+    bool json_schema_strict;       /**< ... "strict": true */
+    bool send_seed;                /**< send seed */
+    int64_t seed;                  /**< with send_seed */
+    bool send_presence_penalty;    /**< send presence_penalty */
+    float presence_penalty;        /**< -2..2, with send_presence_penalty */
+    bool send_frequency_penalty;   /**< send frequency_penalty */
+    float frequency_penalty;       /**< -2..2, with send_frequency_penalty */
+    const char *safety_identifier; /**< NULL: not sent */
+    const char *prompt_cache_key;  /**< NULL: not sent */
+    /** More top-level members, as the text of one JSON object whose
+     * members are added to the body; checked to be well-formed JSON, and
+     * refused when it names a member chatwire writes itself. NULL: none. */
+    const char *extra_json;
+    /** More request headers, each "Name: value" (e.g. "OpenAI-Organization:
+     * org-..."), checked like the key: a token name, no control characters,
+     * and none of the headers chatwire writes itself. */
+    const char *const *headers;
+    size_t header_count;           /**< entries of headers */
+#endif
 } cw_chat_request_t;
 
 /** Fills *req with defaults (default model, no stream, no optional field)
@@ -233,14 +419,24 @@ typedef struct cw_result {
     int64_t prompt_tokens;   /**< usage; -1 when absent */
     int64_t completion_tokens; /**< usage; -1 when absent */
     int64_t total_tokens;    /**< usage; -1 when absent */
+    int64_t reasoning_tokens; /**< usage.completion_tokens_details
+                                   .reasoning_tokens; -1 when absent */
+    int64_t cached_tokens;   /**< usage.prompt_tokens_details.cached_tokens;
+                                  -1 when absent */
+    size_t reasoning_len;    /**< bytes of reasoning text given to
+                                  on_reasoning */
     cw_http_info_t http;     /**< the response's status and headers */
     cw_api_error_t error;    /**< the service's error object, if any */
     uint64_t error_offset;   /**< CW_ERR_MALFORMED: offset in the response
                                 (HTTP layer) or in the body/event (JSON) */
     size_t needed;           /**< CW_ERR_BUFFER_TOO_SMALL: bytes needed, 0 if
                                 unknown */
-    uint32_t tool_calls;     /**< tool (function) calls the model made; with
-                                any, cw_chat returns CW_ERR_TOOL_CALLS */
+    /** Tool (function) calls the model made, in the request's tool-call
+     * storage when it gave some (tool_call_buf). With any, cw_chat returns
+     * CW_OK when the request offered tools or storage for calls (the calls
+     * are the answer; content may be NULL), and CW_ERR_TOOL_CALLS when it
+     * did neither. */
+    uint32_t tool_calls;
     char tool_names[CW_FIELD_MAX]; /**< their names, ", "-separated, in order
                                       ("..." at the end when cut) */
     uint8_t timed_out;       /**< CW_ERR_TIMEOUT: which limit, CW_TIMEOUT_* */

@@ -56,20 +56,41 @@
 #define CW_CONFIG_DETAIL 1
 #endif
 
-/** Reading tool calls from answers: each call counted once, however many
- * fragments a stream spreads it over, and its name kept in
- * cw_result_t.tool_names. With 0, an answer that calls tools is still
- * CW_ERR_TOOL_CALLS when its finish_reason is "tool_calls", but
- * tool_calls stays 0 and tool_names "". Default 1. Costs 0.6 KB. */
+/** Tools: function definitions, tool_choice and parallel_tool_calls in the
+ * request, assistant messages with tool calls and tool messages in the
+ * conversation, and the answer's tool calls assembled (each counted once,
+ * however many fragments a stream spreads it over) into the request's
+ * tool-call storage and named in cw_result_t.tool_names. With 0, a request
+ * that uses any of them is refused, and an answer that calls tools is
+ * still CW_ERR_TOOL_CALLS when its finish_reason is "tool_calls", with
+ * tool_calls 0 and tool_names "". Default 1. */
 #ifndef CW_CONFIG_TOOLS
 #define CW_CONFIG_TOOLS 1
 #endif
 
-/** The request's optional sampling fields: temperature, top_p, stop and
- * user (model, messages, stream, include_usage and max_tokens are always
- * in). With 0 they are not written, and a request that sets one is refused
- * with CW_ERR_INVALID_ARG rather than sent without it. Default 1. Costs
- * 0.4 KB. */
+/** Content parts: messages whose content is a list of texts, images (an
+ * https URL, or bytes from a reader base64-encoded into the request as they
+ * are read) and audio. With 0, a message with parts is refused
+ * (CW_ERR_INVALID_ARG). Default 1. */
+#ifndef CW_CONFIG_CONTENT_PARTS
+#define CW_CONFIG_CONTENT_PARTS 1
+#endif
+
+/** Reasoning models' text: delta.reasoning_content, delta.reasoning and
+ * OpenRouter's reasoning_details delivered to on_reasoning (never into the
+ * content), and the reasoning and cached token counts of the usage. With
+ * 0, a request with on_reasoning is refused, the reasoning text is
+ * skipped, and the two counts read -1. Default 1. */
+#ifndef CW_CONFIG_REASONING
+#define CW_CONFIG_REASONING 1
+#endif
+
+/** The request's optional members: temperature, top_p, stop, user,
+ * max_completion_tokens, reasoning_effort, response_format, seed, the
+ * penalties, safety_identifier, prompt_cache_key, extra JSON members and
+ * extra headers (model, messages, stream, include_usage and max_tokens are
+ * always in). With 0 they are not written, and a request that sets one is
+ * refused with CW_ERR_INVALID_ARG rather than sent without it. Default 1. */
 #ifndef CW_CONFIG_REQUEST_OPTIONS
 #define CW_CONFIG_REQUEST_OPTIONS 1
 #endif
@@ -110,6 +131,19 @@
  * flagged. Default 64 each. */
 #ifndef CW_FIELD_MAX
 #define CW_FIELD_MAX 64u
+#endif
+
+/** Size of cw_tool_call_t.id (with its NUL). A longer id from the server
+ * is an error (CW_ERR_BUFFER_TOO_SMALL), never cut: it must go back
+ * exactly. Default 64. */
+#ifndef CW_TOOL_ID_MAX
+#define CW_TOOL_ID_MAX 64u
+#endif
+
+/** Size of cw_tool_call_t.name (with its NUL): function names have at most
+ * 64 characters. Default 65. */
+#ifndef CW_TOOL_NAME_MAX
+#define CW_TOOL_NAME_MAX 65u
 #endif
 
 /** Size of cw_result_t.detail, the sentence on a failure's cause. Longer

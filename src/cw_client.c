@@ -669,7 +669,8 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->idle_start = c->tp.now_ms(c->tp.ctx);
     cw_http_init(&c->http, &res->http, on_headers, on_body, c);
     rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
-                         c->io, c->io_size, send_all, &sc, NULL);
+                         c->io, c->io_size, send_all, &sc,
+                         NULL CW_EMIT_RES(res));
     if (rc == CW_ERR_TIMEOUT) {
         say_timeout(c, d, false, "sending the request");
     } else if (rc == CW_ERR_REQUEST_CHANGED) {

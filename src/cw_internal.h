@@ -170,6 +170,19 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
 int cw_json_error(char *json, size_t len, void *tokens, size_t ntok,
                   cw_result_t *res);
 
+/* Checks that s[0..len) is one well-formed JSON value (with object true:
+ * one object), nested at most 64 deep; a caller's JSON text (a tool's
+ * parameters, extra members) is written into the request as it is, so it
+ * must not break the body. on_key (may be NULL) hears each key of the
+ * outermost object, raw (escapes not decoded); returning false refuses the
+ * text at that key. Returns CW_JSON_TEXT_OK, or the offset of the first
+ * byte that is wrong (len when the text ends too early). UTF-8 is not
+ * checked here. */
+#define CW_JSON_TEXT_OK ((size_t)-1)
+typedef bool (*cw_json_key_fn)(void *user, const char *key, size_t len);
+size_t cw_json_text_check(const char *s, size_t len, bool object,
+                          cw_json_key_fn on_key, void *user);
+
 /* Number of tokens that fit in bytes of (suitably aligned) memory. */
 size_t cw_json_token_capacity(size_t bytes);
 size_t cw_json_token_align(void);
@@ -219,11 +232,25 @@ cw_status_t cw_request_check(const cw_url_t *url, const char *api_key,
  * response would overwrite it), else NULL. With owner given,
  * cw_request_check refuses such request strings and arrays. */
 const char *cw_client_owns(const cw_client_t *c, const void *p, size_t n);
+/* res (for what a content part's reader did wrong) exists only where
+ * content parts do: the smallest build passes one argument less. */
+#if CW_CONFIG_CONTENT_PARTS
+#define CW_EMIT_RES_PARAM , cw_result_t *res
+#define CW_EMIT_RES(r) , (r)
+#else
+#define CW_EMIT_RES_PARAM
+#define CW_EMIT_RES(r)
+#endif
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
                             cw_auth_style_t auth,
                             const cw_chat_request_t *req, size_t body_len,
                             uint8_t *buf, size_t cap, cw_sink_fn sink,
-                            void *sink_ctx, size_t *total);
+                            void *sink_ctx, size_t *total CW_EMIT_RES_PARAM);
+
+/* Before another attempt of a request whose content parts have readers:
+ * starts each reader again (rewind). CW_OK, or a status with res->detail
+ * saying which reader cannot rewind (the request is then not retried). */
+int cw_request_rewind(const cw_chat_request_t *req, cw_result_t *res);
 
 /* The request body (JSON) alone, for tests. Same contract as
  * cw_request_write. */

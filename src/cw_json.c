@@ -32,6 +32,209 @@ size_t cw_json_token_align(void)
     return sizeof(int);
 }
 
+#if CW_CONFIG_TOOLS || CW_CONFIG_REQUEST_OPTIONS
+/* ------------------------------------------------------------ JSON text */
+
+/* The deepest nesting a caller's JSON text may have (a bit per level says
+ * object or array). */
+#define TEXT_MAX_DEPTH 64u
+
+static bool text_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool text_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool text_hex(char c)
+{
+    return text_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The end of the string whose opening quote is at s[i], or 0 when it is
+ * broken (a control character, a bad escape, no closing quote). */
+static size_t text_string(const char *s, size_t len, size_t i)
+{
+    for (i++; i < len; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c == '"') {
+            return i + 1u;
+        }
+        if (c < 0x20u) {
+            return 0;
+        }
+        if (c == '\\') {
+            size_t k;
+            if (++i >= len) {
+                return 0;
+            }
+            if (s[i] == 'u') {
+                for (k = 1; k <= 4u; k++) {
+                    if (i + k >= len || !text_hex(s[i + k])) {
+                        return 0;
+                    }
+                }
+                i += 4u;
+            } else if (strchr("\"\\/bfnrt", s[i]) == NULL || s[i] == '\0') {
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The end of the number at s[i] (JSON's grammar), or 0. */
+static size_t text_number(const char *s, size_t len, size_t i)
+{
+    size_t d;
+
+    if (i < len && s[i] == '-') {
+        i++;
+    }
+    if (i < len && s[i] == '0') {
+        i++;
+    } else {
+        for (d = i; i < len && text_digit(s[i]); i++) {
+        }
+        if (i == d) {
+            return 0;
+        }
+    }
+    if (i < len && s[i] == '.') {
+        for (d = ++i; i < len && text_digit(s[i]); i++) {
+        }
+        if (i == d) {
+            return 0;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        for (d = i; i < len && text_digit(s[i]); i++) {
+        }
+        if (i == d) {
+            return 0;
+        }
+    }
+    return i;
+}
+
+size_t cw_json_text_check(const char *s, size_t len, bool object,
+                          cw_json_key_fn on_key, void *user)
+{
+    uint64_t kinds = 0; /* bit d: level d is an object */
+    unsigned depth = 0;
+    size_t i = 0;
+    enum { VALUE, AFTER, KEY, COLON } want = VALUE;
+    bool first = true; /* in a container, before its first member */
+
+    while (i < len && text_ws(s[i])) {
+        i++;
+    }
+    if (object && (i >= len || s[i] != '{')) {
+        return i;
+    }
+    for (;;) {
+        char c;
+        size_t end;
+
+        while (i < len && text_ws(s[i])) {
+            i++;
+        }
+        if (i >= len) {
+            return depth == 0u && want == AFTER ? CW_JSON_TEXT_OK : len;
+        }
+        c = s[i];
+        if (want == AFTER && depth == 0u) {
+            return i; /* something after the value */
+        }
+        switch (want) {
+        case KEY:
+            if (c == '}' && first) {
+                goto close;
+            }
+            if (c != '"' || (end = text_string(s, len, i)) == 0u) {
+                return i;
+            }
+            if (depth == 1u && on_key != NULL &&
+                !on_key(user, s + i + 1, end - i - 2u)) {
+                return i;
+            }
+            i = end;
+            want = COLON;
+            continue;
+        case COLON:
+            if (c != ':') {
+                return i;
+            }
+            i++;
+            want = VALUE;
+            continue;
+        case AFTER:
+            if (c == ',') {
+                i++;
+                want = (kinds >> (depth - 1u)) & 1u ? KEY : VALUE;
+                first = false;
+                continue;
+            }
+            if (c == ((kinds >> (depth - 1u)) & 1u ? '}' : ']')) {
+                goto close;
+            }
+            return i;
+        case VALUE:
+            break;
+        }
+        /* a value */
+        if (c == '{' || c == '[') {
+            if (depth == TEXT_MAX_DEPTH) {
+                return i;
+            }
+            kinds = c == '{' ? kinds | ((uint64_t)1 << depth)
+                             : kinds & ~((uint64_t)1 << depth);
+            depth++;
+            i++;
+            want = c == '{' ? KEY : VALUE;
+            first = true;
+            continue;
+        }
+        if (c == ']' && first && depth > 0u &&
+            !((kinds >> (depth - 1u)) & 1u)) {
+            goto close;
+        }
+        if (c == '"') {
+            end = text_string(s, len, i);
+        } else if (c == '-' || text_digit(c)) {
+            end = text_number(s, len, i);
+        } else if (c == 't' && len - i >= 4u && memcmp(s + i, "true", 4) == 0) {
+            end = i + 4u;
+        } else if (c == 'f' && len - i >= 5u && memcmp(s + i, "false", 5) == 0) {
+            end = i + 5u;
+        } else if (c == 'n' && len - i >= 4u && memcmp(s + i, "null", 4) == 0) {
+            end = i + 4u;
+        } else {
+            end = 0;
+        }
+        if (end == 0u) {
+            return i;
+        }
+        i = end;
+        want = AFTER;
+        first = false;
+        continue;
+    close:
+        depth--;
+        i++;
+        want = AFTER;
+        first = false;
+    }
+}
+#endif /* CW_CONFIG_TOOLS || CW_CONFIG_REQUEST_OPTIONS */
+
 /* ------------------------------------------------------------ UTF-8 */
 
 bool cw_copy_field(char *dst, size_t size, const char *src, size_t len)
