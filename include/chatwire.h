@@ -419,12 +419,14 @@ typedef struct cw_result {
     int64_t prompt_tokens;   /**< usage; -1 when absent */
     int64_t completion_tokens; /**< usage; -1 when absent */
     int64_t total_tokens;    /**< usage; -1 when absent */
+#if CW_CONFIG_REASONING
     int64_t reasoning_tokens; /**< usage.completion_tokens_details
                                    .reasoning_tokens; -1 when absent */
     int64_t cached_tokens;   /**< usage.prompt_tokens_details.cached_tokens;
                                   -1 when absent */
     size_t reasoning_len;    /**< bytes of reasoning text given to
                                   on_reasoning */
+#endif
     cw_http_info_t http;     /**< the response's status and headers */
     cw_api_error_t error;    /**< the service's error object, if any */
     uint64_t error_offset;   /**< CW_ERR_MALFORMED: offset in the response
@@ -588,12 +590,35 @@ typedef struct cw_client_config {
 #define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
 
 /** @cond INTERNAL */
-/* Where a stream's tool calls stand between its events (private to the
- * library): the highest "index" seen (-1 before any) and whether that
- * call's name was kept. */
+#ifndef CW_TOOL_TRACK_MAX
+#define CW_TOOL_TRACK_MAX 8u /* calls told apart exactly in one answer */
+#endif
+/* Where an answer's tool calls stand (private to the library). Without
+ * CW_CONFIG_TOOLS: the highest "index" seen (-1 before any) and whether
+ * that call's name was kept. With it: each call's server index and a hash
+ * of its id (to tell calls apart whatever the server repeats or leaves
+ * out), and the request's storage being filled. */
 typedef struct cw_tool_track {
     int32_t index;
     bool named;
+#if CW_CONFIG_TOOLS
+    bool stream;             /* fragments (deltas), not whole calls */
+    uint8_t flags;           /* what went wrong: too many calls, ... */
+    uint32_t cur;            /* the call the last fragment went to */
+    struct {
+        int32_t index;       /* the server's, INT32_MIN for none */
+        uint32_t id_hash;    /* 0 for no id yet */
+        bool named;
+    } seen[CW_TOOL_TRACK_MAX];
+    cw_tool_call_t *calls;   /* the request's storage (NULL: count only) */
+    size_t max;
+    char *args;
+    size_t args_size;
+    size_t args_used;        /* bytes of args in use (NULs included) */
+    size_t args_need;        /* bytes all the arguments need */
+    cw_tool_args_fn on_args;
+    void *on_args_user;
+#endif
 } cw_tool_track_t;
 /** @endcond */
 
@@ -631,6 +656,10 @@ typedef struct cw_client {
     uint8_t mode;            /**< how the body is being consumed */
     uint8_t carry_len;       /**< bytes of an unfinished UTF-8 sequence */
     char carry[4];
+#if CW_CONFIG_REASONING
+    uint8_t rcarry_len;      /**< the same for the reasoning text */
+    char rcarry[4];
+#endif
     cw_tool_track_t tools;   /**< the stream's tool calls so far */
     uint32_t idle_start;     /**< when a byte last moved */
 } cw_client_t;

@@ -147,13 +147,33 @@ static int send_all(void *ctx, const uint8_t *data, size_t len)
 
 static const char replacement[3] = { '\xef', '\xbf', '\xbd' }; /* U+FFFD */
 
-static int emit_text(cw_client_t *c, const char *text, size_t len)
+/* Where delivered text goes: the answer (on_delta) or, with
+ * CW_CONFIG_REASONING, the reasoning (on_reasoning), each with its own
+ * unfinished UTF-8 sequence kept between deltas. */
+#if CW_CONFIG_REASONING
+#define CARRY(c, r) ((r) ? (c)->rcarry : (c)->carry)
+#define CARRY_LEN(c, r) (*((r) ? &(c)->rcarry_len : &(c)->carry_len))
+#else
+#define CARRY(c, r) ((c)->carry)
+#define CARRY_LEN(c, r) ((c)->carry_len)
+#endif
+
+static int emit_text(cw_client_t *c, const char *text, size_t len, int r)
 {
     const cw_chat_request_t *req = c->req;
 
     if (len == 0u) {
         return CW_OK;
     }
+#if CW_CONFIG_REASONING
+    if (r) {
+        c->res->reasoning_len += len;
+        return req->on_reasoning(req->on_reasoning_user, text, len) != 0
+                   ? CW_ERR_ABORTED : CW_OK;
+    }
+#else
+    (void)r;
+#endif
     c->res->content_len += len;
     if (req->on_delta(req->on_delta_user, text, len) != 0) {
         return CW_ERR_ABORTED;
@@ -161,21 +181,22 @@ static int emit_text(cw_client_t *c, const char *text, size_t len)
     return CW_OK;
 }
 
-/* Gives text to on_delta as valid UTF-8, never ending inside a sequence:
- * an unfinished sequence at the end waits in c->carry for the next delta,
- * and ill-formed bytes from the server become U+FFFD (one for each maximal
- * subpart, as Unicode recommends). */
-static int deliver(cw_client_t *c, const char *text, size_t len)
+/* Gives text to on_delta (r: on_reasoning) as valid UTF-8, never ending
+ * inside a sequence: an unfinished sequence at the end waits in c->carry
+ * for the next delta, and ill-formed bytes from the server become U+FFFD
+ * (one for each maximal subpart, as Unicode recommends). */
+static int deliver_to(cw_client_t *c, const char *text, size_t len, int r)
 {
     int rc = CW_OK;
+    char *carry = CARRY(c, r);
 
-    if (c->carry_len > 0u) {
+    if (CARRY_LEN(c, r) > 0u) {
         /* finish the sequence the last delta left open, if this one does */
         char seq[4];
-        size_t n = c->carry_len;
+        size_t n = CARRY_LEN(c, r);
         size_t bad;
         size_t take = 0;
-        memcpy(seq, c->carry, n);
+        memcpy(seq, carry, n);
         while (n < sizeof seq && take < len) {
             seq[n++] = text[take++];
             if (cw_utf8_check(seq, n, &bad) == n || bad < n) {
@@ -183,49 +204,71 @@ static int deliver(cw_client_t *c, const char *text, size_t len)
             }
         }
         if (cw_utf8_check(seq, n, &bad) == n) {
-            rc = emit_text(c, seq, n);
+            rc = emit_text(c, seq, n, r);
         } else if (bad == n && take == len) {
-            memcpy(c->carry, seq, n); /* still unfinished: wait */
-            c->carry_len = (uint8_t)n;
+            memcpy(carry, seq, n); /* still unfinished: wait */
+            CARRY_LEN(c, r) = (uint8_t)n;
             return CW_OK;
         } else {
-            rc = emit_text(c, replacement, sizeof replacement);
+            rc = emit_text(c, replacement, sizeof replacement, r);
             take -= n - bad; /* bytes after the broken part are text */
         }
-        c->carry_len = 0;
+        CARRY_LEN(c, r) = 0;
         text += take;
         len -= take;
     }
     while (rc == CW_OK && len > 0u) {
         size_t bad;
         size_t ok = cw_utf8_check(text, len, &bad);
-        rc = emit_text(c, text, ok);
+        rc = emit_text(c, text, ok, r);
         text += ok;
         len -= ok;
         if (rc != CW_OK || len == 0u) {
             break;
         }
         if (bad == len) { /* unfinished at the end: may go on next time */
-            memcpy(c->carry, text, bad);
-            c->carry_len = (uint8_t)bad;
+            memcpy(carry, text, bad);
+            CARRY_LEN(c, r) = (uint8_t)bad;
             break;
         }
-        rc = emit_text(c, replacement, sizeof replacement);
+        rc = emit_text(c, replacement, sizeof replacement, r);
         text += bad;
         len -= bad;
     }
     return rc;
 }
 
+static int deliver(cw_client_t *c, const char *text, size_t len)
+{
+    return deliver_to(c, text, len, 0);
+}
+
 /* The text ended inside a UTF-8 sequence: it becomes U+FFFD. */
+#if CW_CONFIG_REASONING
+static int flush_carry_to(cw_client_t *c, int r)
+{
+    if (CARRY_LEN(c, r) == 0u) {
+        return CW_OK;
+    }
+    CARRY_LEN(c, r) = 0;
+    return emit_text(c, replacement, sizeof replacement, r);
+}
+
+static int flush_carry(cw_client_t *c)
+{
+    int rc = c->req->on_reasoning != NULL ? flush_carry_to(c, 1) : CW_OK;
+    return rc == CW_OK ? flush_carry_to(c, 0) : rc;
+}
+#else
 static int flush_carry(cw_client_t *c)
 {
     if (c->carry_len == 0u) {
         return CW_OK;
     }
     c->carry_len = 0;
-    return emit_text(c, replacement, sizeof replacement);
+    return emit_text(c, replacement, sizeof replacement, 0);
 }
+#endif
 
 /* ------------------------------------------------------------ parsing */
 
@@ -300,6 +343,9 @@ static int on_event(void *user, const char *event, char *data, size_t len)
         rc = cw_json_error(data, len, tok.at, tok.n, c->res);
         rc = rc == CW_OK ? CW_ERR_API : rc;
     } else {
+#if CW_CONFIG_TOOLS
+        c->tools.stream = true;
+#endif
         rc = cw_json_chunk(data, len, tok.at, tok.n, c->res, &chunk,
                            &c->tools);
     }
@@ -309,9 +355,18 @@ static int on_event(void *user, const char *event, char *data, size_t len)
     if (rc != CW_OK) {
         return rc;
     }
+#if CW_CONFIG_REASONING
+    if (chunk.reasoning != NULL && c->req->on_reasoning != NULL) {
+        rc = deliver_to(c, chunk.reasoning, chunk.reasoning_len, 1);
+    }
+    if (rc == CW_OK && chunk.content != NULL) {
+        rc = deliver(c, chunk.content, chunk.content_len);
+    }
+#else
     if (chunk.content != NULL) {
         rc = deliver(c, chunk.content, chunk.content_len);
     }
+#endif
     if (rc == CW_OK && chunk.refusal != NULL) {
         /* a streamed refusal is not content: its text is gathered in the
          * error message (cut to fit, and flagged) */
@@ -435,6 +490,64 @@ static void say_body(cw_client_t *c, const char *what, size_t at)
     cw_detail_bytes(res, c->work + from, c->body_len - from, 48);
 }
 
+/* The answer called tools. With storage or tools in the request, the calls
+ * are the answer (CW_OK), unless they did not fit or were cut off; a
+ * request that offered no tools gets CW_ERR_TOOL_CALLS. */
+static int tools_done(cw_client_t *c)
+{
+#if CW_CONFIG_TOOLS
+    cw_result_t *res = c->res;
+    const cw_chat_request_t *req = c->req;
+    cw_tool_track_t *tt = &c->tools;
+
+    if (tt->calls != NULL &&
+        (tt->flags != 0u || tt->args_need > tt->args_size)) {
+        if (tt->flags & CW_TT_TOO_MANY) {
+            res->needed = res->tool_calls * sizeof(cw_tool_call_t);
+            cw_detail(res, "the answer has ");
+            cw_detail_num(res, res->tool_calls);
+            cw_detail(res, " tool calls, more than tool_call_max (");
+            cw_detail_num(res, tt->max);
+            cw_detail(res, ")");
+        } else if (tt->flags & CW_TT_LONG_ID) {
+            cw_detail(res, "a tool call's id is longer than CW_TOOL_ID_MAX "
+                           "holds (");
+            cw_detail_num(res, CW_TOOL_ID_MAX - 1u);
+            cw_detail(res, " bytes)");
+        } else if (tt->flags & CW_TT_LONG_NAME) {
+            cw_detail(res, "a tool call's name or type is longer than its "
+                           "field holds");
+        } else {
+            res->needed = tt->args_need;
+            cw_detail(res, "the tool calls' arguments need ");
+            cw_detail_num(res, tt->args_need);
+            cw_detail(res, " bytes (with a NUL each), more than "
+                           "tool_args_size (");
+            cw_detail_num(res, tt->args_size);
+            cw_detail(res, ")");
+        }
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    if (strcmp(res->finish_reason, "length") == 0 && res->tool_calls > 0u) {
+        uint32_t last = res->tool_calls - 1u;
+        if (tt->calls != NULL && last < tt->max) {
+            tt->calls[last].cut = true;
+        }
+        cw_detail(res, "the answer reached its token limit (finish_reason "
+                       "length) in the middle of tool call ");
+        cw_detail_num(res, last);
+        cw_detail(res, ": raise max_tokens or max_completion_tokens");
+        return CW_ERR_INCOMPLETE;
+    }
+    if (req->tool_count > 0u || tt->calls != NULL) {
+        return CW_OK;
+    }
+#else
+    (void)c;
+#endif
+    return CW_ERR_TOOL_CALLS;
+}
+
 /* The whole response has arrived: interpret the body. */
 static int finish_body(cw_client_t *c)
 {
@@ -451,7 +564,7 @@ static int finish_body(cw_client_t *c)
         }
         if (res->tool_calls > 0u ||
             strcmp(res->finish_reason, "tool_calls") == 0) {
-            return CW_ERR_TOOL_CALLS;
+            return tools_done(c);
         }
         if (res->refusal && res->content_len == 0u) {
             res->content_null = true;
@@ -479,10 +592,46 @@ static int finish_body(cw_client_t *c)
         }
         return rc == CW_OK ? CW_ERR_API : CW_ERR_HTTP;
     }
+#if CW_CONFIG_TOOLS || CW_CONFIG_REASONING
+    {
+        cw_chunk_t extra;
+        memset(&extra, 0, sizeof extra);
+#if CW_CONFIG_TOOLS
+        c->tools.stream = false;
+#endif
+        rc = cw_json_completion(c->work, c->body_len, tok.at, tok.n,
+                                res CW_COMPLETION_EXTRA(&extra, &c->tools));
+#if CW_CONFIG_REASONING
+        if ((rc == CW_OK || rc == CW_ERR_TOOL_CALLS ||
+             rc == CW_ERR_NO_CONTENT) &&
+            extra.reasoning != NULL && c->req->on_reasoning != NULL) {
+            int r2 = deliver_to(c, extra.reasoning, extra.reasoning_len, 1);
+            r2 = r2 == CW_OK ? flush_carry_to(c, 1) : r2;
+            rc = r2 != CW_OK ? r2 : rc;
+        }
+#endif
+    }
+#else
     rc = cw_json_completion(c->work, c->body_len, tok.at, tok.n, res);
+#endif
     if (rc == CW_ERR_BUFFER_TOO_SMALL) {
         return too_few_tokens(c, &tok, "the body");
     }
+#if CW_CONFIG_TOOLS
+    if (rc == CW_ERR_TOOL_CALLS) {
+        if (c->req->stream && res->content != NULL) {
+            /* asked to stream, answered whole: text and calls */
+            int r2 = deliver(c, res->content, res->content_len);
+            res->content_len = 0;
+            res->content = NULL;
+            r2 = r2 == CW_OK ? flush_carry(c) : r2;
+            if (r2 != CW_OK) {
+                return r2;
+            }
+        }
+        return tools_done(c);
+    }
+#endif
     if (rc == CW_ERR_MALFORMED) {
         say_body(c, "the body", (size_t)res->error_offset);
     }
@@ -505,6 +654,10 @@ static void result_reset(cw_result_t *res)
     res->prompt_tokens = -1;
     res->completion_tokens = -1;
     res->total_tokens = -1;
+#if CW_CONFIG_REASONING
+    res->reasoning_tokens = -1;
+    res->cached_tokens = -1;
+#endif
 }
 
 /* What the HTTP parser refused, and where: the offset and the byte (the
@@ -660,6 +813,21 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->body_error = false;
     c->tools.index = -1;
     c->tools.named = false;
+#if CW_CONFIG_TOOLS
+    c->tools.flags = 0;
+    c->tools.cur = 0;
+    c->tools.calls = req->tool_call_buf;
+    c->tools.max = req->tool_call_max;
+    c->tools.args = req->tool_args;
+    c->tools.args_size = req->tool_args_size;
+    c->tools.args_used = 0;
+    c->tools.args_need = 0;
+    c->tools.on_args = req->on_tool_args;
+    c->tools.on_args_user = req->on_tool_args_user;
+#endif
+#if CW_CONFIG_REASONING
+    c->rcarry_len = 0;
+#endif
     rc = open_connection(c, res, d);
     if (rc != CW_OK) {
         return rc;

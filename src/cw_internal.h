@@ -136,12 +136,20 @@ bool cw_sse_finish(cw_sse_parser_t *s);
 
 /* ------------------------------------------------------------ JSON */
 
+/* cw_tool_track_t.flags: what did not fit in the request's storage. */
+#define CW_TT_TOO_MANY 0x01u  /* more calls than tool_call_max */
+#define CW_TT_LONG_ID 0x02u   /* an id of CW_TOOL_ID_MAX bytes or more */
+#define CW_TT_LONG_NAME 0x04u /* a name (or type) too long for its field */
+
 /* What one stream chunk held. */
 typedef struct cw_chunk {
     char *content;        /* unescaped delta text in place, or NULL */
     size_t content_len;
     char *refusal;        /* a piece of a streamed refusal, or NULL */
     size_t refusal_len;
+    char *reasoning;      /* reasoning text (streamed piece, or whole), or
+                             NULL */
+    size_t reasoning_len;
     bool error;           /* an error object: res->error was filled */
 } cw_chunk_t;
 
@@ -154,8 +162,18 @@ typedef struct cw_chunk {
  * (res->error_offset), or CW_ERR_BUFFER_TOO_SMALL (too many tokens;
  * res->needed is then the size in bytes of the token array the text needs,
  * counted by jsmn). */
+/* With tools or reasoning in the build, the completion also takes extra
+ * (its reasoning text) and tt (the request's tool-call storage; a whole
+ * message: tt->stream false). */
+#if CW_CONFIG_TOOLS || CW_CONFIG_REASONING
+#define CW_COMPLETION_EXTRA_PARAM , cw_chunk_t *extra, cw_tool_track_t *tt
+#define CW_COMPLETION_EXTRA(x, t) , (x), (t)
+#else
+#define CW_COMPLETION_EXTRA_PARAM
+#define CW_COMPLETION_EXTRA(x, t)
+#endif
 int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
-                       cw_result_t *res);
+                       cw_result_t *res CW_COMPLETION_EXTRA_PARAM);
 
 /* Parses one chat.completion.chunk event the same way; the delta's text is
  * returned in *chunk (pointing into json). Tool calls in the delta are

@@ -602,6 +602,13 @@ static void usage(const doc_t *d, int u, cw_result_t *res)
     res->prompt_tokens = int_at(d, get(d, u, "prompt_tokens"));
     res->completion_tokens = int_at(d, get(d, u, "completion_tokens"));
     res->total_tokens = int_at(d, get(d, u, "total_tokens"));
+#if CW_CONFIG_REASONING
+    res->reasoning_tokens = int_at(d, get(d, get(d, u,
+                                                 "completion_tokens_details"),
+                                          "reasoning_tokens"));
+    res->cached_tokens = int_at(d, get(d, get(d, u, "prompt_tokens_details"),
+                                       "cached_tokens"));
+#endif
 }
 
 /* ------------------------------------------------------------ grammar */
@@ -741,22 +748,14 @@ static int parse(doc_t *d, char *json, size_t len, void *tokens, size_t ntok,
 #if CW_CONFIG_TOOLS
 /* Adds a tool call's name to res->tool_names (", "-separated; "..." ends a
  * list that had to be cut). */
-static int add_tool_name(const doc_t *d, int name, cw_result_t *res)
+static void add_tool_name(const char *s, size_t n, cw_result_t *res)
 {
-    char *s;
-    size_t n;
     size_t have = strlen(res->tool_names);
     size_t cap = sizeof res->tool_names - 1u;
     size_t sep = have > 0u ? 2u : 0u;
 
-    if (!tok_is(d, name, JSMN_STRING) || d->t[name].end == d->t[name].start) {
-        return CW_OK;
-    }
-    if (str(d, name, &s, &n) != CW_OK) {
-        return CW_ERR_MALFORMED;
-    }
     if (have >= 3u && memcmp(res->tool_names + have - 3u, "...", 3) == 0) {
-        return CW_OK; /* already cut */
+        return; /* already cut */
     }
     if (sep + n <= cap - have) {
         memcpy(res->tool_names + have, ", ", sep);
@@ -766,14 +765,270 @@ static int add_tool_name(const doc_t *d, int name, cw_result_t *res)
         have = have + 3u <= cap ? have : cap - 3u;
         memcpy(res->tool_names + have, "...", 4);
     }
+}
+
+/* FNV-1a of an id, never 0 (0 is "no id yet"). */
+static uint32_t id_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    }
+    return h != 0u ? h : 1u;
+}
+
+/* The non-empty string at i (unescaped in place), or NULL: absent, null,
+ * "" and other types all mean "not given". */
+static int given(const doc_t *d, int i, char **s, size_t *n)
+{
+    *s = NULL;
+    *n = 0;
+    if (!tok_is(d, i, JSMN_STRING) || d->t[i].end == d->t[i].start) {
+        return CW_OK;
+    }
+    if (str(d, i, s, n) != CW_OK) {
+        return CW_ERR_MALFORMED;
+    }
+    if (*n == 0u) {
+        *s = NULL;
+    }
     return CW_OK;
 }
 
-/* Counts the tool calls of a message or delta (at obj): "tool_calls"
- * elements, and the older single "function_call". A call is new when its
- * "index" is above the highest seen (tt), or, without an index, when it
- * carries a name; fragments that repeat an index, id or name add nothing.
- * tt is NULL for a whole message, where every element is a call. */
+/* The call a fragment belongs to: the one with its id; without an id, the
+ * one with its index; a fragment with neither that names a function starts
+ * a call unless the current one has no name yet; anything else continues
+ * the current call. Returns the call's number, which may be
+ * res->tool_calls (a new call). Calls past CW_TOOL_TRACK_MAX are only told
+ * apart by new ids and names. */
+static uint32_t which_call(const cw_tool_track_t *tt, const cw_result_t *res,
+                           int64_t idx, uint32_t hash, bool named)
+{
+    uint32_t n = res->tool_calls;
+    uint32_t k;
+    uint32_t seen = n < CW_TOOL_TRACK_MAX ? n : CW_TOOL_TRACK_MAX;
+
+    if (!tt->stream || n == 0u) {
+        return n; /* a whole message: every element is a call */
+    }
+    if (hash != 0u) {
+        for (k = 0; k < seen; k++) {
+            if (tt->seen[k].id_hash == hash) {
+                return k;
+            }
+        }
+        /* a new id: a new call, unless the current one has none yet and
+         * has the same index (a server that sends the id late) */
+        k = tt->cur;
+        if (k < seen && tt->seen[k].id_hash == 0u &&
+            (idx < 0 || tt->seen[k].index == (int32_t)idx)) {
+            return k;
+        }
+        return n;
+    }
+    if (idx >= 0) {
+        for (k = 0; k < seen; k++) {
+            if (tt->seen[k].index == (int32_t)idx) {
+                return k;
+            }
+        }
+        /* an index not seen: a call of its own if it names a function,
+         * else a server numbering its continuations arbitrarily */
+        return named ? n : tt->cur;
+    }
+    if (named && tt->cur < seen && tt->seen[tt->cur].named) {
+        return n;
+    }
+    return tt->cur;
+}
+
+/* Appends text[0..len) to call k's arguments in the request's storage
+ * (moving the calls after it along), or counts what it would need. */
+static void add_args(cw_tool_track_t *tt, uint32_t k, const char *text,
+                     size_t len)
+{
+    cw_tool_call_t *c;
+    size_t at;
+    uint32_t j;
+
+    tt->args_need += len;
+    if (tt->calls == NULL || k >= tt->max || tt->args_need > tt->args_size ||
+        len == 0u) {
+        return;
+    }
+    c = &tt->calls[k];
+    at = (size_t)(c->arguments - tt->args) + c->arguments_len;
+    memmove(tt->args + at + len, tt->args + at, tt->args_used - at);
+    memcpy(tt->args + at, text, len);
+    tt->args_used += len;
+    c->arguments_len += len;
+    for (j = k + 1u; j < tt->max && tt->calls[j].arguments != NULL; j++) {
+        tt->calls[j].arguments += len;
+    }
+}
+
+/* The compact text of the JSON value at i (an object given as arguments
+ * by some servers): its bytes without the white space outside strings. */
+static void add_json_args(cw_tool_track_t *tt, uint32_t k, const doc_t *d,
+                          int i)
+{
+    const char *p = d->js + d->t[i].start;
+    const char *end = d->js + d->t[i].end;
+    const char *run = p;
+    bool in_str = false;
+    bool esc = false;
+
+    for (; p < end; p++) {
+        if (in_str) {
+            if (esc) {
+                esc = false;
+            } else if (*p == '\\') {
+                esc = true;
+            } else if (*p == '"') {
+                in_str = false;
+            }
+        } else if (json_ws(*p)) {
+            add_args(tt, k, run, (size_t)(p - run));
+            run = p + 1;
+        } else if (*p == '"') {
+            in_str = true;
+        }
+    }
+    add_args(tt, k, run, (size_t)(p - run));
+}
+
+/* Starts call number k (== res->tool_calls): counted, and given its slot
+ * in the request's storage, when there is room. */
+static void new_call(cw_tool_track_t *tt, cw_result_t *res, uint32_t k,
+                     int64_t idx)
+{
+    res->tool_calls++;
+    tt->args_need += 1u; /* its NUL */
+    if (k < CW_TOOL_TRACK_MAX) {
+        tt->seen[k].index = idx >= 0 && idx < INT32_MAX ? (int32_t)idx
+                                                        : INT32_MIN;
+        tt->seen[k].id_hash = 0;
+        tt->seen[k].named = false;
+    }
+    if (tt->calls == NULL) {
+        return;
+    }
+    if (k >= tt->max) {
+        tt->flags |= CW_TT_TOO_MANY;
+        return;
+    }
+    memset(&tt->calls[k], 0, sizeof tt->calls[k]);
+    tt->calls[k].index = idx >= 0 && idx <= (int64_t)UINT32_MAX ? (uint32_t)idx
+                                                                : k;
+    if (tt->args_need <= tt->args_size) {
+        tt->calls[k].arguments = tt->args + tt->args_used;
+        tt->args[tt->args_used++] = '\0';
+    } else {
+        tt->calls[k].arguments = NULL; /* no room: said at the end */
+    }
+}
+
+/* Keeps a short string (id, type or name) of call k the first time it is
+ * given: never joined with what later fragments repeat. */
+static void keep(cw_tool_track_t *tt, uint32_t k, char *dst, size_t size,
+                 const char *s, size_t n, uint8_t flag)
+{
+    if (s == NULL || tt->calls == NULL || k >= tt->max || dst[0] != '\0') {
+        return;
+    }
+    if (n >= size) {
+        tt->flags |= flag; /* too long to keep whole: said at the end */
+        return;
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* One element of "tool_calls" (at el): which call it belongs to, and what
+ * it adds. */
+static int tool_fragment(const doc_t *d, int el, cw_result_t *res,
+                         cw_tool_track_t *tt, int64_t position)
+{
+    int fn = get(d, el, "function");
+    int args = get(d, fn, "arguments");
+    int64_t idx = int_at(d, get(d, el, "index"));
+    char *id;
+    char *name;
+    char *type;
+    size_t id_n;
+    size_t name_n;
+    size_t type_n;
+    uint32_t hash;
+    uint32_t k;
+    int rc = given(d, get(d, el, "id"), &id, &id_n);
+
+    if (rc == CW_OK) {
+        rc = given(d, get(d, fn, "name"), &name, &name_n);
+    }
+    if (rc == CW_OK) {
+        rc = given(d, get(d, el, "type"), &type, &type_n);
+    }
+    if (rc != CW_OK) {
+        return rc;
+    }
+    if (idx < 0 && !tt->stream) {
+        idx = position; /* a whole message numbers its calls in order */
+    }
+    hash = id != NULL ? id_hash(id, id_n) : 0u;
+    k = which_call(tt, res, idx, hash, name != NULL);
+    if (k == res->tool_calls) {
+        new_call(tt, res, k, idx);
+    }
+    tt->cur = k;
+    if (k < CW_TOOL_TRACK_MAX) {
+        if (hash != 0u && tt->seen[k].id_hash == 0u) {
+            tt->seen[k].id_hash = hash;
+        }
+        if (name != NULL && !tt->seen[k].named) {
+            tt->seen[k].named = true;
+            add_tool_name(name, name_n, res);
+        }
+    } else if (name != NULL) {
+        add_tool_name(name, name_n, res);
+    }
+    if (tt->calls != NULL && k < tt->max) {
+        cw_tool_call_t *c = &tt->calls[k];
+        keep(tt, k, c->id, sizeof c->id, id, id_n, CW_TT_LONG_ID);
+        keep(tt, k, c->name, sizeof c->name, name, name_n, CW_TT_LONG_NAME);
+        keep(tt, k, c->type, sizeof c->type, type, type_n, CW_TT_LONG_NAME);
+    }
+    if (tok_is(d, args, JSMN_STRING)) {
+        char *a;
+        size_t n;
+        if (str(d, args, &a, &n) != CW_OK) {
+            return CW_ERR_MALFORMED;
+        }
+        add_args(tt, k, a, n);
+        if (n > 0u && tt->on_args != NULL &&
+            tt->on_args(tt->on_args_user, k, a, n) != 0) {
+            return CW_ERR_ABORTED;
+        }
+    } else if (tok_is(d, args, JSMN_OBJECT) || tok_is(d, args, JSMN_ARRAY)) {
+        size_t before = tt->args_need;
+        add_json_args(tt, k, d, args);
+        if (tt->on_args != NULL && tt->calls != NULL && k < tt->max &&
+            tt->args_need <= tt->args_size) {
+            const cw_tool_call_t *c = &tt->calls[k];
+            size_t n = tt->args_need - before;
+            if (tt->on_args(tt->on_args_user, k,
+                            c->arguments + c->arguments_len - n, n) != 0) {
+                return CW_ERR_ABORTED;
+            }
+        }
+    }
+    return CW_OK;
+}
+
+/* The tool calls of a message or delta (at obj): "tool_calls" elements,
+ * and the older single "function_call" (one call, index 0). tt->stream
+ * tells fragments (deltas) from whole calls (a message). */
 static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
                       cw_tool_track_t *tt)
 {
@@ -785,36 +1040,34 @@ static int tool_calls(const doc_t *d, int obj, cw_result_t *res,
 
     for (k = 0; tok_is(d, arr, JSMN_ARRAY) && k < d->t[arr].size &&
                 i < d->n && rc == CW_OK; k++) {
-        int name = get(d, get(d, i, "function"), "name");
-        int64_t idx = int_at(d, get(d, i, "index"));
-        bool named = tok_is(d, name, JSMN_STRING) &&
-                     d->t[name].end > d->t[name].start;
-        if (tt == NULL || (idx >= 0 && idx > tt->index) ||
-            (idx < 0 && named)) {
-            res->tool_calls++;
-            if (tt != NULL) {
-                tt->index = idx >= 0 && idx < INT32_MAX ? (int32_t)idx
-                                                        : tt->index;
-                tt->named = false;
-            }
-        }
-        if (tt == NULL || (named && !tt->named)) {
-            rc = add_tool_name(d, name, res);
-            if (tt != NULL) {
-                tt->named = true;
-            }
+        if (tok_is(d, i, JSMN_OBJECT)) {
+            rc = tool_fragment(d, i, res, tt, (int64_t)res->tool_calls);
         }
         i = skip(d, i);
     }
     if (rc == CW_OK && tok_is(d, fc, JSMN_OBJECT)) {
-        /* the deprecated functions API: one call, index 0 */
-        int name = get(d, fc, "name");
-        if (tt == NULL || tt->index < 0) {
-            res->tool_calls++;
-            rc = add_tool_name(d, name, res);
-            if (tt != NULL) {
-                tt->index = 0;
-                tt->named = tok_is(d, name, JSMN_STRING);
+        /* the deprecated functions API: its object is the "function" */
+        char *name;
+        size_t n;
+        int args = get(d, fc, "arguments");
+        rc = given(d, get(d, fc, "name"), &name, &n);
+        if (rc == CW_OK && res->tool_calls == 0u) {
+            new_call(tt, res, 0, 0);
+        }
+        if (rc == CW_OK && name != NULL && tt->calls != NULL && tt->max > 0u) {
+            keep(tt, 0, tt->calls[0].name, sizeof tt->calls[0].name, name, n,
+                 CW_TT_LONG_NAME);
+        }
+        if (rc == CW_OK && name != NULL && !tt->seen[0].named) {
+            tt->seen[0].named = true;
+            add_tool_name(name, n, res);
+        }
+        if (rc == CW_OK && tok_is(d, args, JSMN_STRING)) {
+            char *a;
+            size_t an;
+            rc = str(d, args, &a, &an);
+            if (rc == CW_OK) {
+                add_args(tt, 0, a, an);
             }
         }
     }
@@ -971,6 +1224,61 @@ static int text_of(const doc_t *d, int obj, const char *key, char **out,
     return CW_OK;
 }
 
+#if CW_CONFIG_REASONING
+/* The reasoning text of a message or delta (at obj), into *out: its
+ * reasoning_content (DeepSeek, vLLM, llama.cpp, Qwen), or else its
+ * reasoning (OpenRouter, Groq, Ollama), or else the texts of OpenRouter's
+ * reasoning_details, joined in place; each counted once (OpenRouter sends
+ * the same text as reasoning and in reasoning_details). */
+static int reasoning_of(const doc_t *d, int obj, cw_chunk_t *out,
+                        cw_result_t *res)
+{
+    int det;
+    int i;
+    int k;
+    char *at = NULL;
+    size_t total = 0;
+    int rc = text_of(d, obj, "reasoning_content", &out->reasoning,
+                     &out->reasoning_len, res);
+
+    if (rc != CW_OK || out->reasoning != NULL) {
+        return rc;
+    }
+    rc = text_of(d, obj, "reasoning", &out->reasoning, &out->reasoning_len,
+                 res);
+    if (rc != CW_OK || out->reasoning != NULL) {
+        return rc;
+    }
+    det = get(d, obj, "reasoning_details");
+    i = det + 1;
+    for (k = 0; tok_is(d, det, JSMN_ARRAY) && k < d->t[det].size &&
+                i < d->n; k++) {
+        int t = get(d, i, "text");
+        int ty = get(d, i, "type");
+        char *txt;
+        size_t n;
+        /* reasoning.text (or no type); not reasoning.encrypted or
+         * summaries, which are not the reasoning itself */
+        if (tok_is(d, t, JSMN_STRING) &&
+            (ty < 0 || tok_eq(d, ty, "reasoning.text"))) {
+            if (str(d, t, &txt, &n) != CW_OK) {
+                return CW_ERR_MALFORMED;
+            }
+            if (at == NULL) {
+                at = txt;
+            } else if (n > 0u) {
+                memmove(at + total, txt, n); /* left, within the array */
+            }
+            total += n;
+        }
+        i = skip(d, i);
+    }
+    out->reasoning = at;
+    out->reasoning_len = total;
+    return CW_OK;
+}
+#endif
+
 static bool called_tools(const cw_result_t *res)
 {
     return res->tool_calls > 0u ||
@@ -978,13 +1286,19 @@ static bool called_tools(const cw_result_t *res)
 }
 
 int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
-                       cw_result_t *res)
+                       cw_result_t *res CW_COMPLETION_EXTRA_PARAM)
 {
     doc_t d;
     int choice;
     int msg;
     char *s;
     int rc = open_doc(&d, json, len, tokens, ntok, res, &choice);
+#if !(CW_CONFIG_TOOLS || CW_CONFIG_REASONING)
+    cw_tool_track_t *tt = NULL;
+#endif
+#if CW_CONFIG_TOOLS && !CW_CONFIG_REASONING
+    (void)extra;
+#endif
 
     if (rc != CW_OK) {
         return rc;
@@ -997,8 +1311,13 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
     rc = copy_to(&d, get(&d, choice, "finish_reason"), res->finish_reason,
                  sizeof res->finish_reason, NULL);
     if (rc == CW_OK) {
-        rc = tool_calls(&d, msg, res, NULL);
+        rc = tool_calls(&d, msg, res, tt);
     }
+#if CW_CONFIG_REASONING
+    if (rc == CW_OK) {
+        rc = reasoning_of(&d, msg, extra, res);
+    }
+#endif
     if (rc == CW_OK) {
         rc = text_of(&d, msg, "content", &s, &res->content_len, res);
         res->content = s;
@@ -1053,5 +1372,10 @@ int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
         rc = text_of(&d, delta, "refusal", &chunk->refusal,
                      &chunk->refusal_len, res);
     }
+#if CW_CONFIG_REASONING
+    if (rc == CW_OK) {
+        rc = reasoning_of(&d, delta, chunk, res);
+    }
+#endif
     return rc;
 }

@@ -59,11 +59,34 @@ static void result_init(cw_result_t *r)
     r->prompt_tokens = r->completion_tokens = r->total_tokens = -1;
 }
 
+/* The tool-call state of one answer, with no storage (calls counted and
+ * named only). */
+static cw_tool_track_t fresh_track(bool stream)
+{
+    cw_tool_track_t t;
+    memset(&t, 0, sizeof t);
+    t.index = -1;
+#if CW_CONFIG_TOOLS
+    t.stream = stream;
+#else
+    (void)stream;
+#endif
+    return t;
+}
+
 static int completion(const char *json, cw_result_t *r)
 {
-    strcpy(doc, json);
+    cw_tool_track_t tt = fresh_track(false);
+    cw_chunk_t extra;
+
+    memset(&extra, 0, sizeof extra);
+    if (json != doc) {
+        strcpy(doc, json);
+    }
     result_init(r);
-    return cw_json_completion(doc, strlen(doc), tokens, CW_JSON_MAX_TOKENS, r);
+    (void)tt;
+    return cw_json_completion(doc, strlen(doc), tokens, CW_JSON_MAX_TOKENS,
+                              r CW_COMPLETION_EXTRA(&extra, &tt));
 }
 
 TEST(test_completion_shapes)
@@ -163,16 +186,14 @@ TEST(test_too_many_tokens_is_buffer_too_small)
         n += (size_t)sprintf(doc + n, "%s1", i ? "," : "");
     }
     strcpy(doc + n, "]}");
-    result_init(&r);
-    CHECK_EQ_INT(cw_json_completion(doc, strlen(doc), tokens,
-                                    CW_JSON_MAX_TOKENS, &r),
-                 CW_ERR_BUFFER_TOO_SMALL);
+    CHECK_EQ_INT(completion(doc, &r), CW_ERR_BUFFER_TOO_SMALL);
 }
 
-static cw_tool_track_t track = { -1, false };
+static cw_tool_track_t track;
 
 static int chunk(const char *json, cw_result_t *r, cw_chunk_t *c)
 {
+    track = fresh_track(true);
     strcpy(doc, json);
     return cw_json_chunk(doc, strlen(doc), tokens, CW_JSON_MAX_TOKENS, r, c,
                          &track);

@@ -117,7 +117,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         memcpy(copy, data, size);
         reset_result(&res);
-        rc = cw_json_completion(copy, size, tokens, ntok, &res);
+        {
+            cw_tool_track_t wt;
+            cw_chunk_t extra;
+            memset(&wt, 0, sizeof wt);
+            memset(&extra, 0, sizeof extra);
+            wt.index = -1;
+            (void)wt;
+            rc = cw_json_completion(copy, size, tokens, ntok,
+                                    &res CW_COMPLETION_EXTRA(&extra, &wt));
+        }
         FUZZ_CHECK(rc_in(rc, completion_rcs, 6), "completion rc %d", rc);
         result_ok(&res, size, utf8);
         if (res.content != NULL) {
@@ -136,7 +145,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data, size);
         reset_result(&res);
         {
-            cw_tool_track_t tt = { -1, false };
+            cw_tool_track_t tt;
+            memset(&tt, 0, sizeof tt);
+            tt.index = -1;
             rc = cw_json_chunk(copy, size, tokens, ntok, &res, &chunk, &tt);
             FUZZ_CHECK(tt.index >= -1, "tool index %d", (int)tt.index);
         }
