@@ -729,7 +729,11 @@ TEST(test_extra_headers_are_written_and_checked)
     head = (const char *)out_store;
     CHECK(strstr(head, "\r\nOpenAI-Organization: org-123\r\nX-Title: "
                        "chatwire test\r\nContent-Length: ") != NULL);
-    CHECK(body_of(out_store, len) != NULL);
+    {
+        cJSON *b = body_of(out_store, len);
+        CHECK(b != NULL);
+        cJSON_Delete(b);
+    }
     h[1] = "Host: evil.example";
     refused(&req, CW_ERR_INVALID_ARG, "headers[1] is a header chatwire "
                                       "writes itself");
