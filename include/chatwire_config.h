@@ -207,12 +207,12 @@
 #ifndef CW_RETRY_INITIAL_DELAY_MS
 #define CW_RETRY_INITIAL_DELAY_MS 500u
 #endif
-#ifndef CW_RETRY_MAX_DELAY_MS
 /** The longest backoff delay: see CW_RETRY_INITIAL_DELAY_MS. */
+#ifndef CW_RETRY_MAX_DELAY_MS
 #define CW_RETRY_MAX_DELAY_MS 8000u
 #endif
-#ifndef CW_RETRY_AFTER_MAX_MS
 /** The longest server-given delay honoured: see CW_RETRY_INITIAL_DELAY_MS. */
+#ifndef CW_RETRY_AFTER_MAX_MS
 #define CW_RETRY_AFTER_MAX_MS 60000u
 #endif
 
@@ -220,8 +220,8 @@
 #ifndef CW_DEFAULT_BASE_URL
 #define CW_DEFAULT_BASE_URL "https://api.cometapi.com/v1"
 #endif
-#ifndef CW_DEFAULT_MODEL
 /** Default model, when cw_chat_request_t.model is NULL. */
+#ifndef CW_DEFAULT_MODEL
 #define CW_DEFAULT_MODEL "gpt-4-0314"
 #endif
 
@@ -234,16 +234,16 @@
 #ifndef CW_LOG_ERROR
 #define CW_LOG_ERROR(...) ((void)0)
 #endif
-#ifndef CW_LOG_WARN
 /** Warnings: see CW_LOG_ERROR. */
+#ifndef CW_LOG_WARN
 #define CW_LOG_WARN(...) ((void)0)
 #endif
-#ifndef CW_LOG_INFO
 /** Information: see CW_LOG_ERROR. */
+#ifndef CW_LOG_INFO
 #define CW_LOG_INFO(...) ((void)0)
 #endif
-#ifndef CW_LOG_DEBUG
 /** Debugging: see CW_LOG_ERROR. */
+#ifndef CW_LOG_DEBUG
 #define CW_LOG_DEBUG(...) ((void)0)
 #endif
 
