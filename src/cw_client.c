@@ -539,6 +539,11 @@ static int tools_done(cw_client_t *c)
         cw_detail(res, ": raise max_tokens or max_completion_tokens");
         return CW_ERR_INCOMPLETE;
     }
+    if (res->tool_calls == 0u) {
+        cw_detail(res, "finish_reason is tool_calls, but the answer has no "
+                       "tool call in a form chatwire reads");
+        return CW_ERR_TOOL_CALLS;
+    }
     if (req->tool_count > 0u || tt->calls != NULL) {
         return CW_OK;
     }

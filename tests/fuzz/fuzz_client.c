@@ -6,9 +6,14 @@
  * - a non-streamed success has NUL-terminated content inside the work
  *   buffer;
  * - every on_delta call gets valid UTF-8 (so never ends inside a sequence);
- * - nothing is read past the response.
+ * - nothing is read past the response;
+ * - tool calls assembled into the request's storage (flags bit 1) stay
+ *   inside it, each id, type, name and arguments NUL-terminated, the
+ *   arguments' length as said, and reasoning text (flags bit 2) is valid
+ *   UTF-8 like the answer.
  *
- * Input: [flags][split hi][split lo][response...]; flags bit 0: stream.
+ * Input: [flags][split hi][split lo][response...]; flags bit 0: stream,
+ * bit 1: tool-call storage, bit 2: on_reasoning.
  */
 #define CW_TEST_DATA_DIR ""
 #include "cw_internal.h"
@@ -27,6 +32,21 @@ typedef struct seen {
 } seen_t;
 
 static seen_t got;
+static seen_t thought;
+#if CW_CONFIG_TOOLS
+static cw_tool_call_t calls[4];
+static char args[128];
+#endif
+
+static int on_reasoning(void *user, const char *text, size_t len)
+{
+    (void)user;
+    FUZZ_CHECK(len > 0u, "empty reasoning piece");
+    FUZZ_CHECK(cw_utf8_valid(text, len), "reasoning not valid UTF-8");
+    thought.hash = fuzz_hash(thought.hash, text, len);
+    thought.len += len;
+    return 0;
+}
 
 static int on_delta(void *user, const char *text, size_t len)
 {
@@ -58,9 +78,11 @@ typedef struct outcome {
     char tool_names[CW_FIELD_MAX];
     char detail[CW_DETAIL_MAX];
     size_t needed;
+    uint64_t calls_hash;
+    seen_t reasoning;
 } outcome_t;
 
-static void run(const uint8_t *resp, size_t len, bool stream,
+static void run(const uint8_t *resp, size_t len, uint8_t flags,
                 const size_t *sizes, size_t nsizes, outcome_t *o)
 {
     cw_client_config_t cfg;
@@ -80,16 +102,65 @@ static void run(const uint8_t *resp, size_t len, bool stream,
     cfg.work_size = sizeof work_buf;
     cfg.max_retries = CW_NO_RETRIES;
     FUZZ_CHECK(cw_client_init(&client, &cfg) == CW_OK, "init");
+    bool stream = (flags & 1u) != 0u;
+
     cw_chat_request_init(&req, msg, 1);
     req.stream = stream;
     req.on_delta = on_delta;
+#if CW_CONFIG_TOOLS
+    memset(calls, 0x5a, sizeof calls);
+    memset(args, 0x5a, sizeof args);
+    if (flags & 2u) {
+        req.tool_call_buf = calls;
+        req.tool_call_max = sizeof calls / sizeof calls[0];
+        req.tool_args = args;
+        req.tool_args_size = sizeof args;
+    }
+#endif
+#if CW_CONFIG_REASONING
+    if (flags & 4u) {
+        req.on_reasoning = on_reasoning;
+    }
+#endif
     memset(&got, 0, sizeof got);
     got.hash = FUZZ_HASH_INIT;
+    memset(&thought, 0, sizeof thought);
+    thought.hash = FUZZ_HASH_INIT;
     memset(o, 0, sizeof *o);
     o->rc = cw_chat(&client, &req, &res);
+    o->reasoning = thought;
+    o->calls_hash = FUZZ_HASH_INIT;
+#if CW_CONFIG_TOOLS
+    if (flags & 2u) {
+        uint32_t k;
+        for (k = 0; k < res.tool_calls && k < req.tool_call_max; k++) {
+            const cw_tool_call_t *c = &calls[k];
+            FUZZ_CHECK(memchr(c->id, 0, sizeof c->id) != NULL &&
+                           memchr(c->type, 0, sizeof c->type) != NULL &&
+                           memchr(c->name, 0, sizeof c->name) != NULL,
+                       "call %u: a string without its NUL", (unsigned)k);
+            o->calls_hash = fuzz_hash(o->calls_hash, c->id, strlen(c->id));
+            o->calls_hash = fuzz_hash(o->calls_hash, c->name,
+                                      strlen(c->name));
+            if (c->arguments != NULL) {
+                FUZZ_CHECK(fuzz_inside(c->arguments, c->arguments_len + 1u,
+                                       args, sizeof args),
+                           "call %u: arguments outside the storage",
+                           (unsigned)k);
+                FUZZ_CHECK(c->arguments[c->arguments_len] == '\0',
+                           "call %u: arguments without their NUL",
+                           (unsigned)k);
+                o->calls_hash = fuzz_hash(o->calls_hash, c->arguments,
+                                          c->arguments_len);
+            }
+        }
+    }
+#endif
     FUZZ_CHECK(fake.in_pos <= len, "read past the response");
-    if (o->rc == CW_OK && !stream) {
+    if (o->rc == CW_OK && !stream && res.tool_calls == 0u) {
         FUZZ_CHECK(res.content != NULL, "success without content");
+    }
+    if (o->rc == CW_OK && !stream && res.content != NULL) {
         FUZZ_CHECK(fuzz_inside(res.content, res.content_len + 1u, work_buf,
                                  sizeof work_buf), "content outside work");
         FUZZ_CHECK(res.content[res.content_len] == '\0', "no NUL");
@@ -150,6 +221,9 @@ static void same(const outcome_t *a, const outcome_t *b, const char *how)
                a->needed == b->needed, "%s: tool calls or size needed", how);
     FUZZ_CHECK(strcmp(a->detail, b->detail) == 0, "%s: detail \"%s\" vs "
                "\"%s\"", how, a->detail, b->detail);
+    FUZZ_CHECK(a->calls_hash == b->calls_hash, "%s: stored tool calls", how);
+    FUZZ_CHECK(a->reasoning.hash == b->reasoning.hash &&
+               a->reasoning.len == b->reasoning.len, "%s: reasoning", how);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -159,22 +233,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static outcome_t bytes;
     static const size_t one[] = { 1 };
     size_t sizes[2];
-    bool stream;
+    uint8_t flags;
     const uint8_t *resp;
     size_t len;
 
     if (size < 3u) {
         return 0;
     }
-    stream = (data[0] & 1u) != 0u;
+    flags = data[0];
     resp = data + 3;
     len = size - 3u;
-    run(resp, len, stream, NULL, 0, &whole);
+    run(resp, len, flags, NULL, 0, &whole);
     sizes[0] = len > 0u ? ((size_t)data[1] << 8 | data[2]) % len + 1u : 1u;
     sizes[1] = 65536u;
-    run(resp, len, stream, sizes, 2, &split);
+    run(resp, len, flags, sizes, 2, &split);
     same(&whole, &split, "split");
-    run(resp, len, stream, one, 1, &bytes);
+    run(resp, len, flags, one, 1, &bytes);
     same(&whole, &bytes, "byte at a time");
     return 0;
 }

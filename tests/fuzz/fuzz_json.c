@@ -14,6 +14,10 @@
  * string handed back is valid UTF-8 too (fields are cut on a character
  * boundary, lone surrogates become U+FFFD). The copy is never written past
  * its end (ASan, with the copy in a buffer of exactly the input's size).
+ * Tool calls go into storage of 3 calls and 64 argument bytes, whose
+ * calls must stay NUL-terminated inside it. cw_json_text_check (the check
+ * on a caller's JSON text) runs on the raw input: its answer is an offset
+ * within it, and an object it accepts is accepted as a value too.
  */
 #include "cw_internal.h"
 #include "fuzz_common.h"
@@ -22,6 +26,53 @@
 
 static int tokens[MAX_TOKENS * 4u]; /* jsmntok_t is four ints */
 static cw_result_t res;
+
+#if CW_CONFIG_TOOLS
+static cw_tool_call_t calls[3];
+static char args[64];
+#endif
+
+/* Tool-call storage for tt (stream: fragments), dirty to start with. */
+static void storage(cw_tool_track_t *tt, bool stream)
+{
+#if CW_CONFIG_TOOLS
+    memset(calls, 0x5a, sizeof calls);
+    memset(args, 0x5a, sizeof args);
+    tt->calls = calls;
+    tt->max = sizeof calls / sizeof calls[0];
+    tt->args = args;
+    tt->args_size = sizeof args;
+    tt->stream = stream;
+#else
+    (void)tt;
+    (void)stream;
+#endif
+}
+
+static void calls_ok(const cw_tool_track_t *tt, const cw_result_t *r)
+{
+#if CW_CONFIG_TOOLS
+    uint32_t k;
+    for (k = 0; k < r->tool_calls && k < tt->max; k++) {
+        const cw_tool_call_t *c = &calls[k];
+        FUZZ_CHECK(memchr(c->id, 0, sizeof c->id) != NULL &&
+                       memchr(c->name, 0, sizeof c->name) != NULL &&
+                       memchr(c->type, 0, sizeof c->type) != NULL,
+                   "call %u: no NUL", (unsigned)k);
+        if (c->arguments != NULL) {
+            FUZZ_CHECK(fuzz_inside(c->arguments, c->arguments_len + 1u, args,
+                                   sizeof args) &&
+                           c->arguments[c->arguments_len] == '\0',
+                       "call %u: arguments outside or unterminated",
+                       (unsigned)k);
+        }
+    }
+    FUZZ_CHECK(tt->args_used <= tt->args_size, "arguments over the storage");
+#else
+    (void)tt;
+    (void)r;
+#endif
+}
 
 static void reset_result(cw_result_t *r)
 {
@@ -123,9 +174,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memset(&wt, 0, sizeof wt);
             memset(&extra, 0, sizeof extra);
             wt.index = -1;
+            storage(&wt, false);
             (void)wt;
             rc = cw_json_completion(copy, size, tokens, ntok,
                                     &res CW_COMPLETION_EXTRA(&extra, &wt));
+            calls_ok(&wt, &res);
         }
         FUZZ_CHECK(rc_in(rc, completion_rcs, 6), "completion rc %d", rc);
         result_ok(&res, size, utf8);
@@ -148,8 +201,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_tool_track_t tt;
             memset(&tt, 0, sizeof tt);
             tt.index = -1;
+            storage(&tt, true);
             rc = cw_json_chunk(copy, size, tokens, ntok, &res, &chunk, &tt);
             FUZZ_CHECK(tt.index >= -1, "tool index %d", (int)tt.index);
+            calls_ok(&tt, &res);
         }
         FUZZ_CHECK(strlen(res.tool_names) < sizeof res.tool_names,
                    "tool names overflow");
@@ -180,6 +235,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(res.error.present, "CW_OK without an error");
         }
     }
+
+    /* a caller's JSON text, checked */
+#if CW_CONFIG_TOOLS || CW_CONFIG_REQUEST_OPTIONS
+    {
+        size_t v = cw_json_text_check((const char *)data, size, false, NULL,
+                                      NULL);
+        size_t o = cw_json_text_check((const char *)data, size, true, NULL,
+                                      NULL);
+        FUZZ_CHECK(v == CW_JSON_TEXT_OK || v <= size, "text check offset");
+        FUZZ_CHECK(o == CW_JSON_TEXT_OK || o <= size, "object check offset");
+        FUZZ_CHECK(o != CW_JSON_TEXT_OK || v == CW_JSON_TEXT_OK,
+                   "an object accepted that is not a value");
+    }
+#endif
 
     /* the raw unescaper: never longer, valid UTF-8 in, valid UTF-8 out */
     {
