@@ -729,6 +729,15 @@ typedef struct cw_history {
                              first unpinned message up to the next "user"
                              one) instead of failing */
     uint32_t dropped;     /**< messages dropped so far */
+#if CW_CONFIG_TOOLS
+    /** With cw_history_init_tools(): max_msgs entries beside msgs, to pass
+     * as cw_chat_request_t.message_ext (NULL: none). */
+    cw_message_ext_t *ext;
+    cw_tool_call_t *calls; /**< the caller's storage for kept tool calls */
+    size_t max_calls;     /**< entries of calls */
+    size_t calls_used;    /**< calls[0..calls_used) are in use */
+    size_t calls_want;    /**< (private: call slots being made room for) */
+#endif
 } cw_history_t;
 
 /** Prepares h over the caller's arrays (kept by pointer), empty, with
@@ -758,6 +767,30 @@ CW_API int cw_history_on_delta(void *history, const char *text, size_t len);
 
 /** Removes the last message (an unanswered prompt, a partial answer). */
 CW_API void cw_history_pop(cw_history_t *h);
+
+#if CW_CONFIG_TOOLS
+/** Gives h what a conversation with tools needs besides: ext, max_msgs
+ * entries beside the messages (pass h.ext as the request's message_ext),
+ * and calls, storage for the tool calls kept (their arguments go into the
+ * text storage). Both are the caller's, kept by pointer. */
+CW_API void cw_history_init_tools(cw_history_t *h, cw_message_ext_t *ext,
+                                  cw_tool_call_t *calls, size_t max_calls);
+
+/** Keeps the answer's tool calls (copied, arguments included) as an
+ * assistant message: attached to the last message when it is an assistant
+ * message without calls (streamed text), else added with "content": null.
+ * Returns as cw_history_add, or CW_ERR_INVALID_ARG without
+ * cw_history_init_tools(). */
+CW_API cw_status_t cw_history_add_tool_calls(cw_history_t *h,
+                                             const cw_tool_call_t *calls,
+                                             size_t count);
+
+/** Adds a tool message: the result text[0..len) of the call call_id.
+ * Returns as cw_history_add. */
+CW_API cw_status_t cw_history_add_tool_result(cw_history_t *h,
+                                              const char *call_id,
+                                              const char *text, size_t len);
+#endif
 
 #ifdef __cplusplus
 }

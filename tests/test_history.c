@@ -310,7 +310,237 @@ TEST(test_multi_turn_streamed_with_a_429_in_the_middle)
     conversation(true);
 }
 
+#if CW_CONFIG_TOOLS
+/* A call as a response would give it (arguments in some buffer). */
+static cw_tool_call_t call(const char *id, const char *name,
+                           const char *arguments)
+{
+    cw_tool_call_t c;
+    memset(&c, 0, sizeof c);
+    strcpy(c.id, id);
+    strcpy(c.type, "function");
+    strcpy(c.name, name);
+    c.arguments = arguments;
+    c.arguments_len = strlen(arguments);
+    return c;
+}
+
+/* The body cw_chat would send for the history, parsed back. */
+static uint8_t body_out[16384];
+static size_t body_len;
+
+static int body_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    if (body_len + len > sizeof body_out) {
+        return CW_ERR_BUFFER_TOO_SMALL;
+    }
+    memcpy(body_out + body_len, data, len);
+    body_len += len;
+    return CW_OK;
+}
+
+static cJSON *history_body(const cw_history_t *h)
+{
+    static uint8_t buf[64];
+    cw_chat_request_t req;
+
+    cw_chat_request_init(&req, h->msgs, h->count);
+    req.message_ext = h->ext;
+    body_len = 0;
+    if (cw_request_write_body(&req, buf, sizeof buf, body_sink, NULL,
+                              NULL) != CW_OK) {
+        return NULL;
+    }
+    return cJSON_ParseWithLength((const char *)body_out, body_len);
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+TEST(test_tool_rounds_are_kept_and_sent_back)
+{
+    cw_message_t msgs[8];
+    cw_message_ext_t ext[8];
+    cw_tool_call_t store[4];
+    char text[512];
+    char scratch[32];
+    cw_history_t h;
+    cw_tool_call_t got[2];
+    cJSON *b;
+    const cJSON *m;
+
+    cw_history_init(&h, msgs, 8, text, sizeof text);
+    cw_history_init_tools(&h, ext, store, 4);
+    CHECK_EQ_INT(cw_history_add(&h, "user", "LED on; how warm?", 17), CW_OK);
+    /* the calls come from the response's storage, which the next call
+     * overwrites: the history copies them */
+    strcpy(scratch, "{\"on\":true}");
+    got[0] = call("call_a", "set_led", scratch);
+    got[1] = call("call_b", "read_temperature", "{}");
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, got, 2), CW_OK);
+    memset(scratch, 'X', sizeof scratch - 1u);
+    memset(got, 0, sizeof got);
+    CHECK_EQ_INT(cw_history_add_tool_result(&h, "call_a", "{\"ok\":true}",
+                                            11), CW_OK);
+    CHECK_EQ_INT(cw_history_add_tool_result(&h, "call_b", "21.5", 4), CW_OK);
+    CHECK_EQ_INT(h.count, 4);
+    CHECK_EQ_INT(h.calls_used, 2);
+    b = history_body(&h);
+    CHECK(b != NULL);
+    m = cJSON_GetObjectItem(b, "messages");
+    CHECK_EQ_INT(cJSON_GetArraySize(m), 4);
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 1), "role"), "assistant");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 1),
+                                           "content")));
+    {
+        const cJSON *tc = cJSON_GetObjectItem(cJSON_GetArrayItem(m, 1),
+                                              "tool_calls");
+        CHECK_EQ_INT(cJSON_GetArraySize(tc), 2);
+        CHECK_EQ_STR(jstr(cJSON_GetArrayItem(tc, 0), "id"), "call_a");
+        CHECK_EQ_STR(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(tc, 0),
+                                              "function"), "arguments"),
+                     "{\"on\":true}");
+        CHECK_EQ_STR(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(tc, 1),
+                                              "function"), "name"),
+                     "read_temperature");
+    }
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 2), "role"), "tool");
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 2), "tool_call_id"), "call_a");
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 2), "content"), "{\"ok\":true}");
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 3), "tool_call_id"), "call_b");
+    CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 3), "content"), "21.5");
+    cJSON_Delete(b);
+
+    /* the final answer streams in as a new assistant message */
+    CHECK_EQ_INT(cw_history_on_delta(&h, "It is on; 21.5", 14), 0);
+    CHECK_EQ_INT(h.count, 5);
+    CHECK_EQ_STR(msgs[4].content, "It is on; 21.5");
+    /* popping gives back the calls' storage */
+    cw_history_pop(&h);
+    cw_history_pop(&h);
+    cw_history_pop(&h);
+    cw_history_pop(&h);
+    CHECK_EQ_INT(h.count, 1);
+    CHECK_EQ_INT(h.calls_used, 0);
+}
+
+TEST(test_streamed_text_then_calls_make_one_assistant_message)
+{
+    cw_message_t msgs[4];
+    cw_message_ext_t ext[4];
+    cw_tool_call_t store[2];
+    char text[256];
+    cw_history_t h;
+    cw_tool_call_t c = call("call_1", "set_led", "{}");
+    cJSON *b;
+    const cJSON *m;
+
+    cw_history_init(&h, msgs, 4, text, sizeof text);
+    cw_history_init_tools(&h, ext, store, 2);
+    cw_history_add(&h, "user", "hi", 2);
+    cw_history_on_delta(&h, "Sure.", 5);
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, &c, 1), CW_OK);
+    CHECK_EQ_INT(h.count, 2);
+    b = history_body(&h);
+    m = cJSON_GetArrayItem(cJSON_GetObjectItem(b, "messages"), 1);
+    CHECK_EQ_STR(jstr(m, "content"), "Sure.");
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m, "tool_calls")), 1);
+    cJSON_Delete(b);
+    /* more text after the calls starts a new message */
+    CHECK_EQ_INT(cw_history_on_delta(&h, "x", 1), 0);
+    CHECK_EQ_INT(h.count, 3);
+    /* refused: no tools storage, calls inside the history itself, no id */
+    {
+        cw_history_t plain;
+        cw_message_t pm[2];
+        char pt[32];
+        cw_history_init(&plain, pm, 2, pt, sizeof pt);
+        CHECK_EQ_INT(cw_history_add_tool_calls(&plain, &c, 1),
+                     CW_ERR_INVALID_ARG);
+        CHECK_EQ_INT(cw_history_add_tool_result(&plain, "call_1", "r", 1),
+                     CW_ERR_INVALID_ARG);
+    }
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, store, 1), CW_ERR_INVALID_ARG);
+    c.id[0] = '\0';
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, &c, 1), CW_ERR_INVALID_ARG);
+    strcpy(c.id, "call_1");
+    /* the call storage is full */
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, &c, 1), CW_OK);
+    CHECK_EQ_INT(cw_history_add_tool_calls(&h, &c, 1), CW_ERR_BUFFER_TOO_SMALL);
+}
+
+TEST(test_dropping_old_tool_rounds_keeps_the_rest_right)
+{
+    cw_message_t msgs[6];
+    cw_message_ext_t ext[6];
+    cw_tool_call_t store[3];
+    char text[220];
+    cw_history_t h;
+    int round;
+    char id[16];
+    char args[32];
+
+    cw_history_init(&h, msgs, 6, text, sizeof text);
+    cw_history_init_tools(&h, ext, store, 3);
+    cw_history_add(&h, "system", "Be brief.", 9);
+    h.pinned = 1;
+    h.drop_oldest = true;
+    for (round = 0; round < 12; round++) {
+        cw_tool_call_t c;
+        cJSON *b;
+        const cJSON *m;
+        int k;
+        char q[16];
+        snprintf(q, sizeof q, "question %d", round);
+        snprintf(id, sizeof id, "call_%d", round);
+        snprintf(args, sizeof args, "{\"round\":%d}", round);
+        c = call(id, "set_led", args);
+        CHECK_EQ_INT(cw_history_add(&h, "user", q, strlen(q)), CW_OK);
+        CHECK_EQ_INT(cw_history_add_tool_calls(&h, &c, 1), CW_OK);
+        CHECK_EQ_INT(cw_history_add_tool_result(&h, id, "done", 4), CW_OK);
+        /* whatever was dropped, what is left is whole turns, right */
+        b = history_body(&h);
+        CHECK(b != NULL);
+        m = cJSON_GetObjectItem(b, "messages");
+        CHECK_EQ_STR(jstr(cJSON_GetArrayItem(m, 0), "content"), "Be brief.");
+        for (k = 1; k < cJSON_GetArraySize(m); k += 3) {
+            const cJSON *u = cJSON_GetArrayItem(m, k);
+            const cJSON *a = cJSON_GetArrayItem(m, k + 1);
+            const cJSON *t = cJSON_GetArrayItem(m, k + 2);
+            const cJSON *tc = cJSON_GetArrayItem(
+                cJSON_GetObjectItem(a, "tool_calls"), 0);
+            int r = atoi(jstr(u, "content") + 9);
+            char want_args[32];
+            char want_id[16];
+            snprintf(want_args, sizeof want_args, "{\"round\":%d}", r);
+            snprintf(want_id, sizeof want_id, "call_%d", r);
+            CHECK_EQ_STR(jstr(u, "role"), "user");
+            CHECK_EQ_STR(jstr(tc, "id"), want_id);
+            CHECK_EQ_STR(jstr(cJSON_GetObjectItem(tc, "function"),
+                              "arguments"), want_args);
+            CHECK_EQ_STR(jstr(t, "tool_call_id"), want_id);
+            CHECK_EQ_STR(jstr(t, "content"), "done");
+        }
+        /* the newest round is always there */
+        CHECK_EQ_INT(atoi(jstr(cJSON_GetArrayItem(m, cJSON_GetArraySize(m) - 3),
+                               "content") + 9), round);
+        cJSON_Delete(b);
+    }
+    CHECK(h.dropped > 0u);
+    CHECK(h.calls_used <= 3u);
+}
+#endif
+
 static const cw_test_case_t tests[] = {
+#if CW_CONFIG_TOOLS
+    T(test_tool_rounds_are_kept_and_sent_back),
+    T(test_streamed_text_then_calls_make_one_assistant_message),
+    T(test_dropping_old_tool_rounds_keeps_the_rest_right),
+#endif
     T(test_add_copies_role_and_text),
     T(test_append_grows_the_last_message_or_starts_one),
     T(test_full_history_refuses_and_changes_nothing),
