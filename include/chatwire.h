@@ -155,9 +155,11 @@ typedef struct cw_content_part {
                               sent */
     cw_read_fn read;     /**< the bytes (IMAGE_URL data URL, INPUT_AUDIO) */
     void *read_ctx;      /**< passed to read and rewind */
-    /** Starts the bytes again from the first, for another attempt; returns
-     * CW_OK or a negative status. NULL: the reader cannot rewind, and a
-     * request that has read it is not retried (said in the detail). */
+    /** Starts the bytes again from the first, for another attempt of the
+     * call (a retry, or a kept-alive connection found closed); returns
+     * CW_OK or a negative status. NULL: the reader cannot rewind, and the
+     * call makes one attempt only (the detail says so when it stops).
+     * The first attempt reads from where the reader is: at its start. */
     int (*rewind)(void *ctx);
     uint64_t size;       /**< bytes read gives in all (for Content-Length:
                               the part costs 4 * ceil(size / 3) of them) */

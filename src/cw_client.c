@@ -994,6 +994,15 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
         cw_retry_info_t info;
 #endif
 
+#if CW_CONFIG_CONTENT_PARTS
+        if (attempts > 0u) {
+            /* another attempt: content parts read again, from the start */
+            int rw = cw_request_rewind(req, res);
+            if (rw != CW_OK) {
+                break; /* rc stays the last attempt's; the detail says why */
+            }
+        }
+#endif
         result_reset(res);
         attempts++;
         rc = attempt(c, req, res, &d, &got_bytes);

@@ -559,7 +559,97 @@ TEST(test_retries_compiled_out_make_one_attempt)
 }
 #endif
 
+#if CW_CONFIG_RETRIES && CW_CONFIG_CONTENT_PARTS
+/* An image read from a reader: a retry reads it again from the start, and
+ * a reader that cannot rewind is not retried, with the reason said. */
+typedef struct reader {
+    size_t pos;
+    size_t total;
+    unsigned rewinds;
+} reader_t;
+
+static int32_t img_read(void *ctx, uint8_t *buf, size_t len)
+{
+    reader_t *r = (reader_t *)ctx;
+    size_t n = 10u - r->pos < len ? 10u - r->pos : len;
+    memcpy(buf, "0123456789" + r->pos, n);
+    r->pos += n;
+    r->total += n;
+    return (int32_t)n;
+}
+
+static int img_rewind(void *ctx)
+{
+    reader_t *r = (reader_t *)ctx;
+    r->pos = 0;
+    r->rewinds++;
+    return CW_OK;
+}
+
+static int chat_image(cw_result_t *res, reader_t *r, bool rewindable)
+{
+    static const cw_message_t msg[] = { { "user", NULL } };
+    cw_message_ext_t ext;
+    cw_content_part_t part;
+    cw_chat_request_t req;
+
+    memset(&part, 0, sizeof part);
+    part.type = CW_PART_IMAGE_URL;
+    part.mime = "image/png";
+    part.read = img_read;
+    part.rewind = rewindable ? img_rewind : NULL;
+    part.read_ctx = r;
+    part.size = 10;
+    memset(&ext, 0, sizeof ext);
+    ext.parts = &part;
+    ext.part_count = 1;
+    cw_chat_request_init(&req, msg, 1);
+    req.message_ext = &ext;
+    return cw_chat(&client, &req, res);
+}
+
+TEST(test_a_retry_reads_the_image_again_from_its_start)
+{
+    cw_result_t res;
+    reader_t r;
+    const char *resp[2];
+
+    setup(2);
+    resp[0] = err(0, 503, "", "");
+    resp[1] = ok();
+    serve(resp, 2);
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(chat_image(&res, &r, true), CW_OK);
+    CHECK_EQ_INT(res.attempts, 2);
+    CHECK_EQ_INT(r.rewinds, 1);
+    CHECK_EQ_INT(r.total, 20);
+    /* both requests carried the whole image: "MDEyMzQ1Njc4OQ==" */
+    fake.sent[fake.sent_len < sizeof fake.sent ? fake.sent_len : 0] = 0;
+    {
+        const char *first = strstr((const char *)fake.sent,
+                                   "base64,MDEyMzQ1Njc4OQ==");
+        CHECK(first != NULL);
+        CHECK(first != NULL && strstr(first + 1, "base64,MDEyMzQ1Njc4OQ==") !=
+                                   NULL);
+    }
+
+    setup(2);
+    resp[0] = err(0, 503, "", "");
+    resp[1] = ok();
+    serve(resp, 2);
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(chat_image(&res, &r, false), CW_ERR_API);
+    CHECK_EQ_INT(res.attempts, 1);
+    CHECK_EQ_INT(res.http.status, 503);
+    CHECK(strstr(res.detail, "not retried: the reader of messages[0]."
+                             "parts[0] cannot rewind") != NULL);
+}
+#endif
+
 static const cw_test_case_t tests[] = {
+#if CW_CONFIG_RETRIES && CW_CONFIG_CONTENT_PARTS
+    T(test_a_retry_reads_the_image_again_from_its_start),
+#endif
 #if CW_CONFIG_RETRIES
     T(test_503_twice_then_success_with_backoff),
     T(test_gives_up_after_max_retries_with_last_error),

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "chatwire.h"
 #include "chatwire_proxy.h"
+#include "cli_extra.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
 
@@ -34,6 +35,12 @@ enum {
 };
 
 #define PROMPT_MAX (1024u * 1024u) /* bytes of prompt on standard input */
+#define MAX_IMAGES 8
+#define MAX_HEADERS 16
+#define MAX_TOOLS 16
+#define MAX_CALLS 16           /* tool calls in one answer */
+#define HISTORY_MSGS 64
+#define TOOL_OUTPUT_MAX (64u * 1024u)
 
 static cw_posix_t sock;
 static cw_tls_t tls;
@@ -64,6 +71,25 @@ typedef struct options {
     bool stream;
     bool verbose;
     bool api_key_header;
+    const char *tools_file;
+    const char *tool_choice;
+    const char *tool_exec;
+    long max_rounds;
+    const char *images[MAX_IMAGES];
+    size_t n_images;
+    const char *json_schema_file;
+    long max_completion_tokens;
+    const char *reasoning_effort;
+    bool show_reasoning;
+    const char *headers[MAX_HEADERS];
+    size_t n_headers;
+    double top_p;
+    const char *stops[4];
+    size_t n_stops;
+    bool has_seed;
+    long long seed;
+    bool output_json;
+    bool chat;
 } options_t;
 
 static void usage(FILE *out)
@@ -93,6 +119,26 @@ static void usage(FILE *out)
 "  --tls-max 1.2|1.3  highest TLS version to offer\n"
 "  --tls-session FILE keep the TLS session in FILE (mode 0600; it holds\n"
 "                     session keys), so that the next run resumes it\n"
+"  --tools FILE       tools the model may call: a JSON array of OpenAI tool\n"
+"                     definitions ({\"type\": \"function\", ...})\n"
+"  --tool-choice C    none, auto, required, or a tool's name\n"
+"  --tool-exec CMD    run each call with CMD (sh -c), CHATWIRE_TOOL_NAME and\n"
+"                     CHATWIRE_TOOL_CALL_ID set, the arguments on its\n"
+"                     standard input; its output goes back to the model,\n"
+"                     until the model answers in text\n"
+"  --max-rounds N     most tool rounds with --tool-exec (default 8)\n"
+"  --image FILE       an image with the prompt (.jpg .png .gif .webp;\n"
+"                     repeatable), streamed from the file\n"
+"  --json-schema FILE answer as JSON matching the schema in FILE\n"
+"  --max-completion-tokens N  cap for reasoning models\n"
+"  --reasoning-effort E       minimal, low, medium or high\n"
+"  --show-reasoning   a reasoning model's reasoning on stderr\n"
+"  --header 'K: V'    one more request header (repeatable)\n"
+"  --top-p X  --stop S (repeatable, up to 4)  --seed N\n"
+"  --output json      one JSON object on stdout: content, refusal,\n"
+"                     reasoning, tool_calls, finish_reason, usage, id,\n"
+"                     model, http_status, request_id, error\n"
+"  -i, --chat         a conversation on the terminal, one line per turn\n"
 "  -v                 status, request id, timings and usage on stderr\n"
 "  --version          versions of chatwire, mbedTLS and the TLS versions built\n"
 "The key comes from COMETAPI_KEY, or else OPENAI_API_KEY.\n"
@@ -202,6 +248,21 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "tls-min", required_argument, NULL, '1' },
         { "tls-max", required_argument, NULL, '2' },
         { "tls-session", required_argument, NULL, 'S' },
+        { "tools", required_argument, NULL, 1000 },
+        { "tool-choice", required_argument, NULL, 1001 },
+        { "tool-exec", required_argument, NULL, 1002 },
+        { "max-rounds", required_argument, NULL, 1003 },
+        { "image", required_argument, NULL, 1004 },
+        { "json-schema", required_argument, NULL, 1005 },
+        { "max-completion-tokens", required_argument, NULL, 1006 },
+        { "reasoning-effort", required_argument, NULL, 1007 },
+        { "show-reasoning", no_argument, NULL, 1008 },
+        { "header", required_argument, NULL, 1009 },
+        { "top-p", required_argument, NULL, 1010 },
+        { "stop", required_argument, NULL, 1011 },
+        { "seed", required_argument, NULL, 1012 },
+        { "output", required_argument, NULL, 1013 },
+        { "chat", no_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -216,7 +277,9 @@ static int parse_args(int argc, char **argv, options_t *o)
     o->timeout_ms = 0;
     o->max_retries = 2;
     o->stream = true;
-    while ((ch = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
+    o->max_rounds = 8;
+    o->top_p = -1.0;
+    while ((ch = getopt_long(argc, argv, "vhi", longs, NULL)) != -1) {
         switch (ch) {
         case 'b': o->base_url = optarg; break;
         case 'm': o->model = optarg; break;
@@ -279,6 +342,74 @@ static int parse_args(int argc, char **argv, options_t *o)
             }
             break;
         }
+        case 1000: o->tools_file = optarg; break;
+        case 1001: o->tool_choice = optarg; break;
+        case 1002: o->tool_exec = optarg; break;
+        case 1003:
+            o->max_rounds = strtol(optarg, &end, 10);
+            if (*end != '\0' || o->max_rounds < 1 || o->max_rounds > 100) {
+                return fail(EXIT_USAGE, "bad --max-rounds: %s%s (1..100)",
+                            optarg, "");
+            }
+            break;
+        case 1004:
+            if (o->n_images == MAX_IMAGES) {
+                return fail(EXIT_USAGE, "more than %s images%s", "8", "");
+            }
+            if (cli_image_mime(optarg) == NULL) {
+                return fail(EXIT_USAGE, "--image %s: not a .jpg, .jpeg, "
+                            ".png, .gif or .webp file%s", optarg, "");
+            }
+            o->images[o->n_images++] = optarg;
+            break;
+        case 1005: o->json_schema_file = optarg; break;
+        case 1006:
+            o->max_completion_tokens = strtol(optarg, &end, 10);
+            if (*end != '\0' || o->max_completion_tokens <= 0 ||
+                o->max_completion_tokens > 10000000L) {
+                return fail(EXIT_USAGE, "bad --max-completion-tokens: %s%s",
+                            optarg, "");
+            }
+            break;
+        case 1007: o->reasoning_effort = optarg; break;
+        case 1008: o->show_reasoning = true; break;
+        case 1009:
+            if (o->n_headers == MAX_HEADERS) {
+                return fail(EXIT_USAGE, "more than %s --header options%s",
+                            "16", "");
+            }
+            o->headers[o->n_headers++] = optarg;
+            break;
+        case 1010:
+            o->top_p = strtod(optarg, &end);
+            if (*end != '\0' || !(o->top_p >= 0.0 && o->top_p <= 1.0)) {
+                return fail(EXIT_USAGE, "bad --top-p: %s%s (0..1)", optarg,
+                            "");
+            }
+            break;
+        case 1011:
+            if (o->n_stops == 4u) {
+                return fail(EXIT_USAGE, "more than %s --stop strings%s", "4",
+                            "");
+            }
+            o->stops[o->n_stops++] = optarg;
+            break;
+        case 1012:
+            errno = 0;
+            o->seed = strtoll(optarg, &end, 10);
+            if (*end != '\0' || errno != 0 || end == optarg) {
+                return fail(EXIT_USAGE, "bad --seed: %s%s", optarg, "");
+            }
+            o->has_seed = true;
+            break;
+        case 1013:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                return fail(EXIT_USAGE, "bad --output: %s%s (json or text)",
+                            optarg, "");
+            }
+            o->output_json = strcmp(optarg, "json") == 0;
+            break;
+        case 'i': o->chat = true; break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -290,12 +421,20 @@ static int parse_args(int argc, char **argv, options_t *o)
             return EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
+    if (o->chat && (optind != argc || o->output_json)) {
+        return fail(EXIT_USAGE, "--chat reads the prompts from standard "
+                    "input: give no PROMPT%s%s", o->output_json
+                    ? ", and no --output json" : "", "");
+    }
+    if (o->chat) {
+        o->prompt = NULL;
+    } else if (optind != argc - 1) {
         usage(stderr);
         return EXIT_USAGE;
+    } else {
+        o->prompt = argv[optind];
     }
-    o->prompt = argv[optind];
-    if (strcmp(o->prompt, "-") == 0) {
+    if (o->prompt != NULL && strcmp(o->prompt, "-") == 0) {
         size_t n = fread(stdin_prompt, 1, PROMPT_MAX, stdin);
         if (n == PROMPT_MAX && fgetc(stdin) != EOF) {
             return fail(EXIT_USAGE, "the prompt on standard input is over "
@@ -335,11 +474,72 @@ static void on_retry(void *user, const cw_retry_info_t *info)
     }
 }
 
+/* What the command keeps of a call for --output json, and the state of a
+ * conversation (one prompt, or --chat) with its tool rounds. */
+static cw_history_t hist;
+static cw_message_t hist_msgs[HISTORY_MSGS];
+static cw_message_ext_t hist_ext[HISTORY_MSGS];
+static cw_tool_call_t hist_calls[HISTORY_MSGS];
+static char hist_text[2u * 1024u * 1024u];
+static cw_tool_t tools[MAX_TOOLS];
+static size_t n_tools;
+static char tools_store[64u * 1024u];
+static cw_tool_call_t calls[MAX_CALLS];
+static char call_args[256u * 1024u];
+static char json_schema[256u * 1024u];
+static char schema_name[65];
+static cli_file_t files[MAX_IMAGES];
+static cw_content_part_t parts[1 + MAX_IMAGES];
+static char tool_out[TOOL_OUTPUT_MAX];
+
+typedef struct collect {
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool cut;
+} collect_t;
+
+static char content_buf[4u * 1024u * 1024u];
+static char reasoning_buf[1024u * 1024u];
+static collect_t content = { content_buf, sizeof content_buf, 0, false };
+static collect_t reasoning = { reasoning_buf, sizeof reasoning_buf, 0, false };
+
+static void keep(collect_t *c, const char *text, size_t len)
+{
+    size_t n = len < c->cap - c->len ? len : c->cap - c->len;
+    memcpy(c->buf + c->len, text, n);
+    c->len += n;
+    c->cut = c->cut || n < len;
+}
+
+static bool json_out;    /* --output json: the answer printed at the end */
+static bool keep_answer; /* --chat: the streamed answer kept for the history */
+static bool show_reasoning;
+
 static int on_delta(void *user, const char *text, size_t len)
 {
     (void)user;
+    if (json_out || keep_answer) {
+        keep(&content, text, len);
+    }
+    if (json_out) {
+        return 0;
+    }
     if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
         return 1; /* stdout is gone (a closed pipe): stop */
+    }
+    return 0;
+}
+
+static int on_reasoning(void *user, const char *text, size_t len)
+{
+    (void)user;
+    if (json_out) {
+        keep(&reasoning, text, len);
+    }
+    if (show_reasoning) {
+        fwrite(text, 1, len, stderr);
+        fflush(stderr);
     }
     return 0;
 }
@@ -634,14 +834,356 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
     }
 }
 
+/* Once, before the first call: the tools, the schema and the images, and
+ * the conversation with its system message. Returns 0 or an exit code. */
+static int prepare(options_t *o)
+{
+    char err[512];
+    size_t i;
+
+    json_out = o->output_json;
+    show_reasoning = o->show_reasoning;
+    cw_history_init(&hist, hist_msgs, HISTORY_MSGS, hist_text,
+                    sizeof hist_text);
+    cw_history_init_tools(&hist, hist_ext, hist_calls, HISTORY_MSGS);
+    hist.drop_oldest = o->chat;
+    if (o->system != NULL) {
+        if (cw_history_add(&hist, "system", o->system,
+                           strlen(o->system)) != CW_OK) {
+            return fail(EXIT_USAGE, "the system message is too long%s%s",
+                        "", "");
+        }
+        hist.pinned = 1;
+    }
+    if (o->tools_file != NULL &&
+        cli_load_tools(o->tools_file, tools, MAX_TOOLS, &n_tools,
+                       tools_store, sizeof tools_store, err,
+                       sizeof err) != 0) {
+        return fail(EXIT_USAGE, "%s%s", err, "");
+    }
+    if (o->tool_exec != NULL && n_tools == 0u) {
+        return fail(EXIT_USAGE, "--tool-exec needs --tools%s%s", "", "");
+    }
+    if (o->json_schema_file != NULL) {
+        const char *b = strrchr(o->json_schema_file, '/');
+        size_t n = 0;
+        if (cli_read_file(o->json_schema_file, json_schema,
+                          sizeof json_schema, err, sizeof err) < 0) {
+            return fail(EXIT_USAGE, "%s%s", err, "");
+        }
+        /* the schema's name: the file's, in the characters names take */
+        for (b = b != NULL ? b + 1 : o->json_schema_file;
+             *b != '\0' && *b != '.' && n < 64u; b++) {
+            schema_name[n++] = (char)(((*b >= 'a' && *b <= 'z') ||
+                                       (*b >= 'A' && *b <= 'Z') ||
+                                       (*b >= '0' && *b <= '9') ||
+                                       *b == '-') ? *b : '_');
+        }
+        if (n == 0u) {
+            schema_name[n++] = 's';
+        }
+        schema_name[n] = '\0';
+    }
+    for (i = 0; i < o->n_images; i++) {
+        if (cli_file_open(&files[i], o->images[i], err, sizeof err) != 0) {
+            return fail(EXIT_USAGE, "%s%s", err, "");
+        }
+    }
+    return 0;
+}
+
+/* The request for the conversation as it is now. */
+static void build_request(const options_t *o, cw_chat_request_t *req)
+{
+    cw_chat_request_init(req, hist.msgs, hist.count);
+    req->message_ext = hist.ext;
+    req->model = o->model;
+    req->stream = o->stream;
+    req->include_usage = o->stream;
+    req->max_tokens = (int32_t)o->max_tokens;
+    req->temperature = (float)o->temperature;
+    req->top_p = (float)o->top_p;
+    req->stop = o->stops;
+    req->stop_count = o->n_stops;
+    req->on_delta = on_delta;
+    req->on_reasoning = on_reasoning;
+    req->tools = n_tools > 0u ? tools : NULL;
+    req->tool_count = n_tools;
+    if (o->tool_choice != NULL) {
+        req->tool_choice = strcmp(o->tool_choice, "none") == 0
+                               ? CW_TOOL_CHOICE_NONE
+                           : strcmp(o->tool_choice, "auto") == 0
+                               ? CW_TOOL_CHOICE_AUTO
+                           : strcmp(o->tool_choice, "required") == 0
+                               ? CW_TOOL_CHOICE_REQUIRED
+                               : CW_TOOL_CHOICE_FUNCTION;
+        req->tool_choice_name = o->tool_choice;
+    }
+    req->tool_call_buf = calls;
+    req->tool_call_max = MAX_CALLS;
+    req->tool_args = call_args;
+    req->tool_args_size = sizeof call_args;
+    req->max_completion_tokens = (int32_t)o->max_completion_tokens;
+    req->reasoning_effort = o->reasoning_effort;
+    if (o->json_schema_file != NULL) {
+        req->response_format = CW_FORMAT_JSON_SCHEMA;
+        req->json_schema_name = schema_name;
+        req->json_schema = json_schema;
+        req->json_schema_strict = true;
+    }
+    req->send_seed = o->has_seed;
+    req->seed = (int64_t)o->seed;
+    req->headers = o->headers;
+    req->header_count = o->n_headers;
+}
+
+/* One prompt: the user message (with the images, when given), then the
+ * calls and their tool rounds until the model answers in text. */
+static int turn(const options_t *o, const char *prompt, cw_result_t *res)
+{
+    cw_chat_request_t req;
+    long round;
+    size_t i;
+    int rc = (int)cw_history_add(&hist, "user", prompt, strlen(prompt));
+
+    content.len = 0;
+    reasoning.len = 0;
+    memset(res, 0, sizeof *res);
+    if (rc != CW_OK) {
+        fprintf(stderr, "chatwire: the prompt does not fit in the "
+                "conversation's %zu bytes\n", sizeof hist_text);
+        return rc;
+    }
+    if (o->n_images > 0u && hist.count == (o->system != NULL ? 2u : 1u)) {
+        /* the prompt's text, then the images: parts of one message */
+        cw_message_t *m = &hist.msgs[hist.count - 1u];
+        memset(parts, 0, sizeof parts);
+        parts[0].type = CW_PART_TEXT;
+        parts[0].text = m->content;
+        for (i = 0; i < o->n_images; i++) {
+            cw_content_part_t *p = &parts[1u + i];
+            p->type = CW_PART_IMAGE_URL;
+            p->mime = cli_image_mime(o->images[i]);
+            p->read = cli_file_read;
+            p->rewind = cli_file_rewind;
+            p->read_ctx = &files[i];
+            p->size = files[i].size;
+        }
+        hist.ext[hist.count - 1u].parts = parts;
+        hist.ext[hist.count - 1u].part_count = 1u + o->n_images;
+        m->content = NULL;
+    }
+    for (round = 0;; round++) {
+        for (i = 0; i < o->n_images; i++) {
+            (void)cli_file_rewind(&files[i]); /* read again, from the start */
+        }
+        build_request(o, &req);
+        rc = (int)cw_chat(&client, &req, res);
+        if (rc != CW_OK || res->tool_calls == 0u || o->tool_exec == NULL ||
+            round + 1 >= o->max_rounds) {
+            break;
+        }
+        /* the calls, then each call's result, go into the conversation */
+        rc = (int)cw_history_add_tool_calls(&hist, calls, res->tool_calls);
+        for (i = 0; rc == CW_OK && i < res->tool_calls; i++) {
+            char err[512];
+            size_t len = 0;
+            if (cli_run_tool(o->tool_exec, &calls[i], tool_out,
+                             sizeof tool_out, &len, err, sizeof err) != 0) {
+                fprintf(stderr, "chatwire: %s\n", err);
+                return CW_ERR_ABORTED;
+            }
+            if (o->verbose) {
+                char pn[96];
+                fprintf(stderr, "chatwire: ran %s (%s): %zu bytes back\n",
+                        printable(calls[i].name, pn, sizeof pn), calls[i].id,
+                        len);
+            }
+            rc = (int)cw_history_add_tool_result(&hist, calls[i].id, tool_out,
+                                                 len);
+        }
+        if (rc != CW_OK) {
+            fprintf(stderr, "chatwire: the tool round does not fit in the "
+                    "conversation's storage\n");
+            return rc;
+        }
+    }
+    if (rc == CW_OK && res->tool_calls == 0u) {
+        /* the answer joins the conversation, for --chat */
+        const char *text = o->stream ? content.buf : res->content;
+        size_t len = o->stream ? content.len : res->content_len;
+        if (!o->stream || json_out || keep_answer) {
+            (void)cw_history_add(&hist, "assistant", text, len);
+        }
+    }
+    if (round + 1 >= o->max_rounds && rc == CW_OK && res->tool_calls > 0u &&
+        o->tool_exec != NULL) {
+        fprintf(stderr, "chatwire: the model still called tools after %ld "
+                "rounds (--max-rounds)\n", o->max_rounds);
+    }
+    return rc;
+}
+
+/* --output json: exactly one object, whatever happened. */
+static void print_json(const cw_result_t *res, int rc)
+{
+    FILE *out = stdout;
+    uint32_t k;
+    bool have_text = json_out && (content.len > 0u || res->content != NULL);
+    const char *text = res->content != NULL ? res->content : content.buf;
+    size_t text_len = res->content != NULL ? res->content_len : content.len;
+
+    fputs("{\"content\":", out);
+    if (have_text && !res->refusal) {
+        cli_json_string(out, text, text_len);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"refusal\":", out);
+    if (res->refusal) {
+        if (res->content != NULL) {
+            cli_json_string(out, res->content, res->content_len);
+        } else {
+            cli_json_string(out, res->error.message,
+                            strlen(res->error.message));
+        }
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"reasoning\":", out);
+    cli_json_string(out, reasoning.len > 0u ? reasoning.buf : NULL,
+                    reasoning.len);
+    fputs(",\"tool_calls\":[", out);
+    for (k = 0; rc == CW_OK && k < res->tool_calls && k < MAX_CALLS; k++) {
+        const cw_tool_call_t *c = &calls[k];
+        fprintf(out, "%s{\"index\":%u,\"id\":", k > 0u ? "," : "",
+                (unsigned)c->index);
+        cli_json_string(out, c->id, strlen(c->id));
+        fputs(",\"type\":\"function\",\"name\":", out);
+        cli_json_string(out, c->name, strlen(c->name));
+        fputs(",\"arguments\":", out);
+        cli_json_string(out, c->arguments != NULL ? c->arguments : "",
+                        c->arguments_len);
+        fputc('}', out);
+    }
+    fputs("],\"finish_reason\":", out);
+    cli_json_string(out, res->finish_reason[0] != '\0' ? res->finish_reason
+                                                       : NULL,
+                    strlen(res->finish_reason));
+    fputs(",\"usage\":", out);
+    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
+        fprintf(out, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
+                "\"total_tokens\":%lld", (long long)res->prompt_tokens,
+                (long long)res->completion_tokens,
+                (long long)res->total_tokens);
+        if (res->reasoning_tokens >= 0) {
+            fprintf(out, ",\"reasoning_tokens\":%lld",
+                    (long long)res->reasoning_tokens);
+        }
+        if (res->cached_tokens >= 0) {
+            fprintf(out, ",\"cached_tokens\":%lld",
+                    (long long)res->cached_tokens);
+        }
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"id\":", out);
+    cli_json_string(out, res->id[0] != '\0' ? res->id : NULL, strlen(res->id));
+    fputs(",\"model\":", out);
+    cli_json_string(out, res->model[0] != '\0' ? res->model : NULL,
+                    strlen(res->model));
+    fprintf(out, ",\"http_status\":%d,\"request_id\":", res->http.status);
+    cli_json_string(out, res->http.request_id[0] != '\0'
+                             ? res->http.request_id : NULL,
+                    strlen(res->http.request_id));
+    fputs(",\"error\":", out);
+    if (res->error.present) {
+        fputs("{\"type\":", out);
+        cli_json_string(out, res->error.type, strlen(res->error.type));
+        fputs(",\"code\":", out);
+        cli_json_string(out, res->error.code[0] != '\0' ? res->error.code
+                                                        : NULL,
+                        strlen(res->error.code));
+        fputs(",\"message\":", out);
+        cli_json_string(out, res->error.message, strlen(res->error.message));
+        fputs(",\"param\":", out);
+        cli_json_string(out, res->error.param[0] != '\0' ? res->error.param
+                                                         : NULL,
+                        strlen(res->error.param));
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputs("}\n", out);
+    if (content.cut || reasoning.cut) {
+        fprintf(stderr, "chatwire: the answer or its reasoning was longer "
+                "than this command keeps for --output json (%zu / %zu "
+                "bytes): cut\n", content.cap, reasoning.cap);
+    }
+}
+
+/* --chat: one turn per line of standard input. */
+static int chat_loop(const options_t *o)
+{
+    static char line[64u * 1024u];
+    int last = 0;
+
+    for (;;) {
+        cw_result_t res;
+        uint32_t dropped = hist.dropped;
+        size_t n;
+        int rc;
+
+        if (isatty(0)) {
+            fputs("> ", stderr);
+            fflush(stderr);
+        }
+        if (fgets(line, sizeof line, stdin) == NULL) {
+            break;
+        }
+        n = strlen(line);
+        while (n > 0u && (line[n - 1u] == '\n' || line[n - 1u] == '\r')) {
+            line[--n] = '\0';
+        }
+        if (n == 0u) {
+            continue;
+        }
+        keep_answer = true; /* the streamed answer goes into the history */
+        rc = turn(o, line, &res);
+        keep_answer = false;
+        if (!o->stream && rc == CW_OK && res.content != NULL) {
+            fwrite(res.content, 1, res.content_len, stdout);
+        }
+        fputc('\n', stdout);
+        fflush(stdout);
+        if (hist.dropped > dropped) {
+            fprintf(stderr, "chatwire: the conversation is full: the oldest "
+                    "%u message%s dropped\n",
+                    (unsigned)(hist.dropped - dropped),
+                    hist.dropped - dropped == 1u ? " was" : "s were");
+        }
+        if (rc == CW_OK && res.tool_calls > 0u) {
+            rc = CW_ERR_TOOL_CALLS;
+        }
+        last = rc != CW_OK ? report(rc, &res, &base) : 0;
+        if (rc != CW_OK) {
+            /* the prompt (and any partial answer) leaves the conversation */
+            while (hist.count > 0u &&
+                   strcmp(hist.msgs[hist.count - 1u].role, "user") != 0) {
+                cw_history_pop(&hist);
+            }
+            cw_history_pop(&hist);
+        }
+    }
+    return last;
+}
+
 int main(int argc, char **argv)
 {
     options_t o;
     cw_client_config_t cfg;
     cw_tls_config_t tcfg;
-    cw_chat_request_t req;
-    cw_message_t msgs[2];
-    cw_result_t res;
     const char *key_var = "COMETAPI_KEY";
     const char *key = getenv(key_var);
     char why[160];
@@ -719,38 +1261,39 @@ int main(int argc, char **argv)
         return fail(EXIT_USAGE, "cannot set up the client for %s%s",
                     o.base_url, "");
     }
-    rc = 0;
-    if (o.system != NULL) {
-        msgs[rc].role = "system";
-        msgs[rc++].content = o.system;
+    rc = prepare(&o);
+    if (rc != 0) {
+        return rc;
     }
-    msgs[rc].role = "user";
-    msgs[rc++].content = o.prompt;
-    cw_chat_request_init(&req, msgs, (size_t)rc);
-    req.model = o.model;
-    req.stream = o.stream;
-    req.include_usage = o.stream;
-    req.max_tokens = (int32_t)o.max_tokens;
-    req.temperature = (float)o.temperature;
-    req.on_delta = on_delta;
-
     t0 = cw_posix_now_ms(NULL);
-    rc = cw_chat(&client, &req, &res);
-    if (rc == CW_OK && !o.stream) {
-        fwrite(res.content, 1, res.content_len, stdout);
-    }
-    if (rc == CW_OK || (o.stream && res.content_len > 0u)) {
-        fputc('\n', stdout);
+    if (o.chat) {
+        rc = chat_loop(&o);
+    } else {
+        cw_result_t res;
+        rc = turn(&o, o.prompt, &res);
+        if (o.output_json) {
+            print_json(&res, rc);
+        } else if (rc == CW_OK && res.tool_calls == 0u) {
+            if (!o.stream) {
+                fwrite(res.content, 1, res.content_len, stdout);
+            }
+            fputc('\n', stdout);
+        } else if (o.stream && res.content_len > 0u) {
+            fputc('\n', stdout);
+        }
         fflush(stdout);
-    }
-    if (o.tls_session != NULL && base.tls) {
-        session_store(o.tls_session);
-    }
-    if (o.verbose) {
-        report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);
-    }
-    if (rc != CW_OK) {
-        rc = report(rc, &res, &base);
+        if (o.tls_session != NULL && base.tls) {
+            session_store(o.tls_session);
+        }
+        if (o.verbose) {
+            report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);
+        }
+        if (rc == CW_OK && res.tool_calls > 0u) {
+            rc = CW_ERR_TOOL_CALLS; /* calls left unanswered */
+        }
+        if (rc != CW_OK) {
+            rc = report(rc, &res, &base);
+        }
     }
     cw_client_close(&client);
     if (base.tls) {

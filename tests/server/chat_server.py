@@ -21,6 +21,9 @@ messages show a masked form such as "te***ey".
 """
 
 import argparse
+import base64
+import binascii
+import hashlib
 import hmac
 import json
 import os
@@ -44,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DEFAULT_MODELS = ("gpt-4-0314", "gpt-4o-mini", "test-model")
 SYSTEM_FINGERPRINT = "fp_c7a1e5f00d"
 VALID_ROLES = ("system", "user", "assistant", "developer", "tool")
-MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024   # a 3 MB image fits (4 MB of base64)
 MAX_BIG_BYTES = 64 * 1024 * 1024
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
          "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim "
@@ -59,6 +62,7 @@ CHUNK_PATTERN = (5, 1, 17, 64, 255, 4096)
 #   None  - a flag, no "=value" allowed
 #   "int" - "=N" required (non-negative integer)
 #   "opt" - "=N" optional
+#   "str" - "=NAME" required, one of MODE_VALUES[name]
 MODES = {
     "401": None, "404": None, "429": None, "quota": None, "500": None,
     "503": None, "stream-error": None, "drop": None, "drop-rst": None,
@@ -69,11 +73,26 @@ MODES = {
     "sse-nospace": None, "sse-fields": None, "escape-unicode": None,
     "compact": None, "tool-call": None, "citations": "int", "html": None,
     "two-choices": None, "count": None, "no-usage": None,
+    "tools": "str", "tools-args": "int", "reasoning": "str",
 }
+
+# The server shapes "tools=NAME" and "reasoning=NAME" imitate (see README).
+TOOL_SHAPES = ("openai", "interleaved", "qwen", "ollama", "gemini",
+               "mistral", "glm", "kimi", "deepseek")
+REASONING_SHAPES = ("deepseek", "openrouter", "groq")
+MODE_VALUES = {"tools": TOOL_SHAPES, "reasoning": REASONING_SHAPES}
 
 # The calls of the "tool-call" mode: OpenAI's shape, two parallel calls.
 TOOL_CALLS = (("call_led_1", "set_led", '{"on": true}'),
               ("call_temp_2", "read_temperature", '{"unit": "C"}'))
+# Arguments of the calls of "tools=SHAPE", by tool name (others get {}).
+TOOL_ARGS = {"set_led": {"on": True}, "read_temperature": {"unit": "C"}}
+MAX_TOOL_CALLS = 3
+TOOL_ARG_PIECE = 5           # streamed arguments come in ~5-char fragments
+MAX_ARG_PIECES = 256         # ... but at most this many per call
+REASONING_TEXT = "The user wants an echo."
+REASONING_TEXT_TOOLS = "Thinking about the tools."
+TOOL_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HTML_PAGE = ("<!DOCTYPE html>\n<html><head><title>Sign in to the network"
              "</title></head><body>Please log in.</body></html>\n")
 
@@ -212,7 +231,7 @@ def strict_json_loads(data):
 
 
 def parse_modes(spec, into):
-    """Parse "name[=N][,name[=N]...]" into the dict `into` (name -> value).
+    """Parse "name[=V][,name[=V]...]" into the dict `into` (name -> value).
     Raises ValueError with a readable message on unknown/ill-formed modes."""
     for item in spec.split(","):
         item = item.strip()
@@ -229,7 +248,16 @@ def parse_modes(spec, into):
         elif not eq:
             if kind == "int":
                 raise ValueError("test mode %r needs =N" % name)
+            if kind == "str":
+                raise ValueError("test mode %r needs =%s" % (
+                    name, "|".join(MODE_VALUES[name])))
             into[name] = True
+        elif kind == "str":
+            if value not in MODE_VALUES[name]:
+                raise ValueError("test mode %r needs one of %s, got %r"
+                                 % (name, "|".join(MODE_VALUES[name]),
+                                    value))
+            into[name] = value
         else:
             if not value.isdigit() or not value.isascii():
                 raise ValueError("test mode %r needs a non-negative "
@@ -284,6 +312,385 @@ def _check_range(param, value, lo, hi):
                         code="decimal_above_max_value")
 
 
+def _oxford(values):
+    """'a', 'b', and 'c' (as OpenAI lists supported values)."""
+    q = ["'%s'" % v for v in values]
+    if len(q) <= 2:
+        return " and ".join(q)
+    return ", ".join(q[:-1]) + ", and " + q[-1]
+
+
+def _invalid(param, what, code="invalid_value"):
+    return oai_error(400, "Invalid '%s': %s" % (param, what), param=param,
+                     code=code)
+
+
+def _check_str(param, value):
+    if not isinstance(value, str):
+        raise _type_error(param, "a string", value)
+    _check_utf8(param, value)
+    return value
+
+
+def _check_bool(param, value):
+    if not isinstance(value, bool):
+        raise _type_error(param, "a boolean", value)
+    return value
+
+
+def _check_object(param, value, allowed):
+    """An object whose keys are all in `allowed` (else unknown_parameter)."""
+    if not isinstance(value, dict):
+        raise _type_error(param, "an object", value)
+    for k in value:
+        if k not in allowed:
+            raise _unknown("%s.%s" % (param, k))
+    return value
+
+
+def _required(param, obj, key):
+    if key not in obj:
+        raise _missing("%s.%s" % (param, key))
+    return obj[key]
+
+
+def _check_enum(param, value, supported):
+    _check_str(param, value)
+    if value not in supported:
+        raise oai_error(400, "Invalid value: '%s'. Supported values are: %s."
+                        % (value, _oxford(supported)), param=param,
+                        code="invalid_value")
+    return value
+
+
+def _check_name(param, name):
+    """A function name: [A-Za-z0-9_-]{1,64}, with OpenAI's messages."""
+    _check_str(param, name)
+    if not name:
+        raise _invalid(param, "string too short. Expected a string with "
+                       "minimum length 1, but got an empty string instead.",
+                       "string_below_min_length")
+    if len(name) > 64:
+        raise _invalid(param, "string too long. Expected a string with "
+                       "maximum length 64, but got a string with length %d "
+                       "instead." % len(name), "string_above_max_length")
+    if not TOOL_NAME_RE.fullmatch(name):
+        raise _invalid(param, "string does not match pattern. Expected a "
+                       "string that matches the pattern '^[a-zA-Z0-9_-]+$'.")
+    return name
+
+
+def _check_empty_array(param, value):
+    if not value:
+        raise _invalid(param, "empty array. Expected an array with minimum "
+                       "length 1, but got an empty array instead.",
+                       "empty_array")
+
+
+def strict_b64decode(text):
+    """Standard base64 (RFC 4648 alphabet, '=' padding), decoded strictly:
+    any other character, a missing or misplaced '=', or stray bits in the
+    last character raise ValueError."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise ValueError(str(e))
+    if base64.b64encode(data).decode("ascii") != text:
+        raise ValueError("non-canonical encoding (stray bits before the "
+                         "padding)")
+    return data
+
+
+DATA_URL_RE = re.compile(r"data:([^;,]*);base64,")
+MIME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/"
+                     r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+
+
+def decode_image_url(param, url):
+    """Check an image_url.url; return (mime, bytes) for a data URL or
+    (None, None) for an https URL.  Raises ApiError naming `param`."""
+    _check_str(param, url)
+    m = DATA_URL_RE.match(url)
+    if m:
+        mime = m.group(1)
+        if not MIME_RE.fullmatch(mime) or not mime.lower().startswith(
+                "image/"):
+            raise _invalid(param, "invalid MIME type %r in the data URL. "
+                           "Only image types are supported." % mime[:100],
+                           "invalid_image_format")
+        try:
+            data = strict_b64decode(url[m.end():])
+        except ValueError as e:
+            raise _invalid(param, "the base64 data of the data URL does not "
+                           "decode (%s)." % e, "invalid_image_url")
+        if not data:
+            raise _invalid(param, "the data URL holds no data.",
+                           "invalid_image_url")
+        return mime, data
+    if url.startswith("data:"):
+        raise _invalid(param, "expected a data URL of the form "
+                       "'data:<mime>;base64,<data>'.", "invalid_image_url")
+    if (not url.startswith("https://") or len(url) == len("https://")
+            or re.search(r"[\s\x00-\x1f\x7f]", url)):
+        raise _invalid(param, "expected an https:// URL or a base64 data "
+                       "URL, but got %r." % url[:100], "invalid_image_url")
+    return None, None
+
+
+def decode_audio(param, data):
+    """Check input_audio.data (strict base64); return the bytes."""
+    _check_str(param, data)
+    try:
+        raw = strict_b64decode(data)
+    except ValueError as e:
+        raise _invalid(param, "the base64 audio data does not decode (%s)."
+                       % e)
+    if not raw:
+        raise _invalid(param, "the audio data is empty.")
+    return raw
+
+
+def _validate_parts(p, role, parts):
+    """Content given as an array of parts.  User messages may hold text,
+    image_url and input_audio parts; other roles text parts only."""
+    _check_empty_array(p, parts)
+    kinds = (("text", "image_url", "input_audio") if role == "user"
+             else ("text",))
+    for j, part in enumerate(parts):
+        q = "%s[%d]" % (p, j)
+        if not isinstance(part, dict):
+            raise _type_error(q, "an object", part)
+        ptype = _check_enum(q + ".type", _required(q, part, "type"), kinds)
+        _check_object(q, part, ("type", ptype))
+        body = _required(q, part, ptype)
+        if ptype == "text":
+            _check_str(q + ".text", body)
+        elif ptype == "image_url":
+            _check_object(q + ".image_url", body, ("url", "detail"))
+            if body.get("detail") is not None:
+                _check_enum(q + ".image_url.detail", body["detail"],
+                            ("low", "high", "auto"))
+            decode_image_url(q + ".image_url.url",
+                             _required(q + ".image_url", body, "url"))
+        else:
+            _check_object(q + ".input_audio", body, ("data", "format"))
+            _check_enum(q + ".input_audio.format",
+                        _required(q + ".input_audio", body, "format"),
+                        ("wav", "mp3"))
+            decode_audio(q + ".input_audio.data",
+                         _required(q + ".input_audio", body, "data"))
+
+
+def _validate_tool_calls(p, calls, call_names):
+    """An assistant message's tool_calls; records id -> name."""
+    if not isinstance(calls, list):
+        raise _type_error(p, "an array", calls)
+    _check_empty_array(p, calls)
+    ids = []
+    for j, c in enumerate(calls):
+        q = "%s[%d]" % (p, j)
+        _check_object(q, c, ("id", "type", "function"))
+        cid = _check_str(q + ".id", _required(q, c, "id"))
+        _check_enum(q + ".type", _required(q, c, "type"), ("function",))
+        fn = _check_object(q + ".function", _required(q, c, "function"),
+                           ("name", "arguments"))
+        name = _check_str(q + ".function.name",
+                          _required(q + ".function", fn, "name"))
+        _check_str(q + ".function.arguments",
+                   _required(q + ".function", fn, "arguments"))
+        call_names[cid] = name
+        ids.append(cid)
+    return ids
+
+
+MESSAGE_KEYS = ("role", "content", "name", "tool_call_id", "tool_calls",
+                "reasoning_content")
+
+
+def _validate_messages(msgs):
+    call_names = {}     # tool call id -> function name, from earlier calls
+    pending = None      # (message index, ids of its calls not yet answered)
+
+    def unanswered():
+        i, ids = pending
+        return oai_error(
+            400, "An assistant message with 'tool_calls' must be followed "
+            "by tool messages responding to each 'tool_call_id'. The "
+            "following tool_call_ids did not have response messages: %s"
+            % ", ".join(ids), param="messages[%d].tool_calls" % i)
+
+    for i, m in enumerate(msgs):
+        p = "messages[%d]" % i
+        if not isinstance(m, dict):
+            raise _type_error(p, "an object", m)
+        for k in m:
+            if k not in MESSAGE_KEYS:
+                raise _unknown("%s.%s" % (p, k))
+        if "role" not in m:
+            raise _missing(p + ".role")
+        role = m["role"]
+        if not isinstance(role, str):
+            raise _type_error(p + ".role", "a string", role)
+        if role not in VALID_ROLES:
+            raise oai_error(400, "Invalid value: '%s'. Supported values are: "
+                            "'system', 'assistant', 'user', 'developer', and "
+                            "'tool'." % role, param=p + ".role",
+                            code="invalid_value")
+        if role != "assistant":
+            for k in ("tool_calls", "reasoning_content"):
+                if k in m:
+                    raise _unknown("%s.%s" % (p, k))
+        if pending is not None and pending[1] and role != "tool":
+            raise unanswered()
+        calls = m.get("tool_calls")
+        if "content" not in m and calls is None:
+            raise _missing(p + ".content")
+        content = m.get("content")
+        if isinstance(content, list):
+            _validate_parts(p + ".content", role, content)
+        elif not (isinstance(content, str)
+                  or (content is None and calls is not None)):
+            raise _type_error(p + ".content",
+                              "one of a string or array of objects", content)
+        elif content is not None:
+            _check_utf8(p + ".content", content)
+        for k in ("name", "tool_call_id"):
+            if k in m and not isinstance(m[k], str):
+                raise _type_error("%s.%s" % (p, k), "a string", m[k])
+        if role == "assistant":
+            if m.get("reasoning_content") is not None:
+                _check_str(p + ".reasoning_content", m["reasoning_content"])
+            if calls is not None:
+                ids = _validate_tool_calls(p + ".tool_calls", calls,
+                                           call_names)
+                pending = (i, ids)
+            else:
+                pending = None
+        elif role == "tool":
+            cid = _required(p, m, "tool_call_id")
+            _check_utf8(p + ".tool_call_id", cid)
+            if cid not in call_names:
+                raise oai_error(
+                    400, "Invalid '%s.tool_call_id': '%s' is not the id of "
+                    "a tool call in an earlier assistant message. Messages "
+                    "with role 'tool' must be a response to a preceding "
+                    "message with 'tool_calls'." % (p, cid[:100]),
+                    param=p + ".tool_call_id")
+            if pending is not None and cid in pending[1]:
+                pending[1].remove(cid)
+        else:
+            pending = None
+    if pending is not None and pending[1]:
+        raise unanswered()
+
+
+def _validate_tools(req):
+    """tools, tool_choice and parallel_tool_calls."""
+    tools = req.get("tools")
+    names = {}
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise _type_error("tools", "an array", tools)
+        _check_empty_array("tools", tools)
+        if len(tools) > 128:
+            raise _invalid("tools", "array too long. Expected an array with "
+                           "maximum length 128, but got an array with length "
+                           "%d instead." % len(tools),
+                           "array_above_max_length")
+        for i, t in enumerate(tools):
+            p = "tools[%d]" % i
+            _check_object(p, t, ("type", "function"))
+            _check_enum(p + ".type", _required(p, t, "type"), ("function",))
+            fn = _check_object(p + ".function", _required(p, t, "function"),
+                               ("name", "description", "parameters",
+                                "strict"))
+            name = _check_name(p + ".function.name",
+                               _required(p + ".function", fn, "name"))
+            if name in names:
+                raise _invalid(p + ".function.name", "duplicate function "
+                               "name '%s' (also in tools[%d])."
+                               % (name, names[name]))
+            names[name] = i
+            if fn.get("description") is not None:
+                _check_str(p + ".function.description", fn["description"])
+            params = fn.get("parameters")
+            if params is not None and not isinstance(params, dict):
+                raise _type_error(p + ".function.parameters", "an object",
+                                  params)
+            if fn.get("strict") is not None:
+                _check_bool(p + ".function.strict", fn["strict"])
+
+    for k in ("tool_choice", "parallel_tool_calls"):
+        if req.get(k) is not None and tools is None:
+            raise oai_error(400, "Invalid value for '%s': '%s' is only "
+                            "allowed when 'tools' are specified." % (k, k),
+                            param=k)
+    tc = req.get("tool_choice")
+    if isinstance(tc, str):
+        _check_enum("tool_choice", tc, ("none", "auto", "required"))
+    elif isinstance(tc, dict):
+        _check_object("tool_choice", tc, ("type", "function"))
+        _check_enum("tool_choice.type", _required("tool_choice", tc, "type"),
+                    ("function",))
+        fn = _check_object("tool_choice.function",
+                           _required("tool_choice", tc, "function"),
+                           ("name",))
+        name = _check_str("tool_choice.function.name",
+                          _required("tool_choice.function", fn, "name"))
+        if name not in names:
+            raise _invalid("tool_choice.function.name", "no function named "
+                           "'%s' in 'tools'." % name[:100])
+    elif tc is not None:
+        raise _type_error("tool_choice", "one of a string or an object", tc)
+    if req.get("parallel_tool_calls") is not None:
+        _check_bool("parallel_tool_calls", req["parallel_tool_calls"])
+
+
+def _validate_response_format(rf):
+    if not isinstance(rf, dict):
+        raise _type_error("response_format", "an object", rf)
+    rtype = _check_enum("response_format.type",
+                        _required("response_format", rf, "type"),
+                        ("text", "json_object", "json_schema"))
+    if rtype != "json_schema":
+        _check_object("response_format", rf, ("type",))
+        return
+    _check_object("response_format", rf, ("type", "json_schema"))
+    p = "response_format.json_schema"
+    js = _check_object(p, _required("response_format", rf, "json_schema"),
+                       ("name", "schema", "strict", "description"))
+    _check_name(p + ".name", _required(p, js, "name"))
+    schema = _required(p, js, "schema")
+    if not isinstance(schema, dict):
+        raise _type_error(p + ".schema", "an object", schema)
+    if js.get("strict") is not None:
+        _check_bool(p + ".strict", js["strict"])
+    if js.get("description") is not None:
+        _check_str(p + ".description", js["description"])
+
+
+def _validate_metadata(md):
+    """Up to 16 string pairs; keys <= 64 and values <= 512 characters."""
+    if not isinstance(md, dict):
+        raise _type_error("metadata", "an object", md)
+    if len(md) > 16:
+        raise _invalid("metadata", "too many properties. Expected an object "
+                       "with at most 16 properties, but got an object with "
+                       "%d properties instead." % len(md),
+                       "object_above_max_properties")
+    for k, v in md.items():
+        _check_utf8("metadata", k)
+        if len(k) > 64:
+            raise _invalid("metadata", "key %r is too long (%d characters, "
+                           "at most 64)." % (k[:80], len(k)))
+        q = "metadata.%s" % k
+        _check_str(q, v)
+        if len(v) > 512:
+            raise _invalid(q, "string too long. Expected a string with "
+                           "maximum length 512, but got a string with length "
+                           "%d instead." % len(v), "string_above_max_length")
+
+
 def validate_request(req, default_model=None):
     """Validate a parsed chat-completions body; raise ApiError if invalid.
 
@@ -295,7 +702,10 @@ def validate_request(req, default_model=None):
                         code="invalid_type")
     allowed = {"model", "messages", "stream", "stream_options", "max_tokens",
                "max_completion_tokens", "temperature", "top_p", "stop",
-               "user"}
+               "user", "tools", "tool_choice", "parallel_tool_calls",
+               "reasoning_effort", "response_format", "seed",
+               "presence_penalty", "frequency_penalty", "safety_identifier",
+               "prompt_cache_key", "metadata", "store"}
     for k in req:
         if k not in allowed:
             raise _unknown(k)
@@ -321,31 +731,7 @@ def validate_request(req, default_model=None):
         raise oai_error(400, "Invalid 'messages': empty array. Expected an "
                         "array with minimum length 1, but got an empty array "
                         "instead.", param="messages", code="empty_array")
-    for i, m in enumerate(msgs):
-        p = "messages[%d]" % i
-        if not isinstance(m, dict):
-            raise _type_error(p, "an object", m)
-        for k in m:
-            if k not in ("role", "content", "name", "tool_call_id"):
-                raise _unknown("%s.%s" % (p, k))
-        if "role" not in m:
-            raise _missing(p + ".role")
-        role = m["role"]
-        if not isinstance(role, str):
-            raise _type_error(p + ".role", "a string", role)
-        if role not in VALID_ROLES:
-            raise oai_error(400, "Invalid value: '%s'. Supported values are: "
-                            "'system', 'assistant', 'user', 'developer', and "
-                            "'tool'." % role, param=p + ".role",
-                            code="invalid_value")
-        if "content" not in m:
-            raise _missing(p + ".content")
-        if not isinstance(m["content"], str):
-            raise _type_error(p + ".content", "a string", m["content"])
-        _check_utf8(p + ".content", m["content"])
-        for k in ("name", "tool_call_id"):
-            if k in m and not isinstance(m[k], str):
-                raise _type_error("%s.%s" % (p, k), "a string", m[k])
+    _validate_messages(msgs)
 
     # stream / stream_options
     stream = req.get("stream")
@@ -408,6 +794,25 @@ def validate_request(req, default_model=None):
     # user
     if req.get("user") is not None and not isinstance(req["user"], str):
         raise _type_error("user", "a string", req["user"])
+
+    # tools, tool_choice, parallel_tool_calls
+    _validate_tools(req)
+
+    # the rest of the 2026 request surface
+    for k in ("presence_penalty", "frequency_penalty"):
+        if req.get(k) is not None:
+            _check_range(k, req[k], -2, 2)
+    if req.get("seed") is not None and not is_int(req["seed"]):
+        raise _type_error("seed", "an integer", req["seed"])
+    for k in ("reasoning_effort", "safety_identifier", "prompt_cache_key"):
+        if req.get(k) is not None:
+            _check_str(k, req[k])
+    if req.get("store") is not None:
+        _check_bool("store", req["store"])
+    if req.get("metadata") is not None:
+        _validate_metadata(req["metadata"])
+    if req.get("response_format") is not None:
+        _validate_response_format(req["response_format"])
     return model
 
 
