@@ -161,6 +161,28 @@ tests() {
   done
 }
 
+# every compile-time option off alone (and all off) still compiles cleanly
+options_alone() {
+  local opts o f d=$out/options
+  mkdir -p "$d"
+  mapfile -t opts < <(grep -oE '^#ifndef CW_CONFIG_[A-Z_]+' include/chatwire_config.h |
+                      sed 's/#ifndef //')
+  for o in "${opts[@]}" ALL; do
+    if [[ $o == ALL ]]; then
+      cp examples/qemu-mps2/cw_config_small.h "$d/off.h"
+    else
+      printf '#define %s 0\n' "$o" >"$d/off.h"
+    fi
+    for f in "${core_srcs[@]}" "$jsmn_src"; do
+      cc -std=c99 -Os "${warn[@]}" -I"$root/include" -I"$root/src" -isystem "$jsmn_dir" \
+        -DCW_CONFIG_FILE="\"$d/off.h\"" -c "$f" -o "$d/x.o" ||
+        { echo "cores: $f does not compile with $o 0" >&2; exit 1; }
+    done
+  done
+  echo "every option off alone, and all off: the core compiles (${#opts[@]} options)"
+}
+
+[[ $do_sizes -eq 1 ]] && options_alone
 [[ $do_sizes -eq 1 ]] && sizes
 [[ $do_tests -eq 1 ]] && tests
 exit 0

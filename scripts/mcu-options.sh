@@ -16,9 +16,10 @@ export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base=$root/build-mcu
 options=(RETRIES RATELIMIT_HEADERS STATUS_TEXT HTTP_FAST_PATHS DETAIL TOOLS
-         REQUEST_OPTIONS)
+         REQUEST_OPTIONS CONTENT_PARTS REASONING)
 
 # the default and small builds, and mbedTLS, come from mcu-size.sh
+mkdir -p "$base"
 bash "$root/scripts/mcu-size.sh" --out "$base" >"$base/options-base.txt"
 flash_of() { awk -v row="$2" 'index($0, row) == 1 { print $NF; exit }' "$1"; }
 full=$(flash_of "$base/options-base.txt" "chatwire, default options")

@@ -228,6 +228,7 @@ def part_of(path, out):
     return "libc"
 
 def parse_map(mapf, out):
+    out = os.path.realpath(out) # the map names objects by their real paths
     sizes, paths = parse_map_parts(mapf, lambda path: part_of(path, out))
     # objects built from chatwire's sources that the attribution missed:
     # then every row would be wrong, so the script fails instead

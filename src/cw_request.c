@@ -222,7 +222,7 @@ static int bad_field(cw_result_t *res, const char *what, size_t index,
     return CW_ERR_INVALID_ARG;
 }
 
-#if CW_CONFIG_TOOLS || CW_CONFIG_REQUEST_OPTIONS
+#if CW_CONFIG_REQUEST_OPTIONS
 /* Members of the body (or of a message) that chatwire writes itself: an
  * extra_json that names one is refused, not sent twice. */
 static const char *const body_members[] = {
@@ -236,6 +236,9 @@ static const char *const message_members[] = {
     "role", "content", "tool_calls", "tool_call_id", NULL
 };
 
+#endif
+
+#if CW_CONFIG_TOOLS || CW_CONFIG_REQUEST_OPTIONS
 static bool key_allowed(void *user, const char *key, size_t len)
 {
     const char *const *k;
