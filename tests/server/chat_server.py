@@ -14,7 +14,10 @@ answers "Echo: <last user message>" either as one chat.completion object or as
 a stream of chat.completion.chunk server-sent events (one word per event).  A
 last user message starting with "!mode:<name>[,<name>...]" (or a request header
 "x-test-mode: <name>[,...]") selects an error or transport behaviour such as
-429, chunked encoding, pacing, dropped connections, or a stalled stream.
+429, chunked encoding, pacing, dropped connections, or a stalled stream;
+"tools=<shape>" and "reasoning=<shape>" answer with tool calls or
+reasoning in the wire shapes of real servers (OpenAI, Qwen, Ollama, Gemini,
+Mistral, GLM, Kimi, DeepSeek, OpenRouter, Groq).
 
 The API key is never written anywhere in full (logs, bodies, headers); error
 messages show a masked form such as "te***ey".
@@ -357,9 +360,9 @@ def _required(param, obj, key):
 def _check_enum(param, value, supported):
     _check_str(param, value)
     if value not in supported:
-        raise oai_error(400, "Invalid value: '%s'. Supported values are: %s."
-                        % (value, _oxford(supported)), param=param,
-                        code="invalid_value")
+        raise oai_error(400, "Invalid value for '%s': '%s'. Supported values "
+                        "are: %s." % (param, value[:100], _oxford(supported)),
+                        param=param, code="invalid_value")
     return value
 
 
@@ -396,8 +399,8 @@ def strict_b64decode(text):
     except (binascii.Error, ValueError) as e:
         raise ValueError(str(e))
     if base64.b64encode(data).decode("ascii") != text:
-        raise ValueError("non-canonical encoding (stray bits before the "
-                         "padding)")
+        raise ValueError("non-canonical encoding: stray bits before the "
+                         "padding")
     return data
 
 
@@ -816,9 +819,72 @@ def validate_request(req, default_model=None):
     return model
 
 
+def content_text(content):
+    """The text of a (validated) message content: the string itself, or
+    the text of its text parts joined with ' ' (null content: '')."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return " ".join(part["text"] for part in content
+                    if part["type"] == "text")
+
+
+def media_markers(content):
+    """' [image ...]' / ' [audio ...]' for each media part, in order."""
+    if not isinstance(content, list):
+        return ""
+    out = []
+    for part in content:
+        if part["type"] == "image_url":
+            url = part["image_url"]["url"]
+            mime, data = decode_image_url("url", url)
+            if mime is None:
+                out.append(" [image url %s]" % url)
+                continue
+            kind, what = "image", mime
+        elif part["type"] == "input_audio":
+            data = decode_audio("data", part["input_audio"]["data"])
+            kind, what = "audio", part["input_audio"]["format"]
+        else:
+            continue
+        out.append(" [%s %s %d bytes sha256:%s]" % (
+            kind, what, len(data), hashlib.sha256(data).hexdigest()[:16]))
+    return "".join(out)
+
+
 def count_prompt_tokens(messages):
     """Deterministic stand-in for a tokenizer: words + 3 per message + 3."""
-    return 3 + sum(3 + len(m["content"].split()) for m in messages)
+    return 3 + sum(3 + len(content_text(m.get("content")).split())
+                   for m in messages)
+
+
+def make_call_id(shape, name, k):
+    """A tool call id in the style of the server `shape` (k from 0)."""
+    if shape == "gemini":
+        return "function-call-%d" % (k + 1)
+    if shape == "kimi":
+        return "functions.%s:%d" % (name, k)
+    if shape == "mistral":
+        return random_id("", 9)
+    if shape == "qwen":
+        return "call_" + secrets.token_hex(12)
+    if shape == "ollama":
+        return "call_" + "".join(secrets.choice(string.ascii_lowercase +
+                                                string.digits)
+                                 for _ in range(8))
+    if shape == "glm":
+        return "call_" + secrets.token_urlsafe(16)[:22]
+    if shape == "deepseek":
+        return random_id("call_00_", 24)
+    return "call_" + secrets.token_hex(4)       # openai, interleaved
+
+
+def arg_pieces(args):
+    """Streamed fragments of an arguments string: about TOOL_ARG_PIECE
+    characters each, but at most MAX_ARG_PIECES of them."""
+    size = max(TOOL_ARG_PIECE, -(-len(args) // MAX_ARG_PIECES))
+    return [args[i:i + size] for i in range(0, len(args), size)] or [""]
 
 
 # --------------------------------------------------------------------------
@@ -1414,10 +1480,10 @@ class Handler(BaseHTTPRequestHandler):
 
         # Modes from the last user message.
         messages = req["messages"]
-        last_user = ""
-        for m in messages:
+        last_user, last_user_at = "", -1
+        for i, m in enumerate(messages):
             if m["role"] == "user":
-                last_user = m["content"]
+                last_user, last_user_at = content_text(m["content"]), i
         mm = re.match(r"!mode:(\S+)", last_user)
         if mm:
             try:
@@ -1470,19 +1536,46 @@ class Handler(BaseHTTPRequestHandler):
                 indent=None)
         if modes.get("stream-error") and not self.stream:
             raise oai_error(500, MSG_STREAM_ERR, etype="server_error")
+        if "tools" in modes and modes.get("tool-call"):
+            raise oai_error(400, "test modes 'tool-call' and 'tools' do not "
+                            "combine")
+        if "tools-args" in modes:
+            n = modes["tools-args"]
+            if "tools" not in modes and not modes.get("tool-call"):
+                raise oai_error(400, "test mode 'tools-args' needs "
+                                "'tools=SHAPE' or 'tool-call'")
+            if not 11 <= n <= MAX_BIG_BYTES:
+                raise oai_error(400, "tools-args=N needs 11 <= N <= %d"
+                                % MAX_BIG_BYTES)
 
-        # The reply.
-        refusal = bool(modes.get("refusal"))
+        # The reply.  With tools=SHAPE: tool calls, or "Done: ..." once the
+        # messages after the last user message hold tool results.
+        shape = modes.get("tools")
+        results = [i for i in range(last_user_at + 1, len(messages))
+                   if messages[i]["role"] == "tool"]
+        calls = None
+        if shape and not results and req.get("tools"):
+            calls = self.plan_calls(req, shape) or None
+        refusal = bool(modes.get("refusal")) and calls is None
         if refusal:
             text = REFUSAL_TEXT
         elif "big" in modes:
             if modes["big"] > MAX_BIG_BYTES:
                 raise oai_error(400, "big=N is limited to %d" % MAX_BIG_BYTES)
             text = lorem(modes["big"])
+        elif shape and results:
+            text = "Done: " + "; ".join(
+                "%s -> %s" % (self.called_name(messages, i),
+                              content_text(messages[i]["content"]))
+                for i in results)
         else:
             text = "Echo: " + last_user
+            if last_user_at >= 0:
+                text += media_markers(messages[last_user_at]["content"])
         if modes.get("count"):
             text += " (%d messages)" % len(messages)
+        if not refusal and "big" not in modes:
+            text += self.echo_headers()
         finish = "stop"
         stop = req.get("stop")
         if stop is not None and not refusal:
@@ -1497,14 +1590,29 @@ class Handler(BaseHTTPRequestHandler):
             pieces = pieces[:limit]
             finish = "length"
         text = "".join(pieces)
+        if calls is not None:
+            pieces, text = [], ""
+            finish = "stop" if shape == "gemini" else "tool_calls"
+        # reasoning=SHAPE (tools=deepseek thinks before its calls too)
+        rshape = modes.get("reasoning")
+        if rshape is None and shape == "deepseek" and calls is not None:
+            rshape = "deepseek"
+        reasoning = None
+        if rshape:
+            reasoning = (rshape, REASONING_TEXT_TOOLS if calls is not None
+                         else REASONING_TEXT)
+        reasoning_tokens = len(split_words(reasoning[1])) if reasoning else 0
+        completion = len(pieces) + reasoning_tokens
+        if calls is not None:
+            completion += sum(1 + len(split_words(c["args"])) for c in calls)
         prompt_tokens = count_prompt_tokens(messages)
         usage = {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
+            "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {
-                "reasoning_tokens": 0, "audio_tokens": 0,
+                "reasoning_tokens": reasoning_tokens, "audio_tokens": 0,
                 "accepted_prediction_tokens": 0,
                 "rejected_prediction_tokens": 0},
         }
@@ -1516,6 +1624,7 @@ class Handler(BaseHTTPRequestHandler):
             "finish": finish, "usage": usage, "refusal": refusal,
             "include_usage": bool((req.get("stream_options") or {})
                                   .get("include_usage")),
+            "calls": calls, "shape": shape, "reasoning": reasoning,
         }
         if self.stream:
             self.send_stream(reply)
@@ -1532,6 +1641,77 @@ class Handler(BaseHTTPRequestHandler):
         if code == 503:
             return oai_error(503, MSG_503, etype="server_error")
         return oai_error(code, MSG_500, etype="server_error")
+
+    def tool_args(self, obj):
+        """obj, or with tools-args=N the object {"pad": "xx..."} whose JSON
+        text is N bytes; returns (object, JSON text)."""
+        n = self.modes.get("tools-args")
+        if n:
+            obj = {"pad": "x" * (n - len('{"pad": ""}'))}
+        return obj, json.dumps(obj)
+
+    def plan_calls(self, req, shape):
+        """The calls of a tools=SHAPE answer, in the order of `tools`
+        (at most MAX_TOOL_CALLS; tool_choice and parallel_tool_calls
+        narrow them down)."""
+        names = [t["function"]["name"] for t in req["tools"]]
+        choice = req.get("tool_choice")
+        if choice == "none":
+            return []
+        if isinstance(choice, dict):
+            names = [choice["function"]["name"]]
+        if req.get("parallel_tool_calls") is False:
+            names = names[:1]
+        calls = []
+        for k, name in enumerate(names[:MAX_TOOL_CALLS]):
+            obj, args = self.tool_args(TOOL_ARGS.get(name, {}))
+            calls.append({"id": make_call_id(shape, name, k), "name": name,
+                          "obj": obj, "args": args})
+        return calls
+
+    def legacy_calls(self):
+        """The calls of the "tool-call" mode (tools-args=N resizes them)."""
+        if not self.modes.get("tools-args"):
+            return TOOL_CALLS
+        return tuple((i, n, self.tool_args({})[1]) for i, n, _ in TOOL_CALLS)
+
+    @staticmethod
+    def called_name(messages, at):
+        """The function name of the latest call, before messages[at], whose
+        id is the tool_call_id of messages[at] (validation made sure there
+        is one; ids may repeat across turns, as Kimi's do)."""
+        call_id, name = messages[at]["tool_call_id"], "?"
+        for m in messages[:at]:
+            for c in m.get("tool_calls") or ():
+                if c["id"] == call_id:
+                    name = c["function"]["name"]
+        return name
+
+    def echo_headers(self):
+        """' [Name: value]' for each header named in x-test-echo-header
+        (comma-separated); credentials are masked like in error messages."""
+        spec = self.headers.get("x-test-echo-header")
+        out = []
+        for name in (spec or "").split(","):
+            name = name.strip()
+            if not name:
+                continue
+            values = self.headers.get_all(name)
+            if values is None:
+                out.append(" [%s not sent]" % name)
+                continue
+            value = ", ".join(v.strip() for v in values)
+            try:     # http.server decodes header bytes as ISO-8859-1
+                value = value.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                pass
+            if name.lower() in ("authorization", "proxy-authorization",
+                                "api-key"):
+                scheme, sp, token = value.partition(" ")
+                value = (scheme + " " + mask_key(token) if sp
+                         else mask_key(value))
+            out.append(" [%s: %s]" % (name, value))
+        return "".join(out)
 
     # ---------------------------------------------------------- non-stream
 
@@ -1559,12 +1739,20 @@ class Handler(BaseHTTPRequestHandler):
         if self.modes.get("tool-call"):
             msg["content"] = None
             msg["tool_calls"] = [{"id": i, "type": "function", "function": {
-                "name": n, "arguments": a}} for i, n, a in TOOL_CALLS]
+                "name": n, "arguments": a}} for i, n, a in self.legacy_calls()]
             finish = "tool_calls"
+        elif r["calls"] is not None:
+            msg["content"] = "" if r["shape"] == "gemini" else None
+            msg["tool_calls"] = [self.whole_call(c, k, r["shape"], False)
+                                 for k, c in enumerate(r["calls"])]
+        if r["reasoning"]:
+            msg.update(self.reasoning_fields(*r["reasoning"]))
         choices = [{"index": 0, "message": msg, "logprobs": None,
                     "finish_reason": finish}]
         if self.modes.get("two-choices"):
             other = dict(msg, content="Another answer.")
+            if r["calls"] is not None:
+                del other["tool_calls"]
             choices.append({"index": 1, "message": other, "logprobs": None,
                             "finish_reason": "stop"})
         obj = {
@@ -1609,6 +1797,52 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.write(body)
 
+    @staticmethod
+    def whole_call(c, k, shape, streamed):
+        """One tool call whole, as server `shape` writes it: in
+        message.tool_calls, or (streamed) in one delta."""
+        fn = {"name": c["name"],
+              "arguments": c["obj"] if shape == "glm" else c["args"]}
+        if shape == "gemini":
+            return {"function": fn, "id": c["id"], "type": "function"}
+        if shape == "mistral":          # no type; index only non-streamed
+            return ({"id": c["id"], "function": fn} if streamed
+                    else {"function": fn, "id": c["id"], "index": k})
+        call = {"id": c["id"]}
+        if streamed:
+            if shape == "ollama":
+                call["index"] = 0         # every call: index 0
+            elif shape == "glm":
+                call["index"] = -1
+        elif shape in ("ollama", "deepseek"):
+            call["index"] = k
+        call["type"] = "function"
+        call["function"] = fn
+        return call
+
+    @staticmethod
+    def text_detail(text):
+        return {"type": "reasoning.text", "text": text, "format": "unknown",
+                "index": 0}
+
+    @staticmethod
+    def encrypted_detail(text):
+        blob = b"\x80" + hashlib.sha256(text.encode()).digest() * 2
+        return {"type": "reasoning.encrypted",
+                "data": base64.b64encode(blob).decode("ascii"),
+                "id": "rs_" + hashlib.sha256(blob).hexdigest()[:24],
+                "format": "openai-responses-v1", "index": 0}
+
+    def reasoning_fields(self, shape, text):
+        """Non-streamed message members of reasoning=SHAPE."""
+        if shape == "deepseek":
+            return {"reasoning_content": text}
+        if shape == "groq":
+            return {"reasoning": text}
+        return {"reasoning": text,
+                "reasoning_details": [self.text_detail(text),
+                                      self.encrypted_detail(text)]}
+
     def pace(self):
         ms = self.modes.get("pace", self.opts.pace_ms)
         if isinstance(ms, int) and ms > 0:
@@ -1635,6 +1869,117 @@ class Handler(BaseHTTPRequestHandler):
                 head = "retry: 3000" + nl + head
         return (head + prefix + payload + nl + nl).encode("utf-8")
 
+    def reasoning_events(self, r, chunk):
+        """The reasoning deltas of reasoning=SHAPE, which come before the
+        content or the calls.  Returns (events, extra): extra is None when
+        there is no reasoning, else the members every content delta then
+        carries (the role has been sent already)."""
+        if not r["reasoning"]:
+            return [], None
+        shape, text = r["reasoning"]
+        pieces = split_words(text)
+        if shape == "deepseek":
+            events = [chunk({"role": "assistant", "content": None,
+                             "reasoning_content": ""})]
+            events += [chunk({"content": None, "reasoning_content": p})
+                       for p in pieces]
+            return events, {"reasoning_content": None}
+        if shape == "groq":
+            events = [chunk({"role": "assistant", "content": ""})]
+            events += [chunk({"reasoning": p, "channel": "analysis"})
+                       for p in pieces]
+            return events, {}
+        # openrouter: role on every delta, "reasoning" and
+        # "reasoning_details" side by side, then one encrypted detail
+        events = [chunk({"role": "assistant", "content": "", "reasoning": p,
+                         "reasoning_details": [self.text_detail(p)]})
+                  for p in pieces]
+        events.append(chunk({"role": "assistant", "content": "",
+                             "reasoning": None, "reasoning_details": [
+                                 self.encrypted_detail(text)]}))
+        return events, {"role": "assistant", "reasoning": None,
+                        "reasoning_details": []}
+
+    def tool_events(self, r, chunk, events, role_sent):
+        """Append the streamed calls of tools=SHAPE to events.  Returns
+        (finish_done, usage_done): whether they include the finish chunk,
+        and the usage (if there is any to send)."""
+        shape, calls = r["shape"], r["calls"]
+        usage = r["usage"]
+        if shape in ("ollama", "gemini"):
+            # each call whole in a delta of its own, role on every delta
+            for k, c in enumerate(calls):
+                delta = {"role": "assistant"}
+                if shape == "ollama":
+                    delta["content"] = ""
+                delta["tool_calls"] = [self.whole_call(c, k, shape, True)]
+                events.append(chunk(delta))
+            events.append(chunk({"role": "assistant", "content": ""}
+                                if shape == "ollama" else {}, r["finish"]))
+            return True, False
+        if shape in ("mistral", "glm"):
+            # all calls whole in the finish chunk
+            if not role_sent:
+                events.append(chunk({"role": "assistant", "content": ""}))
+            whole = [self.whole_call(c, k, shape, True)
+                     for k, c in enumerate(calls)]
+            if shape == "mistral":
+                events.append(chunk({"content": None, "tool_calls": whole},
+                                    r["finish"], usage=usage))
+                return True, True
+            events.append(chunk({"role": "assistant", "tool_calls": whole},
+                                r["finish"]))
+            return True, False
+
+        # Fragmented: a first fragment with id, type and name, then
+        # "arguments" pieces keyed by index.
+        qwen = shape == "qwen"
+        per_call = []       # per call: its fragments, as (delta, last)
+        for k, c in enumerate(calls):
+            frags = [({"index": k, "id": c["id"], "type": "function",
+                       "function": {"name": c["name"], "arguments": ""}},
+                      False)]
+            for piece in arg_pieces(c["args"]):
+                if qwen:    # continuations repeat type, with an empty id
+                    frags.append(({"index": k, "id": "", "type": "function",
+                                   "function": {"arguments": piece}}, False))
+                else:
+                    frags.append(({"index": k,
+                                   "function": {"arguments": piece}}, False))
+            if qwen:        # and a last empty fragment closes each call
+                frags.append(({"function": {"arguments": ""}, "index": k,
+                               "id": "", "type": "function"}, True))
+            per_call.append(frags)
+        if shape == "interleaved":      # 0, 1, 0, 1, ...
+            order = []
+            for j in range(max(len(f) for f in per_call)):
+                order += [f[j] for f in per_call if j < len(f)]
+        else:                           # one call after the other
+            order = [frag for frags in per_call for frag in frags]
+        if not role_sent and shape not in ("qwen", "kimi"):
+            events.append(chunk({"role": "assistant", "content": None,
+                                 "refusal": None}))
+        for n, (frag, last) in enumerate(order):
+            if qwen:
+                delta = ({"tool_calls": [frag]} if last
+                         else {"content": None, "tool_calls": [frag]})
+                if n == 0:
+                    delta["role"] = "assistant"
+            elif shape == "kimi" and n == 0:
+                delta = {"role": "assistant", "content": None,
+                         "tool_calls": [frag]}
+            else:
+                delta = {"tool_calls": [frag]}
+            # Qwen: no finish_reason member until the last chunk
+            events.append(chunk(delta, finish_key=not qwen))
+        if shape == "deepseek":
+            # DeepSeek's finish chunk, which also carries the usage
+            events.append(chunk({"content": "", "reasoning_content": None},
+                                r["finish"], usage=usage
+                                if r["include_usage"] else None))
+            return True, True
+        return False, False
+
     def send_stream(self, r):
         modes = self.modes
         base = {"id": r["id"], "object": "chat.completion.chunk",
@@ -1642,12 +1987,16 @@ class Handler(BaseHTTPRequestHandler):
                 "service_tier": "default",
                 "system_fingerprint": SYSTEM_FINGERPRINT}
 
-        def chunk(delta, finish=None, index=0):
+        def chunk(delta, finish=None, index=0, finish_key=True, usage=None):
+            # finish_key=False: no "finish_reason" member at all (Qwen);
+            # usage: put the usage in this chunk (Mistral, DeepSeek)
             obj = dict(base)
-            obj["choices"] = [{"index": index, "delta": delta,
-                               "logprobs": None, "finish_reason": finish}]
-            if r["include_usage"]:
-                obj["usage"] = None
+            choice = {"index": index, "delta": delta, "logprobs": None}
+            if finish_key:
+                choice["finish_reason"] = finish
+            obj["choices"] = [choice]
+            if r["include_usage"] or usage is not None:
+                obj["usage"] = usage
             return self.sse(self.dump_json(obj))
 
         if modes.get("html"):
@@ -1657,12 +2006,15 @@ class Handler(BaseHTTPRequestHandler):
             self.write(body)
             return
         # Build the whole event list first; modes then decide where to cut.
+        events, rextra = self.reasoning_events(r, chunk)
+        # True when the events already hold the finish chunk / the usage
+        finish_done = usage_done = False
         if modes.get("tool-call"):
             # OpenAI's shape: id, type and name in the first fragment of
             # each call, then "arguments" pieces keyed by index
-            events = [chunk({"role": "assistant", "content": None,
-                             "refusal": None})]
-            for k, (cid, name, args) in enumerate(TOOL_CALLS):
+            events += [chunk({"role": "assistant", "content": None,
+                              "refusal": None})]
+            for k, (cid, name, args) in enumerate(self.legacy_calls()):
                 events.append(chunk({"tool_calls": [{
                     "index": k, "id": cid, "type": "function",
                     "function": {"name": name, "arguments": ""}}]}))
@@ -1670,23 +2022,28 @@ class Handler(BaseHTTPRequestHandler):
                     events.append(chunk({"tool_calls": [{
                         "index": k, "function": {"arguments": piece}}]}))
             r = dict(r, finish="tool_calls", pieces=[])
+        elif r["calls"] is not None:
+            finish_done, usage_done = self.tool_events(r, chunk, events,
+                                                       rextra is not None)
         elif r["refusal"]:
-            events = [chunk({"role": "assistant", "content": None,
-                             "refusal": ""})]
+            events += [chunk({"role": "assistant", "content": None,
+                              "refusal": ""})]
             events += [chunk({"refusal": p}) for p in r["pieces"]]
         else:
-            events = [chunk({"role": "assistant", "content": "",
-                             "refusal": None})]
+            if rextra is None:
+                events.append(chunk({"role": "assistant", "content": "",
+                                     "refusal": None}))
             for p in r["pieces"]:
                 if modes.get("two-choices"):
                     events.append(chunk({"content": p.upper()}, index=1))
-                events.append(chunk({"content": p}))
+                events.append(chunk(dict({"content": p}, **(rextra or {}))))
         if modes.get("citations") and not r["refusal"]:
             events.append(chunk({"annotations": self.citations(r["text"])}))
         if modes.get("two-choices"):
             events.append(chunk({}, "length", index=1))
-        events.append(chunk({}, r["finish"]))
-        if r["include_usage"] and r["usage"] is not None:
+        if not finish_done:
+            events.append(chunk({}, r["finish"]))
+        if r["include_usage"] and r["usage"] is not None and not usage_done:
             obj = dict(base)
             obj["choices"] = []
             obj["usage"] = r["usage"]
@@ -1694,7 +2051,7 @@ class Handler(BaseHTTPRequestHandler):
         events.append(self.sse("[DONE]"))
         # Where error / drop modes strike: after the role event and up to
         # two content events ("some deltas").
-        cut = min(3, len(events) - 3)
+        cut = max(0, min(3, len(events) - 3))
 
         http11 = self.request_version == "HTTP/1.1"
         ext_mode = bool(modes.get("chunked"))
