@@ -47,6 +47,7 @@ static cw_tls_t tls;
 static cw_proxy_t proxy;
 static cw_client_t client;
 static cw_url_t base; /* the base URL, parsed for the CLI's own choices */
+static size_t n_tools; /* tools from --tools */
 static uint8_t io_buf[4096];
 static uint8_t work_buf[256 * 1024];
 static char stdin_prompt[PROMPT_MAX + 1u];
@@ -482,7 +483,6 @@ static cw_message_ext_t hist_ext[HISTORY_MSGS];
 static cw_tool_call_t hist_calls[HISTORY_MSGS];
 static char hist_text[2u * 1024u * 1024u];
 static cw_tool_t tools[MAX_TOOLS];
-static size_t n_tools;
 static char tools_store[64u * 1024u];
 static cw_tool_call_t calls[MAX_CALLS];
 static char call_args[256u * 1024u];
@@ -659,12 +659,17 @@ static int describe(int rc, const cw_result_t *res, const cw_url_t *url,
         return EXIT_REFUSED;
     case CW_ERR_TOOL_CALLS:
         snprintf(line, cap, "the model called %u tool%s instead of "
-                 "answering: %s (this command runs no tools)",
+                 "answering: %s (%s)",
                  (unsigned)res->tool_calls, res->tool_calls == 1u ? "" : "s",
-                 res->tool_names[0] != '\0' ? res->tool_names : "(unnamed)");
+                 res->tool_names[0] != '\0' ? res->tool_names : "(unnamed)",
+                 n_tools > 0u ? "give --tool-exec CMD to run them"
+                              : "no --tools were offered");
         return EXIT_TOOLS;
     case CW_ERR_BUFFER_TOO_SMALL:
-        if (res->needed > 0u) {
+        if (res->tool_calls > 0u && detail[0] != '\0') {
+            /* the tool calls' storage: the library says which part */
+            snprintf(line, cap, "%s", detail);
+        } else if (res->needed > 0u) {
             snprintf(line, cap, "the answer needs a buffer of %zu bytes; "
                      "this command has %zu for whole answers: stream it "
                      "(leave out --no-stream)", res->needed, sizeof work_buf);
@@ -831,6 +836,21 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
     if (res->retry_wait_ms > 0u) {
         fprintf(stderr, "chatwire: waited %u ms between attempts\n",
                 (unsigned)res->retry_wait_ms);
+    }
+    {
+        /* the process's peak resident memory, as the kernel counts it
+         * (Linux; elsewhere the line is left out) */
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[128];
+        while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+            if (strncmp(line, "VmHWM:", 6) == 0) {
+                fprintf(stderr, "chatwire: peak resident memory %ld KiB\n",
+                        strtol(line + 6, NULL, 10));
+            }
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
     }
 }
 

@@ -11,6 +11,8 @@ Certificates are made at test time by tests/server/make_certs.sh.
 Run by ctest with CW_BUILD_DIR and CW_SOURCE_DIR set. Standard library only.
 """
 
+import hashlib
+import json
 import os
 import re
 import select
@@ -943,6 +945,197 @@ class Conversations(Base):
                 self.assertIn("Echo: !mode:count thanks (6 messages)\n"
                               "[turn 3: success, 1 attempt, 7 messages]",
                               out)
+
+
+TOOLS_JSON = json.dumps([
+    {"type": "function", "function": {
+        "name": "set_led", "description": "Switch the \"LED\" on or off",
+        "parameters": {"type": "object", "properties": {
+            "on": {"type": "boolean"}}, "required": ["on"]},
+        "strict": True}},
+    {"type": "function", "function": {
+        "name": "read_temperature",
+        "parameters": {"type": "object", "properties": {
+            "unit": {"type": "string"}}}}}])
+# a tool command: its name and call id from the environment, the
+# arguments from standard input, all in its answer
+RUN_TOOL = ('printf \'{"tool":"%s","id":"%s","args":%s}\' '
+            '"$CHATWIRE_TOOL_NAME" "$CHATWIRE_TOOL_CALL_ID" "$(cat)"')
+SHAPES = ("openai", "interleaved", "qwen", "ollama", "gemini", "mistral",
+          "glm", "kimi", "deepseek")
+
+
+class ToolsAndParts(Base):
+    @classmethod
+    def setUpClass(cls):
+        cls.tools = os.path.join(TMP, "tools.json")
+        with open(cls.tools, "w") as f:
+            f.write(TOOLS_JSON)
+
+    def round_trip(self, shape, *extra):
+        return self.ask("good", "!mode:tools=%s LED on; how warm?" % shape,
+                        "--tools", self.tools, "--tool-exec", RUN_TOOL,
+                        *extra)
+
+    def test_a_tool_round_trip_in_every_shape_streamed_and_not(self):
+        for shape in SHAPES:
+            for stream in ((), ("--no-stream",)):
+                with self.subTest(shape=shape, stream=stream):
+                    rc, out, err = self.round_trip(shape, *stream)
+                    self.assertEqual(rc, 0, err)
+                    m = re.fullmatch(
+                        r'Done: set_led -> \{"tool":"set_led","id":"([^"]+)",'
+                        r'"args":\{"on": ?true\}\}; read_temperature -> '
+                        r'\{"tool":"read_temperature","id":"([^"]+)",'
+                        r'"args":\{"unit": ?"C"\}\}\n', out)
+                    self.assertIsNotNone(m, out)
+                    self.assertNotEqual(m.group(1), m.group(2))
+                    self.assertEqual(err, "")
+
+    def test_calls_without_tool_exec_exit_7_with_the_calls_in_json(self):
+        for shape, args in (("openai", '{"on": true}'),
+                            ("glm", '{"on":true}')):
+            with self.subTest(shape=shape):
+                rc, out, err = self.ask(
+                    "good", "!mode:tools=%s go" % shape, "--tools",
+                    self.tools, "--output", "json")
+                self.assertEqual(rc, 7, err)
+                doc = json.loads(out)  # exactly one object
+                self.assertEqual(out.count("\n"), 1)
+                self.assertEqual([c["name"] for c in doc["tool_calls"]],
+                                 ["set_led", "read_temperature"])
+                self.assertEqual(doc["tool_calls"][0]["arguments"], args)
+                self.assertEqual(doc["tool_calls"][0]["type"], "function")
+                self.assertEqual(doc["finish_reason"], "tool_calls")
+                self.assertIsNone(doc["content"])
+                self.assertIsNone(doc["error"])
+                self.assertEqual(doc["http_status"], 200)
+                self.one_error_line(err, "the model called 2 tools instead "
+                                         "of answering: set_led, "
+                                         "read_temperature (give "
+                                         "--tool-exec CMD to run them)")
+
+    def test_json_output_on_an_api_error_says_it_and_keeps_the_code(self):
+        rc, out, err = self.ask("good", "!mode:429 hi", "--output", "json",
+                                "--max-retries", "0")
+        self.assertEqual(rc, 4, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["http_status"], 429)
+        self.assertEqual(doc["error"]["code"], "rate_limit_exceeded")
+        self.assertIsNone(doc["content"])
+        self.assertEqual(doc["tool_calls"], [])
+        self.assertIsNone(doc["usage"])
+
+    def test_json_output_of_a_text_answer_with_reasoning(self):
+        for shape in ("deepseek", "openrouter", "groq"):
+            for stream in ((), ("--no-stream",)):
+                with self.subTest(shape=shape, stream=stream):
+                    rc, out, err = self.ask(
+                        "good", "!mode:reasoning=%s hi" % shape, "--output",
+                        "json", *stream)
+                    self.assertEqual(rc, 0, err)
+                    doc = json.loads(out)
+                    self.assertEqual(doc["content"],
+                                     "Echo: !mode:reasoning=%s hi" % shape)
+                    self.assertEqual(doc["reasoning"],
+                                     "The user wants an echo.")
+                    self.assertEqual(doc["finish_reason"], "stop")
+                    self.assertEqual(doc["usage"]["reasoning_tokens"], 5)
+
+    def test_show_reasoning_goes_to_stderr_and_never_into_the_answer(self):
+        rc, out, err = self.ask("good", "!mode:reasoning=deepseek hi",
+                                "--show-reasoning")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "Echo: !mode:reasoning=deepseek hi\n")
+        self.assertEqual(err, "The user wants an echo.")
+
+    def test_arguments_over_the_storage_say_how_much_they_need(self):
+        rc, out, err = self.ask("good", "!mode:tools=openai,tools-args=300000 "
+                                "go", "--tools", self.tools, "--tool-exec",
+                                RUN_TOOL)
+        self.assertEqual(rc, 5, err)
+        self.one_error_line(err, "the tool calls' arguments need 600002 "
+                                 "bytes (with a NUL each), more than "
+                                 "tool_args_size (262144)")
+
+    def test_a_3_mb_image_streams_from_the_file_in_fixed_memory(self):
+        # the server hashes what it decoded; the CLI's peak memory (the
+        # kernel's VmHWM, which -v reports) does not grow with the image
+        peak = {}
+        for name, size in (("small", 3000), ("big", 3 * 1000 * 1000)):
+            path = os.path.join(TMP, name + ".jpg")
+            data = os.urandom(size)
+            with open(path, "wb") as f:
+                f.write(data)
+            rc, out, err = self.ask("good", "What is on it?", "--image", path,
+                                    "-v")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out, "Echo: What is on it? [image image/jpeg "
+                             "%d bytes sha256:%s]\n"
+                             % (size, hashlib.sha256(data).hexdigest()[:16]))
+            m = re.search(r"peak resident memory (\d+) KiB", err)
+            self.assertIsNotNone(m, err)
+            peak[name] = int(m.group(1))
+        # its base64 alone is 4 MB: any buffering of it would show
+        self.assertLess(peak["big"] - peak["small"], 256, peak)
+
+    def test_a_chat_on_standard_input_keeps_the_conversation(self):
+        p = subprocess.run(
+            [CLI, "--base-url", url("good"), "--ca",
+             os.path.join(CERTS, "ca.pem"), "-i"],
+            input=b"Hello\n\n!mode:count again\n", capture_output=True,
+            env=dict(os.environ, COMETAPI_KEY=KEY), timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.decode(), "Echo: Hello\n"
+                         "Echo: !mode:count again (3 messages)\n")
+
+    def test_extra_headers_arrive_and_bad_ones_are_refused(self):
+        rc, out, err = self.ask("good", "hi", "--header", "X-Title: chatwire "
+                                "e2e", "--header", "x-test-echo-header: "
+                                "X-Title")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "Echo: hi [X-Title: chatwire e2e]\n")
+        rc, out, err = self.ask("good", "hi", "--header", "Host: evil")
+        self.assertEqual((rc, out), (1, ""), err)
+        self.one_error_line(err, "headers[0] is a header chatwire writes "
+                                 "itself")
+
+    def test_structured_output_schema_from_a_file(self):
+        schema = os.path.join(TMP, "reading.json")
+        with open(schema, "w") as f:
+            json.dump({"type": "object", "properties": {
+                "celsius": {"type": "number"}}, "required": ["celsius"]}, f)
+        rc, out, err = self.ask("good", "hi", "--json-schema", schema,
+                                "--seed", "-42", "--max-completion-tokens",
+                                "100", "--reasoning-effort", "low")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "Echo: hi\n")
+        bad = os.path.join(TMP, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"type": }')
+        rc, out, err = self.ask("good", "hi", "--json-schema", bad)
+        self.assertEqual((rc, out), (1, ""), err)
+        self.one_error_line(err, "json_schema is not one well-formed JSON "
+                                 "value: at byte 9")
+
+    def test_the_tools_example_acts_on_the_model_s_calls(self):
+        for shape in ("openai", "gemini", "kimi"):
+            with self.subTest(shape=shape):
+                env = dict(os.environ, COMETAPI_KEY=KEY,
+                           CHATWIRE_BASE_URL=url("good"),
+                           CHATWIRE_CA=os.path.join(CERTS, "ca.pem"))
+                p = subprocess.run(
+                    [os.path.join(BUILD, "tools"),
+                     "!mode:tools=%s Turn the LED on" % shape],
+                    env=env, capture_output=True, timeout=60)
+                out = p.stdout.decode()
+                self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+                self.assertIn('[set_led({"on": true}) -> {"led": "on"}]',
+                              out.replace('{"on":true}', '{"on": true}'))
+                self.assertIn("read_temperature(", out)
+                self.assertIn('Done: set_led -> {"led": "on"}; '
+                              'read_temperature -> {"celsius": 21.5}', out)
+                self.assertTrue(out.endswith("[LED on]\n"), out)
 
 
 def server_logged(request_id, field):
