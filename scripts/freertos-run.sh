@@ -46,7 +46,7 @@ build=1
 all_scenarios=(stream no-stream keepalive starved netem-delay netem-loss
                netem-reorder netem-dup netem-slow netem-outage server-gone soak
                reboot-resume reboot-damaged reboot-expired reboot-foreign
-               reboot-forgotten)
+               reboot-forgotten tools)
 declare -A proves=(
   [stream]="two streamed answers on one kept-alive connection, by name (lwIP DNS)"
   [no-stream]="two non-streamed answers (res.content)"
@@ -65,6 +65,7 @@ declare -A proves=(
   [reboot-expired]="a saved session older than its ticket lifetime is refused as expired: a full handshake"
   [reboot-foreign]="a session saved for another host name is not offered: a full handshake"
   [reboot-forgotten]="the server restarted between the boots (new ticket keys): it declines the session, a full handshake"
+  [tools]="the device offers set_led and read_temperature; the model calls both (streamed, in OpenAI's shape), the firmware runs them and sends the results back, and the answer is text (not streamed)"
 )
 
 prompt_default="Hello from FreeRTOS on a Cortex-M4"
@@ -117,6 +118,8 @@ scenario_def() {
       qemu_timeout=150 ;;
     reboot-*) # two boots: run_reboot below; boot 2 is the one checked
       fw="scenario=resume-load"; expect_chats=1 ;;
+    tools) fw="scenario=tools"; expect_chats=2
+      prompt="!mode:tools=openai Turn the LED on and tell me how warm it is." ;;
     *) return 1 ;;
   esac
 }
@@ -387,6 +390,13 @@ check_scenario() { # NAME LOG
     starved) check_answers "$log" 2
       [[ $(field "$(fwline "$log" "^fw: heartbeat ")" missed) -gt 0 ]] ||
         fail "the starved heartbeat missed no beat" ;;
+    tools)
+      expect_chat "$log" 1 rc=0 tool_calls=2
+      expect_chat "$log" 2 rc=0 tool_calls=0
+      grep -q '^fw: tool set_led({"on": true}) -> {"led": "on"}$' "$log" ||
+        fail "set_led was not run with {\"on\": true}"
+      grep -q '^fw: tool read_temperature(' "$log" || fail "read_temperature was not run"
+      grep -q '^fw: led on$' "$log" || fail "the LED is not on" ;;
     no-stream) check_answers "$log" 2
       for i in 1 2; do expect_chat "$log" $i rc=0 stream=0; done ;;
     keepalive) check_answers "$log" 4

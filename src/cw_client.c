@@ -304,7 +304,8 @@ static void tokens_after(const cw_client_t *c, size_t len, tokens_t *t)
 
 /* The text fit but its tokens did not: res->needed held the bytes of tokens
  * the JSON layer counted; make it the whole work buffer size needed. */
-static int too_few_tokens(cw_client_t *c, const tokens_t *t, const char *what)
+static int too_few_tokens(cw_client_t *c, const tokens_t *t, const char *what,
+                          size_t len)
 {
     cw_result_t *res = c->res;
     size_t need = res->needed;
@@ -312,7 +313,7 @@ static int too_few_tokens(cw_client_t *c, const tokens_t *t, const char *what)
     res->needed = t->offset + need;
     cw_detail(res, what);
     cw_detail(res, " of ");
-    cw_detail_num(res, t->offset);
+    cw_detail_num(res, len);
     cw_detail(res, " bytes has ");
     cw_detail_num(res, need / CW_JSON_TOKEN_SIZE);
     cw_detail(res, " JSON tokens; the ");
@@ -350,7 +351,7 @@ static int on_event(void *user, const char *event, char *data, size_t len)
                            &c->tools);
     }
     if (rc == CW_ERR_BUFFER_TOO_SMALL) {
-        return too_few_tokens(c, &tok, "a stream event");
+        return too_few_tokens(c, &tok, "a stream event", len);
     }
     if (rc != CW_OK) {
         return rc;
@@ -620,7 +621,7 @@ static int finish_body(cw_client_t *c)
     rc = cw_json_completion(c->work, c->body_len, tok.at, tok.n, res);
 #endif
     if (rc == CW_ERR_BUFFER_TOO_SMALL) {
-        return too_few_tokens(c, &tok, "the body");
+        return too_few_tokens(c, &tok, "the body", c->body_len);
     }
 #if CW_CONFIG_TOOLS
     if (rc == CW_ERR_TOOL_CALLS) {

@@ -133,6 +133,29 @@ static void in_client_buffer(emit_t *e, const char *which, const char *name,
     e->rc = CW_ERR_INVALID_ARG;
 }
 
+/* Whether s[0..len) may be written: nothing failed yet, it does not lie in
+ * the client's buffers (name[index]field says which; field NULL: name
+ * alone) and it is valid UTF-8. Sets e->rc when not. */
+static bool writable(emit_t *e, const char *s, size_t len, const char *name,
+                     size_t index, const char *field)
+{
+    const char *which;
+
+    if (e->rc != CW_OK) {
+        return false;
+    }
+    if (e->owner != NULL &&
+        (which = cw_client_owns(e->owner, s, len + 1u)) != NULL) {
+        in_client_buffer(e, which, name, index, field);
+        return false;
+    }
+    if (!cw_utf8_valid(s, len)) {
+        e->rc = CW_ERR_INVALID_UTF8;
+        return false;
+    }
+    return true;
+}
+
 /* A JSON string, quoted and escaped. Invalid UTF-8 is refused, and so is a
  * string in the client's buffers (name[index]field says which; field NULL:
  * name alone). */
@@ -142,18 +165,8 @@ static void put_json_string(emit_t *e, const char *s, const char *name,
     static const char hex[] = "0123456789abcdef";
     size_t len = strlen(s);
     size_t i = 0;
-    const char *which;
 
-    if (e->rc != CW_OK) {
-        return;
-    }
-    if (e->owner != NULL &&
-        (which = cw_client_owns(e->owner, s, len + 1u)) != NULL) {
-        in_client_buffer(e, which, name, index, field);
-        return;
-    }
-    if (!cw_utf8_valid(s, len)) {
-        e->rc = CW_ERR_INVALID_UTF8;
+    if (!writable(e, s, len, name, index, field)) {
         return;
     }
     put(e, "\"", 1);
@@ -672,18 +685,8 @@ static void put_json_text(emit_t *e, const char *text, bool members,
     size_t len = strlen(text);
     size_t a = 0;
     size_t b = len;
-    const char *which;
 
-    if (e->rc != CW_OK) {
-        return;
-    }
-    if (e->owner != NULL &&
-        (which = cw_client_owns(e->owner, text, len + 1u)) != NULL) {
-        in_client_buffer(e, which, name, index, field);
-        return;
-    }
-    if (!cw_utf8_valid(text, len)) {
-        e->rc = CW_ERR_INVALID_UTF8;
+    if (!writable(e, text, len, name, index, field)) {
         return;
     }
     if (members) {

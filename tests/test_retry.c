@@ -572,7 +572,8 @@ static int32_t img_read(void *ctx, uint8_t *buf, size_t len)
 {
     reader_t *r = (reader_t *)ctx;
     size_t n = 10u - r->pos < len ? 10u - r->pos : len;
-    memcpy(buf, "0123456789" + r->pos, n);
+    static const char digits[] = "0123456789";
+    memcpy(buf, digits + r->pos, n);
     r->pos += n;
     r->total += n;
     return (int32_t)n;

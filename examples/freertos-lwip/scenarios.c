@@ -247,6 +247,116 @@ static void sc_resume_load(fw_chat_t *c)
                         strlen(expect)) == 0, msg);
 }
 
+/* tools: the device offers set_led and read_temperature; the model (the
+ * test server, tools=SHAPE in the prompt) calls them, the firmware runs
+ * them and sends the results back until the answer is text. The
+ * conversation, the calls and their arguments live in fixed buffers. */
+static bool led_on;
+
+static const cw_tool_t device_tools[] = {
+    { "set_led", "Switch the device's LED on or off.",
+      "{\"type\": \"object\", \"properties\": {\"on\": {\"type\": "
+      "\"boolean\"}}, \"required\": [\"on\"]}", false },
+    { "read_temperature", "Read the device's temperature sensor.",
+      "{\"type\": \"object\", \"properties\": {\"unit\": {\"type\": "
+      "\"string\"}}}", false },
+};
+
+static size_t run_device_tool(const cw_tool_call_t *call, char *out,
+                              size_t cap)
+{
+    if (strcmp(call->name, "set_led") == 0) {
+        const char *on = strstr(call->arguments, "\"on\"");
+        led_on = on != NULL && strstr(on, "true") != NULL;
+        return (size_t)snprintf(out, cap, "{\"led\": \"%s\"}",
+                                led_on ? "on" : "off");
+    }
+    if (strcmp(call->name, "read_temperature") == 0) {
+        return (size_t)snprintf(out, cap, "{\"celsius\": 21.5}");
+    }
+    return (size_t)snprintf(out, cap, "{\"error\": \"no such tool\"}");
+}
+
+static int tools_delta(void *user, const char *text, size_t len)
+{
+    fw_chat_t *c = (fw_chat_t *)user;
+    size_t n = len < sizeof c->answer - 1u - c->answer_len
+                   ? len : sizeof c->answer - 1u - c->answer_len;
+    memcpy(c->answer + c->answer_len, text, n);
+    c->answer_len += n;
+    c->answer[c->answer_len] = '\0';
+    c->answer_cut = c->answer_cut || n < len;
+    return 0;
+}
+
+static void sc_tools(fw_chat_t *c)
+{
+    static cw_message_t msgs[8];
+    static cw_message_ext_t ext[8];
+    static cw_tool_call_t kept[8];
+    static char text[2048];
+    static cw_tool_call_t calls[4];
+    static char args[512];
+    static const char want[] = "Done: set_led -> {\"led\": \"on\"}; "
+                               "read_temperature -> {\"celsius\": 21.5}";
+    cw_history_t h;
+    uint32_t round;
+    uint32_t ran = 0;
+    int rc = CW_OK;
+    char msg[96];
+
+    led_on = false;
+    cw_history_init(&h, msgs, 8, text, sizeof text);
+    cw_history_init_tools(&h, ext, kept, 8);
+    cw_history_add(&h, "user", c->args->prompt, strlen(c->args->prompt));
+    for (round = 0; round < 3u; round++) {
+        cw_chat_request_t req;
+        size_t k;
+        c->n++;
+        c->answer_len = 0;
+        c->answer[0] = '\0';
+        c->answer_cut = false;
+        cw_chat_request_init(&req, h.msgs, h.count);
+        req.message_ext = h.ext;
+        req.tools = device_tools;
+        req.tool_count = 2;
+        req.tool_call_buf = calls;
+        req.tool_call_max = 4;
+        req.tool_args = args;
+        req.tool_args_size = sizeof args;
+        req.stream = round % 2u == 0u; /* streamed, then not */
+        req.on_delta = tools_delta;
+        req.on_delta_user = c;
+        rc = cw_chat(&c->client, &req, &c->res);
+        fw_printf("fw: chat %lu rc=%d (%s) http=%d tool_calls=%lu\n",
+                  (unsigned long)c->n, rc, cw_strerror(rc),
+                  c->res.http.status, (unsigned long)c->res.tool_calls);
+        if (rc != CW_OK || c->res.tool_calls == 0u) {
+            break;
+        }
+        rc = cw_history_add_tool_calls(&h, calls, c->res.tool_calls);
+        for (k = 0; rc == CW_OK && k < c->res.tool_calls; k++) {
+            char out[64];
+            size_t n = run_device_tool(&calls[k], out, sizeof out);
+            fw_printf("fw: tool %s(%s) -> %s\n", calls[k].name,
+                      calls[k].arguments, out);
+            rc = cw_history_add_tool_result(&h, calls[k].id, out, n);
+            ran++;
+        }
+    }
+    if (!c->res.done && c->res.content != NULL) {
+        tools_delta(c, c->res.content, c->res.content_len);
+    }
+    fw_printf("fw: answer %lu: %s\n", (unsigned long)c->n, c->answer);
+    fw_printf("fw: led %s\n", led_on ? "on" : "off");
+    snprintf(msg, sizeof msg, "tools: rc=%d", rc);
+    fw_check(c, rc == CW_OK, msg);
+    fw_check(c, ran == 2u, "tools: not two tools run");
+    fw_check(c, led_on, "tools: the LED is not on");
+    fw_check(c, strcmp(c->answer, want) == 0,
+             "tools: the answer is not the tools' results");
+}
+
 static const fw_scenario_t scenarios[] = {
     { "stream", sc_stream },
     { "no-stream", sc_no_stream },
@@ -256,6 +366,7 @@ static const fw_scenario_t scenarios[] = {
     { "gone", sc_gone },
     { "resume-save", sc_resume_save },
     { "resume-load", sc_resume_load },
+    { "tools", sc_tools },
 };
 
 const fw_scenario_t *fw_scenario_find(const char *name)
