@@ -10,7 +10,9 @@ enum {
     SYS_OPEN = 0x01,
     SYS_CLOSE = 0x02,
     SYS_WRITE0 = 0x04,
+    SYS_WRITE = 0x05,
     SYS_READ = 0x06,
+    SYS_FLEN = 0x0C,
     SYS_GET_CMDLINE = 0x15
 };
 
@@ -40,6 +42,64 @@ const char *fw_semihost_cmdline(char *buf, size_t size)
     }
     buf[size - 1u] = '\0';
     return buf;
+}
+
+/* SYS_OPEN of path in mode (1 "rb", 5 "wb"): a handle, or -1. */
+static int open_file(const char *path, uint32_t mode)
+{
+    uint32_t args[3];
+    args[0] = (uint32_t)(uintptr_t)path;
+    args[1] = mode;
+    args[2] = (uint32_t)strlen(path);
+    return semihost(SYS_OPEN, args);
+}
+
+static void close_file(int handle)
+{
+    uint32_t args[1];
+    args[0] = (uint32_t)handle;
+    (void)semihost(SYS_CLOSE, args);
+}
+
+long fw_semihost_read_file(const char *path, uint8_t *buf, size_t cap)
+{
+    uint32_t args[3];
+    int handle = open_file(path, 1u);
+    int len;
+    long rc = -1;
+
+    if (handle < 0) {
+        return -1;
+    }
+    args[0] = (uint32_t)handle;
+    len = semihost(SYS_FLEN, args);
+    if (len >= 0 && (size_t)len <= cap) {
+        args[0] = (uint32_t)handle;
+        args[1] = (uint32_t)(uintptr_t)buf;
+        args[2] = (uint32_t)len;
+        if (semihost(SYS_READ, args) == 0) { /* 0 bytes NOT read */
+            rc = len;
+        }
+    }
+    close_file(handle);
+    return rc;
+}
+
+int fw_semihost_write_file(const char *path, const uint8_t *buf, size_t len)
+{
+    uint32_t args[3];
+    int handle = open_file(path, 5u);
+    int left;
+
+    if (handle < 0) {
+        return -1;
+    }
+    args[0] = (uint32_t)handle;
+    args[1] = (uint32_t)(uintptr_t)buf;
+    args[2] = (uint32_t)len;
+    left = semihost(SYS_WRITE, args); /* bytes NOT written */
+    close_file(handle);
+    return left == 0 ? 0 : -1;
 }
 
 char *fw_next_word(char **s)
