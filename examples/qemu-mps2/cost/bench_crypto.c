@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mbedtls/bignum.h>
 #include <mbedtls/cipher.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -279,6 +281,53 @@ static int aead(const char *name, psa_key_type_t type, size_t bits,
     return rc;
 }
 
+static int rng(void *ctx, unsigned char *out, size_t len)
+{
+    return cw_insecure_test_entropy(ctx, out, len);
+}
+
+/* The legacy ECP module's parts (what PSA's built-in P-256 uses): a
+ * multiplication of the base point (fixed-point comb tables, when the
+ * configuration has them), of another point, the two of a signature check
+ * (muladd), and one modular inversion. */
+static int ecp_parts(void)
+{
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point q;
+    mbedtls_ecp_point r;
+    mbedtls_mpi d;
+    mbedtls_mpi e;
+    uint64_t t0;
+    int rc;
+
+    mbedtls_ecp_group_init(&grp);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_ecp_point_init(&r);
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&e);
+    rc = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
+    rc = rc != 0 ? rc : mbedtls_ecp_gen_privkey(&grp, &d, rng, NULL);
+    rc = rc != 0 ? rc : mbedtls_ecp_gen_privkey(&grp, &e, rng, NULL);
+    t0 = fw_ticks();
+    rc = rc != 0 ? rc : mbedtls_ecp_mul(&grp, &q, &d, &grp.G, rng, NULL);
+    report("ecp_p256_mul_base", fw_ticks() - t0, 0);
+    t0 = fw_ticks();
+    rc = rc != 0 ? rc : mbedtls_ecp_mul(&grp, &r, &e, &q, rng, NULL);
+    report("ecp_p256_mul_point", fw_ticks() - t0, 0);
+    t0 = fw_ticks();
+    rc = rc != 0 ? rc : mbedtls_ecp_muladd(&grp, &r, &d, &grp.G, &e, &q);
+    report("ecp_p256_muladd", fw_ticks() - t0, 0);
+    t0 = fw_ticks();
+    rc = rc != 0 ? rc : mbedtls_mpi_inv_mod(&e, &d, &grp.P);
+    report("mpi_p256_inv_mod", fw_ticks() - t0, 0);
+    mbedtls_ecp_group_free(&grp);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_point_free(&r);
+    mbedtls_mpi_free(&d);
+    mbedtls_mpi_free(&e);
+    return rc != 0 ? fail("ecp parts", rc) : 0;
+}
+
 int bench_crypto(void)
 {
     size_t i;
@@ -292,6 +341,9 @@ int bench_crypto(void)
     if (rc == 0) {
         rc = ecdhe("x25519",
                    PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_MONTGOMERY), 255u);
+    }
+    if (rc == 0) {
+        rc = ecp_parts();
     }
     if (rc == 0) {
         rc = signatures();
