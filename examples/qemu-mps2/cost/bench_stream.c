@@ -12,7 +12,7 @@
  *   jsmn      + jsmn's tokens for each event
  *   grammar   + the grammar check (cw_json.c's parse: jsmn and the check)
  *   json      + cw_json_chunk (what the client calls: the fast path when
- *             CW_CONFIG_JSON_FAST_PATH is on, else jsmn, the check and the
+ *             CW_CONFIG_STREAM_FAST_PATHS is on, else jsmn, the check and the
  *             extraction with unescaping)
  *   utf8      + cw_utf8_check of each delta (what the delivery checks)
  *   client    cw_chat over a transport that hands the recorded bytes over
