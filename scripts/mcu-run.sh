@@ -108,15 +108,16 @@ for v in "${versions[@]}"; do
   relay=$!
   pids+=("$relay")
   wait_file "$tmp/relay.port" "$relay" "relay"
-  rport=$(cat "$tmp/relay.port")
+  read -r rport cport <"$tmp/relay.port"
   semi="enable=on,target=native,arg=chatwire-mps2,$(qarg "https://localhost:$sport/v1")"
   semi+=",arg=$v,arg=test-key"
   for w in $prompt; do semi+=",$(qarg "$w")"; done
-  echo "mcu-run: TLS $v, server certificate $cert_name.pem, relay :$rport -> :$sport" >&2
+  echo "mcu-run: TLS $v, server certificate $cert_name.pem, relay :$rport (control :$cport) -> :$sport" >&2
   t0=$(date +%s.%N)
   rc=0
   timeout "$timeout_s" qemu-system-arm -M mps2-an386 -nographic -monitor none \
     -semihosting-config "$semi" -serial "tcp:127.0.0.1:$rport" \
+    -serial "tcp:127.0.0.1:$cport" \
     -kernel "$elf" >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   wait "$relay" 2>/dev/null || true

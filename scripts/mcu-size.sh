@@ -266,10 +266,13 @@ def chatwire_total(sizes):
 
 cw_total = chatwire_total(sizes)
 row("chatwire, cw_config_small.h", cw_total)
-full_map = out + "/full/chatwire-mps2.map"
+# resolved: scripts/mcu-options.sh links DIR/full to the default build's,
+# and the map names that build's objects by their real paths
+full_dir = os.path.realpath(out + "/full")
+full_map = full_dir + "/chatwire-mps2.map"
 full_total = None
 if os.path.exists(full_map):
-    full_total = chatwire_total(parse_map(full_map, out + "/full"))
+    full_total = chatwire_total(parse_map(full_map, full_dir))
 
 for o in src_objs:
     row(o[:-2], get("cw:" + o), "  ")

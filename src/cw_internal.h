@@ -37,6 +37,19 @@ size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
 #define CW_DEC_U64_MAX 20u
 size_t cw_dec_u64(char *out, uint64_t v);
 
+/* Classes of bytes, for the fast paths (cw_http.c has the table): CW_C_TCHAR
+ * an RFC 9110 token character, CW_C_TEXT a byte of a header value that needs
+ * no decision (no control byte but tab, no DEL), CW_C_JSTOP one that stops
+ * a run through a JSON string in cw_json.c's fast path ('"', '\\', '}',
+ * NUL), CW_C_JWS JSON white space. */
+#if CW_CONFIG_HTTP_FAST_PATHS || CW_CONFIG_STREAM_FAST_PATHS
+#define CW_C_TCHAR 1u
+#define CW_C_TEXT 2u
+#define CW_C_JSTOP 4u
+#define CW_C_JWS 8u
+extern const uint8_t cw_byte_class[256];
+#endif
+
 /* ------------------------------------------------------------ detail */
 
 /* A sentence kept only where detail sentences are built in: with
@@ -181,6 +194,19 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
  * fragments repeat its index or name (tt keeps the stream's state). */
 int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
                   cw_result_t *res, cw_chunk_t *chunk, cw_tool_track_t *tt);
+
+#if CW_CONFIG_STREAM_FAST_PATHS
+/* cw_json_chunk's two paths, for the differential fuzzer: the one-pass
+ * reader of the common chunk, which returns false (and touches nothing)
+ * for a text it leaves to the other, or true when it read it, with the
+ * results cw_json_chunk_jsmn gives (then CW_OK); and the jsmn path, which
+ * reads every text. */
+bool cw_json_chunk_fast(char *json, size_t len, size_t ntok,
+                        cw_result_t *res, cw_chunk_t *chunk);
+int cw_json_chunk_jsmn(char *json, size_t len, void *tokens, size_t ntok,
+                       cw_result_t *res, cw_chunk_t *chunk,
+                       cw_tool_track_t *tt);
+#endif
 
 /* Parses an error body ({"error": {...}}, {"error": "text"}, or vLLM's
  * top-level {"object": "error", "message": ...}) into res->error. Returns

@@ -254,7 +254,7 @@ bool cw_copy_field(char *dst, size_t size, const char *src, size_t len)
         }
     }
     if (n > 0u) {
-        memmove(dst, src, n);
+        memcpy(dst, src, n); /* never overlapping: a text and a result */
     }
     dst[n] = '\0';
     return cut;
@@ -320,13 +320,14 @@ size_t cw_utf8_check(const char *s, size_t len, size_t *bad)
 
     while (i < len) {
         uint8_t b = (uint8_t)s[i];
-        size_t n = utf8_seq_len(b);
+        size_t n;
         size_t k = 1;
 
-        if (n == 1u) {
-            i++;
+        if (b < 0x80u) {
+            i++; /* ASCII, the usual byte: no call */
             continue;
         }
+        n = utf8_seq_len(b);
         while (n > 1u && k < n && i + k < len &&
                utf8_cont_ok(b, k, (uint8_t)s[i + k])) {
             k++;
@@ -1342,8 +1343,553 @@ int cw_json_completion(char *json, size_t len, void *tokens, size_t ntok,
     return rc == CW_OK ? CW_ERR_NO_CONTENT : rc;
 }
 
+#if CW_CONFIG_STREAM_FAST_PATHS
+/* ------------------------------------------------------------ fast path
+ *
+ * The common stream chunk ({"id":...,"choices":[{"index":0,"delta":
+ * {"content":"..."},"finish_reason":null}],...}) read in one pass, with no
+ * token array and no second walk: the same results as the jsmn path
+ * (cw_json_chunk_jsmn), or none at all. It takes only texts it can show the
+ * jsmn path reads the same way, and leaves every other one, a broken one
+ * included, to that path, which then says what is wrong:
+ *  - RFC 8259 JSON whose root is an object spanning the text up to a
+ *    final '}' (nothing after it), at most FAST_DEPTH deep, with numbers,
+ *    true, false and null spelled exactly and no NUL byte inside a string.
+ *    jsmn (JSMN_STRICT) and the grammar check accept every such text, and
+ *    build the tree the text has;
+ *  - no more tokens (containers, keys, strings and primitives) than ntok;
+ *  - no error object, no "object": "error", no usage object, no tool
+ *    calls, no reasoning text (reasoning_content, reasoning,
+ *    reasoning_details: each absent or null), and a chosen delta whose
+ *    content and refusal are strings or null: the texts where the jsmn path
+ *    does more than the copies below.
+ * Each member is the first of its name, its name compared byte for byte as
+ * written, as get() finds it; the choice is the first element of the first
+ * "choices" array whose first "index" is 0 or absent, as choice0() picks
+ * it; and the same copies and in-place unescaping follow, in the same
+ * order. tests/fuzz/fuzz_json_fast.c compares both paths on arbitrary
+ * input. */
+
+#define FAST_DEPTH 16u
+
+/* What a value is. A string's kind says whether it has escapes. */
+enum {
+    FK_ABSENT, FK_NULL, FK_PRIM, FK_OBJECT, FK_ARRAY, FK_STRING, FK_ESCAPED
+};
+enum { R_OTHER, R_ROOT, R_CHOICES, R_CHOICE, R_DELTA };
+/* The members read: the root's, then the choice's and its delta's
+ * (M_CHOICE onwards: the current element's until one is chosen, then the
+ * chosen one's, since later elements are not read). M_ELEMENT (an element
+ * of the choices array) and M_NONE have slots too, written and never
+ * read, so that every value is written somewhere. */
+enum {
+    M_ID, M_MODEL, M_ERROR, M_OBJECT, M_USAGE, M_CHOICES, M_INDEX, M_FINISH,
+    M_DELTA, M_CONTENT, M_REFUSAL, M_TOOLS, M_FUNCTION, M_REASONING,
+    M_REASONING_C, M_REASONING_D, M_COUNT,
+    M_ELEMENT = M_COUNT, M_NONE, M_SLOTS
+};
+#define M_CHOICE M_INDEX
+#define N_CHOICE (M_COUNT - M_CHOICE)
+
+typedef struct fval {
+    uint32_t at;  /* first byte (after the quote, for a string) */
+    uint32_t len; /* bytes as written (escapes too) */
+} fval_t;
+
+typedef struct fast {
+    fval_t v[M_SLOTS];
+    union {
+        uint8_t kind[M_SLOTS];
+        uint32_t words[(M_SLOTS + 3) / 4]; /* to clear it in a few stores */
+    } k;
+    bool picked;
+} fast_t;
+
+/* The run through a string stops at its quote, a backslash, a NUL (where
+ * jsmn stops) and '}', which fast_scan makes sure the text ends with: no
+ * loop of the scan reads past that last byte. */
+#define STOPS(c) ((cw_byte_class[(uint8_t)(c)] & CW_C_JSTOP) != 0u)
+#define WS(c) ((cw_byte_class[(uint8_t)(c)] & CW_C_JWS) != 0u)
+
+/* The first stop byte after s (a string's quote, or a stop byte inside
+ * it), four bytes a turn: never one past the stop byte. */
+static const char *str_run(const char *s)
+{
+    for (;;) {
+        if (STOPS(s[1])) {
+            return s + 1;
+        }
+        if (STOPS(s[2])) {
+            return s + 2;
+        }
+        if (STOPS(s[3])) {
+            return s + 3;
+        }
+        if (STOPS(s[4])) {
+            return s + 4;
+        }
+        s += 4;
+    }
+}
+
+static bool is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10u;
+}
+
+/* The string whose quote is at s (before end, the final '}'), when its
+ * first stop byte is not its closing quote: a pointer past that quote, or
+ * NULL when the fast path does not take it (a NUL, an escape JSON does not
+ * have, or no closing quote). */
+static const char *fast_string(const char *s, const char *end)
+{
+    const char *q = s;
+
+    for (;;) {
+        char c;
+        q = str_run(q);
+        c = *q;
+        if (c == '"') {
+            return q + 1;
+        }
+        if (c == '}') {
+            if (q == end) {
+                return NULL; /* no closing quote */
+            }
+        } else if (c == '\\') {
+            /* before end: what follows is there */
+            c = *++q;
+            if (c == 'u') {
+                int k;
+                for (k = 0; k < 4; k++) { /* never past the final '}' */
+                    c = cw_lower(*++q);
+                    if (!is_digit(c) && (c < 'a' || c > 'f')) {
+                        return NULL;
+                    }
+                }
+            } else if (c == '\0' || strchr("\"\\/bfnrt", c) == NULL) {
+                return NULL;
+            }
+        } else {
+            return NULL; /* a NUL */
+        }
+    }
+}
+
+/* A number as RFC 8259 spells it, at s: a pointer past it, or NULL. */
+static const char *fast_number(const char *s)
+{
+    if (*s == '-') {
+        s++;
+    }
+    if (*s == '0') {
+        s++;
+    } else if (is_digit(*s)) {
+        while (is_digit(*s)) {
+            s++;
+        }
+    } else {
+        return NULL;
+    }
+    if (*s == '.') {
+        if (!is_digit(*++s)) {
+            return NULL;
+        }
+        while (is_digit(*s)) {
+            s++;
+        }
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') {
+            s++;
+        }
+        if (!is_digit(*s)) {
+            return NULL;
+        }
+        while (is_digit(*s)) {
+            s++;
+        }
+    }
+    return s;
+}
+
+/* Whether k[0..n) is name (n bytes): four bytes a turn (a word load
+ * each, where unaligned loads are allowed), cheaper than a memcmp call
+ * for names this short. */
+static bool same(const char *k, const char *name, size_t n)
+{
+    uint32_t a;
+    uint32_t b;
+
+    for (; n >= 4u; n -= 4u, k += 4, name += 4) {
+        memcpy(&a, k, 4);
+        memcpy(&b, name, 4);
+        if (a != b) {
+            return false;
+        }
+    }
+    for (; n > 0u; n--) {
+        if (*k++ != *name++) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* true, false or null at s (before end): a pointer past it, or NULL.
+ * The first four bytes are compared as a word. */
+static const char *fast_literal(const char *s, const char *end, uint8_t *kind)
+{
+    const char *lit = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
+    size_t n = *s == 'f' ? 5u : 4u;
+    uint32_t a;
+    uint32_t b;
+
+    *kind = *s == 'n' ? FK_NULL : FK_PRIM;
+    if ((size_t)(end - s) < n) {
+        return NULL;
+    }
+    memcpy(&a, s, 4);
+    memcpy(&b, lit, 4);
+    return a == b && (n == 4u || s[4] == 'e') ? s + n : NULL;
+}
+
+/* Which member the key k[0..n) names in a container of role r, or M_NONE
+ * (also for a member already seen: the first one counts). */
+static unsigned fast_member(const fast_t *f, unsigned r, const char *k,
+                            size_t n)
+{
+    const char *name = "";
+    unsigned m = M_NONE;
+
+    if (n > 31u) {
+        return M_NONE;
+    }
+    switch (r * 32u + n) {
+    case R_ROOT * 32u + 2u:
+        name = "id";
+        m = M_ID;
+        break;
+    case R_ROOT * 32u + 5u:
+        name = k[0] == 'm' ? "model" : k[0] == 'e' ? "error" : "usage";
+        m = k[0] == 'm' ? M_MODEL : k[0] == 'e' ? M_ERROR : M_USAGE;
+        break;
+    case R_ROOT * 32u + 6u:
+        name = "object";
+        m = M_OBJECT;
+        break;
+    case R_ROOT * 32u + 7u:
+        name = "choices";
+        m = M_CHOICES;
+        break;
+    case R_CHOICE * 32u + 5u:
+        name = k[0] == 'i' ? "index" : "delta";
+        m = k[0] == 'i' ? M_INDEX : M_DELTA;
+        break;
+    case R_CHOICE * 32u + 13u:
+        name = "finish_reason";
+        m = M_FINISH;
+        break;
+    case R_DELTA * 32u + 7u:
+        name = k[0] == 'c' ? "content" : "refusal";
+        m = k[0] == 'c' ? M_CONTENT : M_REFUSAL;
+        break;
+    case R_DELTA * 32u + 10u:
+        name = "tool_calls";
+        m = M_TOOLS;
+        break;
+    case R_DELTA * 32u + 13u:
+        name = "function_call";
+        m = M_FUNCTION;
+        break;
+    case R_DELTA * 32u + 9u:
+        name = "reasoning";
+        m = M_REASONING;
+        break;
+    case R_DELTA * 32u + 17u:
+        name = k[10] == 'c' ? "reasoning_content" : "reasoning_details";
+        m = k[10] == 'c' ? M_REASONING_C : M_REASONING_D;
+        break;
+    default:
+        break;
+    }
+    return m != M_NONE && same(k, name, n) && f->k.kind[m] == FK_ABSENT
+               ? m : M_NONE;
+}
+
+/* The element that just ended is the choice when none was yet and its
+ * first "index" is absent or an integer 0 (int_at's reading: only "0" is
+ * both a JSON number and digits worth 0). */
+static void fast_choice_end(const char *js, fast_t *f)
+{
+    if (f->k.kind[M_INDEX] == FK_ABSENT ||
+        (f->k.kind[M_INDEX] == FK_PRIM && f->v[M_INDEX].len == 1u &&
+         js[f->v[M_INDEX].at] == '0')) {
+        f->picked = true;
+    }
+}
+
+/* White space is rare between tokens: each place tests the byte it
+ * expects first, and skips white space only when that is not it. */
+static const char *skip_ws(const char *s)
+{
+    while (WS(*s)) {
+        s++;
+    }
+    return s;
+}
+
+/* Reads json[0..len) into f; false when the fast path does not take it.
+ * The container being read is in role and close (its role, the byte that
+ * ends it); the ones around it wait in outer. */
+static bool fast_scan(const char *js, size_t len, size_t ntok, fast_t *f)
+{
+    uint8_t outer[FAST_DEPTH][2];
+    const char *end = js + len - 1u; /* the final '}' */
+    const char *s;
+    size_t depth = 0;
+    size_t tokens = 0;
+    unsigned m = M_NONE; /* the member whose value is at s */
+    unsigned role = R_OTHER;
+    char close = 0;
+
+    memset(f->k.words, 0, sizeof f->k.words);
+    f->picked = false;
+    if (len < 2u || len > (size_t)INT32_MAX || ntok > (size_t)INT32_MAX ||
+        *end != '}') {
+        return false;
+    }
+    s = skip_ws(js);
+    if (*s != '{') {
+        return false;
+    }
+    for (;;) {
+        /* a value */
+        fval_t *v = &f->v[m];
+        const char *q;
+        char c = *s;
+        bool opened = false;
+
+        if (c != '"' && WS(c)) {
+            s = skip_ws(s);
+            c = *s;
+        }
+        tokens++;
+        if (c == '"') {
+            q = str_run(s);
+            f->k.kind[m] = FK_STRING;
+            if (*q == '"') {
+                q++;
+            } else if ((q = fast_string(s, end)) != NULL) {
+                f->k.kind[m] = FK_ESCAPED;
+            } else {
+                return false;
+            }
+            v->at = (uint32_t)(s - js) + 1u;
+            v->len = (uint32_t)(q - s) - 2u;
+            s = q;
+        } else if (c == '{' || c == '[') {
+            unsigned r = R_OTHER;
+            if (depth == FAST_DEPTH) {
+                return false;
+            }
+            if (depth == 0u) {
+                r = R_ROOT;
+            } else if (m == M_CHOICES && c == '[') {
+                r = R_CHOICES;
+            } else if (m == M_DELTA && c == '{') {
+                r = R_DELTA;
+            } else if (m == M_ELEMENT && c == '{') {
+                r = R_CHOICE;
+            }
+            f->k.kind[m] = c == '{' ? FK_OBJECT : FK_ARRAY;
+            outer[depth][0] = (uint8_t)role;
+            outer[depth][1] = (uint8_t)close;
+            depth++;
+            role = r;
+            close = c == '{' ? '}' : ']';
+            s = skip_ws(s + 1);
+            /* its end at once, or its first member (no comma before) */
+            opened = *s != close;
+        } else {
+            if (c == 't' || c == 'f' || c == 'n') {
+                q = fast_literal(s, end, &f->k.kind[m]);
+            } else {
+                q = fast_number(s);
+                f->k.kind[m] = FK_PRIM;
+            }
+            if (q == NULL) {
+                return false;
+            }
+            v->at = (uint32_t)(s - js);
+            v->len = (uint32_t)(q - s);
+            s = q;
+        }
+        /* after the value: ends of containers, then a comma */
+        while (!opened) {
+            c = *s;
+            if (c == ',') {
+                s++;
+                break;
+            }
+            if (c == close) {
+                if (role == R_CHOICE) {
+                    fast_choice_end(js, f);
+                }
+                if (--depth == 0u) {
+                    /* the root's '}' ends the text */
+                    return s == end && tokens <= ntok;
+                }
+                if (s == end) {
+                    return false; /* the root is not closed */
+                }
+                role = outer[depth][0];
+                close = (char)outer[depth][1];
+                s++;
+            } else if (WS(c)) {
+                s = skip_ws(s);
+            } else {
+                return false;
+            }
+        }
+        /* the next member of the container */
+        if (close == ']') {
+            m = M_NONE;
+            if (role == R_CHOICES && !f->picked) {
+                /* an element of the choices array while none is chosen:
+                 * the last one's members go; an object is chosen (or not)
+                 * at its end, anything else now: no member at all, no
+                 * index, which choice0 takes */
+                unsigned i;
+                m = M_ELEMENT;
+                for (i = M_CHOICE; i < M_COUNT; i++) {
+                    f->k.kind[i] = FK_ABSENT;
+                }
+                if (*skip_ws(s) != '{') {
+                    f->picked = true;
+                }
+            }
+            continue;
+        }
+        /* a key, and ':' */
+        if (*s != '"') {
+            s = skip_ws(s);
+            if (*s != '"') {
+                return false;
+            }
+        }
+        q = str_run(s);
+        tokens++;
+        if (*q == '"') {
+            m = fast_member(f, role, s + 1, (size_t)(q - s) - 1u);
+            s = q + 1;
+        } else if ((s = fast_string(s, end)) != NULL) {
+            m = M_NONE; /* an escape: no name of ours, byte for byte */
+        } else {
+            return false;
+        }
+        if (*s != ':') {
+            s = skip_ws(s);
+            if (*s != ':') {
+                return false;
+            }
+        }
+        s++;
+    }
+}
+
+/* str() for a string the scan found: unescaped in place, NUL-terminated. */
+static size_t fast_str(char *js, const fast_t *f, unsigned m)
+{
+    const fval_t *v = &f->v[m];
+    size_t n = f->k.kind[m] == FK_ESCAPED
+                   ? cw_json_unescape(js + v->at, v->len) : v->len;
+    CW_ASSERT(n != UNESCAPE_ERROR); /* the scan checked every escape */
+    js[v->at + n] = '\0';
+    return n;
+}
+
+/* copy_to() for member m (nothing when it is absent). */
+static void fast_copy(char *js, const fast_t *f, unsigned m, char *dst,
+                      size_t size)
+{
+    uint8_t kind = f->k.kind[m];
+
+    if (kind == FK_ABSENT) {
+        return;
+    }
+    dst[0] = '\0';
+    if (kind >= FK_STRING) {
+        size_t n = fast_str(js, f, m);
+        (void)cw_copy_field(dst, size, js + f->v[m].at, n);
+    } else if (kind == FK_PRIM) {
+        (void)cw_copy_field(dst, size, js + f->v[m].at, f->v[m].len);
+    }
+}
+
+/* A string, null or absent (text_of's readings that are not an error). */
+static bool text_or_null(uint8_t kind)
+{
+    return kind == FK_ABSENT || kind == FK_NULL || kind >= FK_STRING;
+}
+
+bool cw_json_chunk_fast(char *json, size_t len, size_t ntok,
+                        cw_result_t *res, cw_chunk_t *chunk)
+{
+    fast_t f;
+    const uint8_t *k = f.k.kind;
+
+    if (!fast_scan(json, len, ntok, &f) ||
+        (k[M_ERROR] != FK_ABSENT && k[M_ERROR] != FK_NULL) ||
+        (k[M_OBJECT] == FK_STRING && f.v[M_OBJECT].len == 5u &&
+         memcmp(json + f.v[M_OBJECT].at, "error", 5) == 0) ||
+        k[M_USAGE] == FK_OBJECT ||
+        (f.picked && (!text_or_null(k[M_CONTENT]) ||
+                      !text_or_null(k[M_REFUSAL]) ||
+                      k[M_TOOLS] > FK_NULL || k[M_FUNCTION] > FK_NULL ||
+                      k[M_REASONING] > FK_NULL || k[M_REASONING_C] > FK_NULL ||
+                      k[M_REASONING_D] > FK_NULL))) {
+        return false; /* the jsmn path's */
+    }
+    /* what open_doc() and cw_json_chunk_jsmn() do, in their order */
+    fast_copy(json, &f, M_ID, res->id, sizeof res->id);
+    fast_copy(json, &f, M_MODEL, res->model, sizeof res->model);
+    memset(chunk, 0, sizeof *chunk);
+    if (!f.picked) {
+        return true;
+    }
+    if (k[M_FINISH] != FK_NULL) {
+        fast_copy(json, &f, M_FINISH, res->finish_reason,
+                  sizeof res->finish_reason);
+    }
+    if (k[M_CONTENT] >= FK_STRING) {
+        chunk->content_len = fast_str(json, &f, M_CONTENT);
+        chunk->content = json + f.v[M_CONTENT].at;
+    }
+    if (k[M_REFUSAL] >= FK_STRING) {
+        chunk->refusal_len = fast_str(json, &f, M_REFUSAL);
+        chunk->refusal = json + f.v[M_REFUSAL].at;
+    }
+    return true;
+}
+
 int cw_json_chunk(char *json, size_t len, void *tokens, size_t ntok,
                   cw_result_t *res, cw_chunk_t *chunk, cw_tool_track_t *tt)
+{
+    if (cw_json_chunk_fast(json, len, ntok, res, chunk)) {
+        return CW_OK;
+    }
+    return cw_json_chunk_jsmn(json, len, tokens, ntok, res, chunk, tt);
+}
+#define JSMN_CHUNK cw_json_chunk_jsmn
+#else
+#define JSMN_CHUNK cw_json_chunk
+#endif /* CW_CONFIG_STREAM_FAST_PATHS */
+
+/* The jsmn path: every text, whatever its shape. */
+int JSMN_CHUNK(char *json, size_t len, void *tokens, size_t ntok,
+               cw_result_t *res, cw_chunk_t *chunk, cw_tool_track_t *tt)
 {
     doc_t d;
     int choice;

@@ -6,6 +6,7 @@
 #ifndef CW_FW_H
 #define CW_FW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,18 +15,30 @@
 /* ------------------------------------------------------------ UART0 */
 
 /* A cw_transport_t over the CMSDK APB UART, polled (no interrupts). On the
- * host side, QEMU connects the UART to a TCP relay that forwards to the TLS
- * server, so the UART carries the raw TLS byte stream. There is no
- * connect/close: the relay holds the one TCP connection, and the transport
- * cannot tell that the peer closed it (recv then keeps returning 0 until
- * the client's idle timeout). */
+ * host side, QEMU connects the UART to a TCP relay (uart_relay.py) that
+ * forwards to the TLS server, so the UART carries the raw TLS byte stream.
+ * With a control UART (ctl, 0x40005000 for UART1) the transport has a
+ * connect and a close: the relay opens a new TCP connection to the server
+ * when the firmware asks, closes it when told, and says when the server
+ * closed it (mps2_uart.c has the protocol). Without one (ctl 0) there is no
+ * connect/close: the relay holds the one connection, and recv cannot tell
+ * that the peer closed it. */
 typedef struct fw_uart {
-    uintptr_t base;      /* 0x40004000 for UART0 */
+    uintptr_t base;      /* 0x40004000 for UART0: the data */
+    uintptr_t ctl;       /* 0x40005000 for UART1: the control line, or 0 */
     uint32_t rx_bytes;
     uint32_t tx_bytes;
+    uint64_t busy_ticks; /* Timer0 ticks spent inside this driver */
+    uint32_t connections;/* opened so far */
+    uint32_t conn_rx;    /* bytes received on the current connection */
+    uint32_t eof_at;     /* the server closed after this many (eof) */
+    bool open;
+    bool eof;
+    uint8_t ctl_len;
+    char ctl_line[16];
 } fw_uart_t;
 
-void fw_uart_init(fw_uart_t *u, uintptr_t base);
+void fw_uart_init(fw_uart_t *u, uintptr_t base, uintptr_t ctl);
 cw_transport_t fw_uart_transport(fw_uart_t *u);
 
 /* ------------------------------------------------------------ clock */
@@ -35,6 +48,10 @@ cw_transport_t fw_uart_transport(fw_uart_t *u);
  * wrap of the counter (the client and mbedTLS call it far more often). */
 void fw_clock_init(void);
 uint32_t fw_now_ms(void *ctx);
+/* Timer0 ticks since fw_clock_init(), 64-bit (call at least every 171 s).
+ * Under QEMU -icount shift=0 one tick is exactly 40 guest instructions
+ * (scripts/mcu-cost.sh checks it with a loop of known length). */
+uint64_t fw_ticks(void);
 
 /* ------------------------------------------------------------ semihosting */
 
@@ -43,9 +60,10 @@ void fw_semihost_write0(const char *s);
  * terminated, or "" when there is none. */
 const char *fw_semihost_cmdline(char *buf, size_t size);
 /* A host file through semihosting, where a device would use its flash:
- * reads up to cap bytes of path (the count, or -1 when it cannot be
- * opened); writes data as the whole file (0, or -1). Paths are the host's,
- * relative to QEMU's working directory. */
+ * reads the whole of path into buf[0..cap) (its length, or -1 when it
+ * cannot be read or is larger than cap); writes data as the whole file,
+ * created or truncated (0, or -1). Paths are the host's, relative to
+ * QEMU's working directory. */
 long fw_semihost_file_read(const char *path, uint8_t *buf, size_t cap);
 int fw_semihost_file_write(const char *path, const uint8_t *data, size_t len);
 /* Splits the next space-separated word off *s (NUL-terminating it in

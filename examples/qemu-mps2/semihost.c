@@ -12,6 +12,7 @@ enum {
     SYS_WRITE0 = 0x04,
     SYS_WRITE = 0x05,
     SYS_READ = 0x06,
+    SYS_FLEN = 0x0C,
     SYS_GET_CMDLINE = 0x15
 };
 
@@ -47,6 +48,7 @@ const char *fw_semihost_cmdline(char *buf, size_t size)
     return buf;
 }
 
+/* SYS_OPEN of path in mode (MODE_RB, MODE_WB): a handle, or -1. */
 static int open_file(const char *path, uint32_t mode)
 {
     uint32_t args[3];
@@ -66,21 +68,25 @@ static void close_file(int handle)
 long fw_semihost_file_read(const char *path, uint8_t *buf, size_t cap)
 {
     uint32_t args[3];
-    int left;
     int h = open_file(path, MODE_RB);
+    int len;
+    long rc = -1;
 
     if (h < 0) {
         return -1;
     }
     args[0] = (uint32_t)h;
-    args[1] = (uint32_t)(uintptr_t)buf;
-    args[2] = (uint32_t)cap;
-    left = semihost(SYS_READ, args); /* the bytes NOT read */
-    close_file(h);
-    if (left < 0 || (size_t)left > cap) {
-        return -1;
+    len = semihost(SYS_FLEN, args);
+    if (len >= 0 && (size_t)len <= cap) {
+        args[0] = (uint32_t)h;
+        args[1] = (uint32_t)(uintptr_t)buf;
+        args[2] = (uint32_t)len;
+        if (semihost(SYS_READ, args) == 0) { /* 0 bytes NOT read */
+            rc = len;
+        }
     }
-    return (long)(cap - (size_t)left);
+    close_file(h);
+    return rc;
 }
 
 int fw_semihost_file_write(const char *path, const uint8_t *data, size_t len)

@@ -19,7 +19,8 @@ seconds=${1:-20}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_http fuzz_sse fuzz_json fuzz_request fuzz_url fuzz_retry fuzz_client)
+  targets=(fuzz_http fuzz_sse fuzz_json fuzz_json_fast fuzz_request fuzz_url fuzz_retry
+           fuzz_client)
 fi
 case "$seconds" in
   ''|*[!0-9]*) echo "usage: $0 [seconds] [target...]" >&2; exit 2 ;;

@@ -8,8 +8,9 @@
  *     -DMBEDTLS_CONFIG_FILE='"cw_mbedtls_config.h"' -Iports/mbedtls/mcu
  *
  * What it gives: a TLS client only (no server code), TLS 1.2 and TLS 1.3,
- * ECDHE key exchange only (forward secrecy; no static RSA), AES-128/256-GCM
- * and ChaCha20-Poly1305, groups X25519, P-256 and P-384, server signatures
+ * ECDHE key exchange only (forward secrecy; no static RSA),
+ * ChaCha20-Poly1305 first, then AES-128-GCM (and AES-256-GCM in TLS 1.2),
+ * groups P-256 (p256-m), X25519 and P-384, server signatures
  * ECDSA, RSA PKCS#1 v1.5 and RSA-PSS (public roots such as ISRG Root X1 and
  * GTS Root R1 are RSA-4096, and TLS 1.3 with an RSA server key needs PSS),
  * SNI, ALPN, session tickets (TLS 1.2 and 1.3 resumption), no file system,
@@ -140,9 +141,12 @@
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
-/* Smaller precomputation: window 2 and no cached comb table for the base
- * point keep the ECP working memory in the arena to a few KiB; a P-256
- * handshake stays well under a second on a 100 MHz Cortex-M4. */
+/* The legacy ECP code serves what p256-m does not (below): P-384 and
+ * X25519. Window 2 and no cached comb table for the base point keep its
+ * working memory in the arena to a few KiB and its flash small; window 4
+ * with the fixed-point tables would make a P-384 signature check about 40 %
+ * cheaper for about 6 KB of flash (scripts/mcu-cost.sh, variant ecp4),
+ * worth it for a server whose chain has P-384 signatures. */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 
@@ -151,6 +155,30 @@
 /* TLS 1.3 runs its key schedule and AEAD through PSA: cw_tls_init() calls
  * psa_crypto_init(). Key slots live in the arena (dynamic key store). */
 #define MBEDTLS_PSA_CRYPTO_C
+/* P-256 through p256-m (mbedTLS's 3rdparty/p256-m, a PSA driver): ECDHE
+ * key generation, ECDH and ECDSA signature checks. USE_PSA_CRYPTO makes
+ * X.509, TLS 1.2 and the TLS signature checks go through PSA, so that they
+ * reach it too (without it only TLS 1.3's ECDHE does). Measured on the
+ * Cortex-M4 (scripts/mcu-cost.sh, which prints the figures and the other
+ * variants): a full TLS 1.3 handshake with an EC P-256 server takes less
+ * than half the instructions of the legacy ECP code with window 2, for
+ * about 16 KB more flash, 5 KB of it for compiling p256-m.c with -O3
+ * (scripts/mcu-common.sh, mbed_fast). One quirk stays: p256-m's key
+ * generation computes the public key and drops it, and PSA's export
+ * computes it again, so an ECDHE costs three scalar multiplications
+ * instead of two; the driver is chosen by key type alone, so no setting
+ * avoids it (X25519 instead, through the legacy code, costs more than the
+ * three). */
+#define MBEDTLS_PSA_P256M_DRIVER_ENABLED
+#define MBEDTLS_USE_PSA_CRYPTO
+/* PSA functions then copy every input and output buffer to the heap first,
+ * which protects a crypto service from callers that share memory with it
+ * across a trust boundary. Here mbedTLS, chatwire and the application are
+ * one program in one address space: no such caller exists. Without this,
+ * with USE_PSA_CRYPTO, each full 16 KiB TLS record is decrypted through
+ * two 16 KiB copies in the arena (measured: scripts/mcu-run.sh --big fails
+ * with MBEDTLS_ERR_SSL_ALLOC_FAILED in the 64 KiB arena). */
+#define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS
 
 /* ------------------------------------------------------------- X.509 */
 
@@ -214,18 +242,26 @@
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
-/* Only forward-secret AEAD suites, strongest first. The TLS 1.3 suites are
- * listed too: mbedTLS takes both from this list. */
+/* Only forward-secret AEAD suites, cheapest first on a core without AES
+ * hardware (the Cortex-M4): ChaCha20-Poly1305 decrypts a KiB in about a
+ * third of AES-GCM's instructions (scripts/mcu-cost.sh, "record cipher"),
+ * and AES-128 is cheaper than AES-256. TLS 1.3: ChaCha20-Poly1305, then
+ * AES-128-GCM, which every TLS 1.3 server must implement (RFC 8446, 9.1);
+ * AES-256-GCM-SHA384 is left out, so that a server that picks by its own
+ * preference (OpenSSL's default puts AES-256 first) cannot choose the
+ * dearest record cipher and the SHA-384 key schedule. TLS 1.2 has no
+ * mandatory suite: AES-256-GCM stays there, last, for servers that offer
+ * nothing else. mbedTLS takes both versions' suites from this list, in
+ * this order. */
 #define MBEDTLS_SSL_CIPHERSUITES                                   \
-    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                             \
-    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,                             \
     MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,                       \
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,               \
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,               \
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                             \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,         \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,           \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,               \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,                 \
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,                 \
-    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,               \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 
 /* Left out on purpose: MBEDTLS_FS_IO and MBEDTLS_NET_C (no file system, no
  * sockets: chatwire's transport carries the bytes), MBEDTLS_THREADING_C,
