@@ -246,12 +246,10 @@ boot_fw() { # ELF SERVER V LOG ARGS...
   semi+=",arg=$v,arg=test-key"
   for w in "$@"; do semi+=",$(qarg "$w")"; done
   local rc=0
-  # -nic user,restrict=on, not -nic none: the NIC stays unused and cut off
-  # from every network, and its backend's timers keep QEMU's main loop
-  # reading the UART sockets (with -nic none, under -icount, measured here:
-  # no byte ever reached the guest)
+  # -nic none: the firmware's Timer1 gives QEMU the deadlines at which it
+  # reads the UART sockets under -icount (mps2_uart.c)
   timeout 300 qemu-system-arm -M mps2-an386 -nographic -monitor none \
-    -nic user,restrict=on -icount shift=0,align=off,sleep=off -semihosting-config "$semi" \
+    -nic none -icount shift=0,align=off,sleep=off -semihosting-config "$semi" \
     -serial "tcp:127.0.0.1:$rport" -serial "tcp:127.0.0.1:$cport" \
     -kernel "$elf" >"$log" 2>&1 || rc=$?
   wait "$relay" 2>/dev/null || true

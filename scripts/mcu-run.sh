@@ -115,10 +115,8 @@ for v in "${versions[@]}"; do
   echo "mcu-run: TLS $v, server certificate $cert_name.pem, relay :$rport (control :$cport) -> :$sport" >&2
   t0=$(date +%s.%N)
   rc=0
-  # the NIC is not used: its backend may reach no network (-nic none would
-  # also stall the UART sockets under -icount, see mcu-cost.sh)
   timeout "$timeout_s" qemu-system-arm -M mps2-an386 -nographic -monitor none \
-    -nic user,restrict=on -semihosting-config "$semi" -serial "tcp:127.0.0.1:$rport" \
+    -nic none -semihosting-config "$semi" -serial "tcp:127.0.0.1:$rport" \
     -serial "tcp:127.0.0.1:$cport" \
     -kernel "$elf" >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
