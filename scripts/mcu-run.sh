@@ -116,7 +116,7 @@ for v in "${versions[@]}"; do
   t0=$(date +%s.%N)
   rc=0
   timeout "$timeout_s" qemu-system-arm -M mps2-an386 -nographic -monitor none \
-    -semihosting-config "$semi" -serial "tcp:127.0.0.1:$rport" \
+    -nic none -semihosting-config "$semi" -serial "tcp:127.0.0.1:$rport" \
     -serial "tcp:127.0.0.1:$cport" \
     -kernel "$elf" >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)

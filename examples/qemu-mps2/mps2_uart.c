@@ -39,6 +39,7 @@
 
 /* CMSDK timer registers */
 #define TIMER0 0x40000000u
+#define TIMER1 0x40001000u
 #define TIMER_CTRL 0x00u
 #define TIMER_VALUE 0x04u
 #define TIMER_RELOAD 0x08u
@@ -66,6 +67,14 @@ void fw_clock_init(void)
     REG(TIMER0, TIMER_RELOAD) = 0xFFFFFFFFu;
     REG(TIMER0, TIMER_VALUE) = 0xFFFFFFFFu;
     REG(TIMER0, TIMER_CTRL) = 1u; /* enable, no interrupt */
+    /* Timer1 wraps every millisecond, with its interrupt off: it costs
+     * the firmware no instruction, and its expiries give an emulator with
+     * no other timer (QEMU under -icount, -nic none) a deadline, at which
+     * it reads the UART sockets. */
+    REG(TIMER1, TIMER_CTRL) = 0u;
+    REG(TIMER1, TIMER_RELOAD) = TICKS_PER_MS - 1u;
+    REG(TIMER1, TIMER_VALUE) = TICKS_PER_MS - 1u;
+    REG(TIMER1, TIMER_CTRL) = 1u;
     clk_last = REG(TIMER0, TIMER_VALUE);
     tick_last = clk_last;
     tick_total = 0;

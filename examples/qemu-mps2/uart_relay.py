@@ -25,7 +25,8 @@ mps2_uart.c has the firmware's side):
 The firmware speaks TLS over the UART, so the relay sees only ciphertext;
 it reads the plaintext hellos, though, and logs per connection the cipher
 suites the client offered (in its order), the one the server chose, and
-whether a session was offered and taken (TLS 1.3 pre_shared_key).
+whether a session was offered (TLS 1.3 pre_shared_key, TLS 1.2 session
+ticket) and, in TLS 1.3, taken (pre_shared_key in the ServerHello).
 The relay ends when QEMU closes UART0.
 """
 import argparse
@@ -81,14 +82,18 @@ def parse_hello(msg):
         p += 3
     else:
         return None
-    exts = set()
+    exts = {}
     if p + 2 <= len(body):
         end = p + 2 + int.from_bytes(body[p:p + 2], "big")
         p += 2
         while p + 4 <= end:
-            exts.add(int.from_bytes(body[p:p + 2], "big"))
-            p += 4 + int.from_bytes(body[p + 2:p + 4], "big")
-    return {"suites": suites, "psk": 41 in exts}
+            n = int.from_bytes(body[p + 2:p + 4], "big")
+            exts[int.from_bytes(body[p:p + 2], "big")] = n
+            p += 4 + n
+    # pre_shared_key (41): a TLS 1.3 session offered, or taken; a non-empty
+    # session_ticket (35) in a ClientHello: a TLS 1.2 ticket offered
+    return {"suites": suites, "psk": 41 in exts,
+            "ticket": kind == 1 and exts.get(35, 0) > 0}
 
 
 class Relay:
@@ -216,10 +221,11 @@ class Relay:
             chose = ",".join("%04x" % s for s in sh["suites"]) if sh else "-"
             lines.append(
                 "uart_relay: connection %d: guest->server %d bytes, "
-                "server->guest %d bytes, offered %s psk=%s, chose %s psk=%s, "
-                "closed by %s\n"
+                "server->guest %d bytes, offered %s psk=%s ticket=%s, "
+                "chose %s psk=%s, closed by %s\n"
                 % (i, c["up"], c["down"], offered,
-                   "yes" if ch and ch["psk"] else "no", chose,
+                   "yes" if ch and ch["psk"] else "no",
+                   "yes" if ch and ch["ticket"] else "no", chose,
                    "yes" if sh and sh["psk"] else "no", c["by"]))
         lines.append("uart_relay: %d connections, %.2f s\n"
                      % (len(self.conns), time.monotonic() - self.t0))
