@@ -59,6 +59,9 @@ bash scripts/mcu-size.sh --check --budget "${CW_MCU_FLASH_BUDGET:-11520}"
 # a relative --out must give the same table (map paths are absolute: it
 # once attributed chatwire's objects to newlib, 0 B of chatwire)
 diff <(bash scripts/mcu-size.sh) <(bash scripts/mcu-size.sh --out build-mcu)
+# on-target instructions (QEMU -icount): the handshakes and chatwire's work
+# per KiB of stream, held to their targets
+bash scripts/mcu-cost.sh --quick --check
 
 echo "== FreeRTOS + lwIP firmware in QEMU: every scenario, over a TAP and a bad link"
 rc=0

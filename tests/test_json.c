@@ -279,7 +279,7 @@ static bool compare_paths(const char *text, size_t len, size_t ntok,
     cw_chunk_t c_fast;
     cw_chunk_t c_jsmn;
     cw_chunk_t untouched;
-    cw_tool_track_t tt = { -1, false };
+    cw_tool_track_t tt = fresh_track(true);
     bool taken;
     int rc;
 
@@ -312,6 +312,8 @@ static bool compare_paths(const char *text, size_t len, size_t ntok,
         CHECK_EQ_INT(c_fast.refusal == NULL ? -1 : c_fast.refusal - fast_text,
                      c_jsmn.refusal == NULL ? -1 : c_jsmn.refusal - jsmn_text);
         CHECK_EQ_INT(c_fast.refusal_len, c_jsmn.refusal_len);
+        CHECK(c_fast.reasoning == NULL && c_jsmn.reasoning == NULL);
+        CHECK_EQ_INT(c_fast.reasoning_len, c_jsmn.reasoning_len);
         CHECK(c_fast.error == c_jsmn.error);
         CHECK(memcmp(fast_text, jsmn_text, len) == 0);
     } else {
@@ -376,6 +378,13 @@ TEST(test_chunk_fast_path_equals_jsmn_path)
         { 1, "{\"error\":null,\"usage\":7,\"choices\":[{\"delta\":{"
              "\"content\":null,\"refusal\":\"no\",\"tool_calls\":null,"
              "\"function_call\":null}}]}" },
+        /* DeepSeek's answer phase: reasoning_content null */
+        { 1, "{\"choices\":[{\"delta\":{\"content\":\"a\","
+             "\"reasoning_content\":null,\"reasoning\":null,"
+             "\"reasoning_details\":null}}]}" },
+        /* reasoning members of an element that is not the choice */
+        { 1, "{\"choices\":[{\"index\":1,\"delta\":{\"reasoning\":\"r\"}},"
+             "{\"delta\":{\"content\":\"a\"}}]}" },
         /* numbers and literals spelled as JSON spells them */
         { 1, "{\"a\":[0,-0,1.5,-12.25e+3,1E-2,true,false,null],\"b\":{}}" },
         /* left to the jsmn path */
@@ -387,6 +396,14 @@ TEST(test_chunk_fast_path_equals_jsmn_path)
         { 0, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0}]}}]}" },
         { 0, "{\"choices\":[{\"delta\":{\"function_call\":{\"name\":\"f\"}}}]}" },
         { 0, "{\"choices\":[{\"delta\":{\"content\":5}}]}" },
+        /* reasoning text: DeepSeek, OpenRouter and Groq, OpenRouter's
+         * details */
+        { 0, "{\"choices\":[{\"delta\":{\"content\":null,"
+             "\"reasoning_content\":\"think\"}}]}" },
+        { 0, "{\"choices\":[{\"delta\":{\"reasoning\":\"think\"}}]}" },
+        { 0, "{\"choices\":[{\"delta\":{\"reasoning_details\":[{\"type\":"
+             "\"reasoning.text\",\"text\":\"think\"}]}}]}" },
+        { 0, "{\"choices\":[{\"delta\":{\"reasoning\":7}}]}" },
         { 0, "{\"choices\":[{\"delta\":{\"refusal\":{}}}]}" },
         { 0, "{\"id\":\"x\"} " },            /* white space after the root */
         { 0, "[1]" },

@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cw_chunk_t chunk_fast;
         cw_chunk_t chunk_both;
         cw_chunk_t untouched;
-        cw_tool_track_t tt_jsmn = { -1, false };
-        cw_tool_track_t tt_both = { -1, false };
+        cw_tool_track_t tt_jsmn;
+        cw_tool_track_t tt_both;
         bool taken;
         int rc_jsmn;
         int rc_both;
@@ -91,6 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&res_jsmn, &prefill, sizeof prefill);
         memcpy(&res_fast, &prefill, sizeof prefill);
         memcpy(&res_both, &prefill, sizeof prefill);
+        memset(&tt_jsmn, 0, sizeof tt_jsmn);
+        tt_jsmn.index = -1;
+#if CW_CONFIG_TOOLS
+        tt_jsmn.stream = true; /* deltas; no storage: calls counted only */
+#endif
+        memcpy(&tt_both, &tt_jsmn, sizeof tt_both);
         memset(&chunk_fast, 0xa5, sizeof chunk_fast);
         memcpy(&untouched, &chunk_fast, sizeof untouched);
 
@@ -122,6 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                offset_in(chunk_jsmn.refusal, jsmn_copy) &&
                            chunk_fast.refusal_len == chunk_jsmn.refusal_len,
                        "refusal differs");
+            FUZZ_CHECK(chunk_fast.reasoning == NULL &&
+                           chunk_jsmn.reasoning == NULL &&
+                           chunk_jsmn.reasoning_len == 0u,
+                       "the fast path took a text with reasoning");
             FUZZ_CHECK(chunk_fast.error == chunk_jsmn.error,
                        "error flag differs");
             FUZZ_CHECK(tt_jsmn.index == -1 && !tt_jsmn.named,
@@ -158,6 +168,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            offset_in(chunk_both.refusal, both_copy) ==
                                offset_in(chunk_jsmn.refusal, jsmn_copy) &&
                            chunk_both.refusal_len == chunk_jsmn.refusal_len &&
+                           offset_in(chunk_both.reasoning, both_copy) ==
+                               offset_in(chunk_jsmn.reasoning, jsmn_copy) &&
+                           chunk_both.reasoning_len ==
+                               chunk_jsmn.reasoning_len &&
                            chunk_both.error == chunk_jsmn.error,
                        "cw_json_chunk's chunk differs from the jsmn path's");
         }
