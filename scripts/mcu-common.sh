@@ -60,6 +60,15 @@ mbed_lib_inc=(-I"$mbed_src/include" -I"$mbed_src/library"
 # -O3 with inlining 25 % for 8.6 KB. CW_MBEDTLS_FAST_FILES and
 # CW_MBEDTLS_FAST_FLAGS override them.
 mbed_fast=${CW_MBEDTLS_FAST_FILES-3rdparty/p256-m/p256-m/p256-m.c}
+# p256-m's driver calls two functions of the glue instead of p256-m's own,
+# so that a key pair's public key is not computed twice (one scalar
+# multiplication less per TLS handshake: ports/mbedtls/mcu/cw_mbedtls_mcu.c).
+# CW_MBEDTLS_P256M_KEEP_PUBLIC=0 builds the driver as it is.
+mbed_p256m_file=3rdparty/p256-m/p256-m_driver_entrypoints.c
+mbed_p256m_flags=""
+if [[ "${CW_MBEDTLS_P256M_KEEP_PUBLIC:-1}" == 1 ]]; then
+  mbed_p256m_flags="-Dp256_gen_keypair=cw_p256m_gen_keypair -Dp256_public_from_private=cw_p256m_public_from_private"
+fi
 mbed_fast_flags=${CW_MBEDTLS_FAST_FLAGS:--O3 -fno-inline-functions}
 
 # chatwire's own sources, the one list every MCU build compiles (and the one
@@ -87,7 +96,8 @@ mcu_mbedtls_source() {
 
 mcu_mbedtls_id() {
   { cat "$mcu_dir/cw_mbedtls_config.h" ${user_cfg:+"$user_cfg"}; echo "$mbed_src";
-    printf '%s\n' "${common[@]}" "${cfg_def[@]}" "${mbed_extra[@]}" "fast: $mbed_fast: $mbed_fast_flags"
+    printf '%s\n' "${common[@]}" "${cfg_def[@]}" "${mbed_extra[@]}" "fast: $mbed_fast: $mbed_fast_flags" \
+      "p256-m driver: $mbed_p256m_flags"
     "$cc" --version | head -n 1; } |
     sha256sum | cut -d' ' -f1
 }
@@ -111,8 +121,10 @@ mcu_mbedtls_build() { # DIR JOBS
   # files named in mbed_fast get mbed_fast_flags after -Os
   # shellcheck disable=SC2016  # expanded by the inner sh
   MBED_OBJ_DIR="$dir/obj" MBED_SRC="$mbed_src" MBED_FAST=" $mbed_fast " \
-  MBED_FAST_FLAGS="$mbed_fast_flags" xargs -0 -P "$jobs" -I{} sh -c \
+  MBED_FAST_FLAGS="$mbed_fast_flags" MBED_P256M="$mbed_p256m_file" MBED_P256M_FLAGS="$mbed_p256m_flags" \
+  xargs -0 -P "$jobs" -I{} sh -c \
     'f=$1; shift; o=; case "$MBED_FAST" in *" ${f#"$MBED_SRC"/} "*) o=$MBED_FAST_FLAGS ;; esac
+     [ "${f#"$MBED_SRC"/}" = "$MBED_P256M" ] && o="$o $MBED_P256M_FLAGS"
      exec "$@" $o -c "$f" -o "$MBED_OBJ_DIR/$(basename "$f" .c).o"' \
     sh {} "$cc" "${common[@]}" "${cfg_def[@]}" -I"$mcu_dir" "${mbed_lib_inc[@]}" \
     -w < <(printf '%s\0' "$mbed_src"/library/*.c "${mbed_extra[@]/#/$mbed_src/}")

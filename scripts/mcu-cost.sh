@@ -77,21 +77,23 @@ mkdir -p "$logs" "$data"
 
 # ------------------------------------------------------------ variants
 # name|what|user config lines (\n-separated)|files compiled for speed|their
-# flags. "chosen" is cw_mbedtls_config.h as it is, with mcu-common.sh's
-# defaults for the rest ("-" in the last two fields).
+# flags|p256-m's public key kept (1) or computed again on export (0).
+# "chosen" is cw_mbedtls_config.h as it is, with mcu-common.sh's defaults
+# for the rest ("-" in the fourth and fifth fields).
 variant_table=(
-  "chosen|the MCU config as it is (p256-m + USE_PSA, p256-m.c -O3 without inlining)||-|-"
-  "base|before: legacy ECP, window 2, no fixed-point tables, PSA copies buffers, all -Os|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS||"
-  "ecp4|legacy ECP, window 4 + fixed-point tables|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1||"
-  "ecp4-O2|ecp4, bignum and ECP compiled -O2|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1|library/bignum.c library/bignum_core.c library/ecp.c library/ecp_curves.c|-O2"
-  "p256m|p256-m driver without USE_PSA, -Os|#undef MBEDTLS_USE_PSA_CRYPTO||"
-  "usepsa|USE_PSA without p256-m|#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED||"
-  "p256m+usepsa-Os|p256-m + USE_PSA, all -Os|||"
-  "p256m+usepsa-O2|p256-m + USE_PSA, p256-m.c -O2||3rdparty/p256-m/p256-m/p256-m.c|-O2"
-  "p256m+usepsa-O3|p256-m + USE_PSA, p256-m.c -O3 with inlining||3rdparty/p256-m/p256-m/p256-m.c|-O3"
-  "chosen+ecp4|chosen, and window 4 + fixed-point tables for P-384 and X25519|#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1|-|-"
+  "chosen|the MCU config as it is (p256-m + USE_PSA, p256-m.c -O3 without inlining)||-|-|1"
+  "chosen-recompute|the MCU config, but p256-m's driver as it is (a key pair's public key computed again when exported)||-|-|0"
+  "base|before: legacy ECP, window 2, no fixed-point tables, PSA copies buffers, all -Os|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS|||0"
+  "ecp4|legacy ECP, window 4 + fixed-point tables|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1|||0"
+  "ecp4-O2|ecp4, bignum and ECP compiled -O2|#undef MBEDTLS_USE_PSA_CRYPTO\n#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED\n#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1|library/bignum.c library/bignum_core.c library/ecp.c library/ecp_curves.c|-O2|0"
+  "p256m|p256-m driver without USE_PSA, -Os|#undef MBEDTLS_USE_PSA_CRYPTO|||0"
+  "usepsa|USE_PSA without p256-m|#undef MBEDTLS_PSA_P256M_DRIVER_ENABLED|||0"
+  "p256m+usepsa-Os|p256-m + USE_PSA, all -Os||||0"
+  "p256m+usepsa-O2|p256-m + USE_PSA, p256-m.c -O2||3rdparty/p256-m/p256-m/p256-m.c|-O2|0"
+  "p256m+usepsa-O3|p256-m + USE_PSA, p256-m.c -O3 with inlining||3rdparty/p256-m/p256-m/p256-m.c|-O3|0"
+  "chosen+ecp4|chosen, and window 4 + fixed-point tables for P-384 and X25519|#undef MBEDTLS_ECP_WINDOW_SIZE\n#define MBEDTLS_ECP_WINDOW_SIZE 4\n#undef MBEDTLS_ECP_FIXED_POINT_OPTIM\n#define MBEDTLS_ECP_FIXED_POINT_OPTIM 1|-|-|1"
 )
-variant_field() { # NAME FIELD(1-5)
+variant_field() { # NAME FIELD(1-6)
   local v
   for v in "${variant_table[@]}"; do
     [[ "${v%%|*}" == "$1" ]] && { cut -d'|' -f"$2" <<<"$v"; return; }
@@ -105,8 +107,9 @@ bash "$root/tests/server/make_certs.sh" "$certs" >/dev/null
 # Runs "$@" with the variant's mbedTLS settings in the environment.
 with_variant() { # NAME CMD...
   local name=$1; shift
-  local cfg="" lines fast flags
+  local cfg="" lines fast flags keep
   lines=$(variant_field "$name" 3)
+  keep=$(variant_field "$name" 6)
   fast=$(variant_field "$name" 4)
   flags=$(variant_field "$name" 5)
   if [[ -n "$lines" ]]; then
@@ -116,10 +119,17 @@ with_variant() { # NAME CMD...
     if cmp -s "$cfg.new" "$cfg"; then rm -f "$cfg.new"; else mv -f "$cfg.new" "$cfg"; fi
   fi
   if [[ "$fast" == "-" ]]; then
-    CW_MBEDTLS_USER_CONFIG=$cfg "$@"
+    CW_MBEDTLS_P256M_KEEP_PUBLIC=$keep CW_MBEDTLS_USER_CONFIG=$cfg "$@"
   else
-    CW_MBEDTLS_USER_CONFIG=$cfg CW_MBEDTLS_FAST_FILES=$fast CW_MBEDTLS_FAST_FLAGS=${flags:--Os} "$@"
+    CW_MBEDTLS_P256M_KEEP_PUBLIC=$keep CW_MBEDTLS_USER_CONFIG=$cfg CW_MBEDTLS_FAST_FILES=$fast \
+      CW_MBEDTLS_FAST_FLAGS=${flags:--Os} "$@"
   fi
+}
+
+# Where a variant's mbedTLS is built: the chosen one shares mcu-build.sh's
+# (the same configuration and flags), the others have their own.
+mbedtls_dir() { # NAME
+  if [[ $1 == chosen ]]; then echo "$root/build-mcu/mbedtls"; else echo "$out/$1/mbedtls"; fi
 }
 
 # The firmware (default chatwire options) and the cost firmware of a
@@ -128,17 +138,19 @@ build_variant() { # NAME
   local name=$1 dir=$out/$1
   mkdir -p "$dir"
   with_variant "$name" nice bash "$root/scripts/mcu-build.sh" --out "$dir" --cw-config none \
-    --ca "$certs/ca.pem" -j "$jobs" >"$dir/build.log" 2>&1 ||
+    --mbedtls-dir "$(mbedtls_dir "$name")" --ca "$certs/ca.pem" -j "$jobs" >"$dir/build.log" 2>&1 ||
     { cat "$dir/build.log" >&2; die "build of variant $name failed"; }
-  ( with_variant "$name" build_bench "$dir" none bench.elf ) >"$dir/bench-build.log" 2>&1 ||
+  ( with_variant "$name" build_bench "$dir" none bench.elf "$(mbedtls_dir "$name")" ) \
+    >"$dir/bench-build.log" 2>&1 ||
     { cat "$dir/bench-build.log" >&2; die "cost firmware of variant $name failed"; }
 }
 
 # The cost firmware DIR/ELF, with chatwire's options CWCFG (none: the
-# defaults), linked with DIR's mbedTLS. Run in a subshell: it sources
-# mcu-common.sh, which reads the variant's settings from the environment.
-build_bench() { # DIR CWCFG ELF
-  local dir=$1 cwcfg=$2 elf=$1/$3 obj
+# defaults), linked with the mbedTLS in MBEDTLS_DIR. Run in a subshell: it
+# sources mcu-common.sh, which reads the variant's settings from the
+# environment.
+build_bench() { # DIR CWCFG ELF MBEDTLS_DIR
+  local dir=$1 cwcfg=$2 elf=$1/$3 mbed_dir=$4 obj
   # shellcheck source=scripts/mcu-common.sh
   source "$root/scripts/mcu-common.sh"
   obj=$dir/obj-${3%.elf}
@@ -173,7 +185,7 @@ EOF
   done
   "$cc" "${cpu[@]}" -Os -nostartfiles --specs=nano.specs --specs=rdimon.specs \
     -T "$fw/mps2_an386.ld" -Wl,--gc-sections -Wl,-Map="$elf.map" \
-    "${objs[@]}" "$dir/mbedtls/libmbedtls_mcu.a" -o "$elf"
+    "${objs[@]}" "$mbed_dir/libmbedtls_mcu.a" -o "$elf"
 }
 
 # ------------------------------------------------------------ servers
@@ -306,7 +318,8 @@ handshakes() { # VARIANT ROWS RUNS
 # ------------------------------------------------------------ build
 echo "mcu-cost: building (mbedTLS only when its configuration changed)" >&2
 build_variant chosen
-( build_bench "$out/chosen" "$root/examples/qemu-mps2/cw_config_small.h" bench-small.elf ) \
+( build_bench "$out/chosen" "$root/examples/qemu-mps2/cw_config_small.h" bench-small.elf \
+  "$(mbedtls_dir chosen)" ) \
   >"$out/chosen/bench-small-build.log" 2>&1 ||
   { cat "$out/chosen/bench-small-build.log" >&2; die "the cost firmware (small profile) failed to build"; }
 

@@ -90,6 +90,14 @@
 #endif
 #endif
 
+#ifndef CW_CONFIG_STREAM_FAST_PATHS
+#ifdef CONFIG_CHATWIRE_STREAM_FAST_PATHS
+#define CW_CONFIG_STREAM_FAST_PATHS 1
+#else
+#define CW_CONFIG_STREAM_FAST_PATHS 0
+#endif
+#endif
+
 /* Sizes and times: Kconfig writes plain decimal ints. */
 #ifndef CW_HTTP_MAX_LINE
 #define CW_HTTP_MAX_LINE (CONFIG_CHATWIRE_HTTP_MAX_LINE + 0u)

@@ -4,9 +4,11 @@
  */
 #include "cw_mbedtls_mcu.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <mbedtls/build_info.h>
+#include <mbedtls/constant_time.h>
 #include <mbedtls/memory_buffer_alloc.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_time.h>
@@ -171,3 +173,52 @@ size_t cw_mbedtls_mcu_arena_peak(size_t *blocks)
     }
     return used;
 }
+
+#if defined(MBEDTLS_PSA_P256M_DRIVER_ENABLED)
+/* p256-m's PSA driver (3rdparty/p256-m/p256-m_driver_entrypoints.c) keeps
+ * only the private key of a generated key pair and drops the public key
+ * p256-m computed with it; psa_export_public_key then computes it again, a
+ * second scalar multiplication (6.1 M instructions on a Cortex-M4). A TLS
+ * handshake always exports the key it generates for its key share, so
+ * each handshake pays for one multiplication it need not. Built with
+ *   -Dp256_gen_keypair=cw_p256m_gen_keypair
+ *   -Dp256_public_from_private=cw_p256m_public_from_private
+ * on that one file (scripts/mcu-common.sh does it), the driver calls the
+ * two functions below: the last pair generated is kept, and an export of
+ * its private key takes the public key from there, once; the kept copy is
+ * wiped then, and any other private key is computed as before. Without
+ * those defines, these functions are unused. */
+int p256_gen_keypair(uint8_t priv[32], uint8_t pub[64]);
+int p256_public_from_private(uint8_t pub[64], const uint8_t priv[32]);
+int cw_p256m_gen_keypair(uint8_t priv[32], uint8_t pub[64]);
+int cw_p256m_public_from_private(uint8_t pub[64], const uint8_t priv[32]);
+
+static struct {
+    uint8_t priv[32];
+    uint8_t pub[64];
+    bool kept;
+} last_pair;
+
+int cw_p256m_gen_keypair(uint8_t priv[32], uint8_t pub[64])
+{
+    int ret = p256_gen_keypair(priv, pub);
+
+    last_pair.kept = ret == 0; /* P256_SUCCESS */
+    if (last_pair.kept) {
+        memcpy(last_pair.priv, priv, sizeof last_pair.priv);
+        memcpy(last_pair.pub, pub, sizeof last_pair.pub);
+    }
+    return ret;
+}
+
+int cw_p256m_public_from_private(uint8_t pub[64], const uint8_t priv[32])
+{
+    if (last_pair.kept &&
+        mbedtls_ct_memcmp(priv, last_pair.priv, sizeof last_pair.priv) == 0) {
+        memcpy(pub, last_pair.pub, sizeof last_pair.pub);
+        mbedtls_platform_zeroize(&last_pair, sizeof last_pair);
+        return 0;
+    }
+    return p256_public_from_private(pub, priv);
+}
+#endif
