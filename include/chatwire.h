@@ -592,6 +592,22 @@ typedef struct cw_client_config {
 #define CW_WORK_MIN (CW_WORK_TOKENS_SIZE + 256u)
 
 /** @cond INTERNAL */
+#if CW_CONFIG_NONBLOCKING
+#define CW_B64_BLOCK 48u /* bytes of a content part encoded at a time */
+/* Where a request written in several runs (the step API) stands: bytes
+ * already written, and the content part being read when the last run
+ * stopped (its reader's position and the block it was encoding). */
+typedef struct cw_emit_resume {
+    size_t skip;
+#if CW_CONFIG_CONTENT_PARTS
+    uint64_t got;
+    uint8_t have;
+    uint8_t in[CW_B64_BLOCK];
+#endif
+} cw_emit_resume_t;
+#else
+#define CW_B64_BLOCK 48u
+#endif
 #ifndef CW_TOOL_TRACK_MAX
 #define CW_TOOL_TRACK_MAX 8u /* calls told apart exactly in one answer */
 #endif
@@ -664,6 +680,27 @@ typedef struct cw_client {
 #endif
     cw_tool_track_t tools;   /**< the stream's tool calls so far */
     uint32_t idle_start;     /**< when a byte last moved */
+    /** per call: the engine under cw_chat and the step API */
+    uint32_t call_start;     /**< now_ms when the call began */
+    uint32_t wait_start;     /**< when the retry wait began */
+    uint32_t wait_ms;        /**< how long it is */
+    uint32_t attempts;
+    uint32_t retries;
+    uint32_t waited;         /**< ms of retry waits so far */
+    int last_rc;             /**< the last attempt's status */
+    uint8_t state;           /**< where the call is */
+    bool got_bytes;          /**< a response byte came in this attempt */
+    bool stale;              /**< a kept connection was found closed */
+    bool free_reconnect;     /**< one reconnect that is not a retry left */
+#if CW_CONFIG_NONBLOCKING
+    bool step;               /**< driven by cw_chat_step: never block */
+    bool req_done;           /**< the request writer has written it all */
+    bool connecting;         /**< transport.connect_step under way */
+    uint32_t connect_start;  /**< when it began */
+    size_t io_len;           /**< request bytes waiting in io */
+    size_t io_off;           /**< of which sent */
+    cw_emit_resume_t resume; /**< where the request writer goes on */
+#endif
 } cw_client_t;
 
 /** Sets up a client. Keeps pointers to config->base_url, api_key and the two
@@ -697,6 +734,46 @@ CW_API cw_status_t cw_client_init(cw_client_t *c,
  * after some streamed text was delivered sets res->partial. */
 CW_API cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
                            cw_result_t *res);
+
+/** What cw_chat_step waits for before it can go on: an event on a
+ * descriptor, a time, or both (whichever comes first). */
+typedef struct cw_wait {
+    /** The descriptor to poll() or select() (the transport's handle), or
+     * -1: only the time counts. */
+    int fd;
+    /** CW_WAIT_READ, CW_WAIT_WRITE, or 0 (a retry wait: time only). */
+    uint8_t events;
+    /** Call cw_chat_step again after at most this many ms (a timeout's or
+     * a retry wait's end), even when no event came. */
+    uint32_t timeout_ms;
+} cw_wait_t;
+
+#if CW_CONFIG_NONBLOCKING
+
+/** Starts a chat to be driven by cw_chat_step (the step API), with the
+ * same request, result and rules as cw_chat: it checks and measures the
+ * request (nothing is sent yet) and returns CW_OK, or the error cw_chat
+ * would return for it (res says why). req and everything it points to
+ * must stay unchanged until the chat ends. One chat at a time per client;
+ * many clients, each with its own transport and buffers, can run side by
+ * side in one thread. */
+CW_API cw_status_t cw_chat_start(cw_client_t *c, const cw_chat_request_t *req,
+                                 cw_result_t *res);
+
+/** Advances the chat cw_chat_start began as far as it can without
+ * blocking: connects (through transport.connect_step, or blocking through
+ * transport.connect when the transport has none), writes the request
+ * (resuming where the last call stopped), reads and parses what has
+ * arrived, delivering text to on_delta, and waits out retries as
+ * deadlines, never by sleeping. Transport calls get a timeout of 0.
+ *
+ * Returns CW_ERR_WOULD_BLOCK while the chat goes on: *wait says what it
+ * waits for; call cw_chat_step again when that happens or after
+ * wait->timeout_ms (calling it earlier is harmless). Any other value ends
+ * the chat: it is what cw_chat would have returned, with res filled the
+ * same way. Timeouts are the client's, measured with now_ms. */
+CW_API cw_status_t cw_chat_step(cw_client_t *c, cw_wait_t *wait);
+#endif
 
 /** Closes the connection, if any (transport.close). */
 CW_API void cw_client_close(cw_client_t *c);

@@ -85,6 +85,15 @@
 #define CW_CONFIG_REASONING 1
 #endif
 
+/** The step API: cw_chat_start() and cw_chat_step(), which advance a chat
+ * as far as they can without blocking and say what they wait for, so that
+ * an event loop, a superloop or one thread for many chats can drive it;
+ * the request writer then resumes where it stopped. With 0, cw_chat (the
+ * same engine, blocking) is the only way to chat. Default 1. */
+#ifndef CW_CONFIG_NONBLOCKING
+#define CW_CONFIG_NONBLOCKING 1
+#endif
+
 /** The request's optional members: temperature, top_p, stop, user,
  * max_completion_tokens, reasoning_effort, response_format, seed, the
  * penalties, safety_identifier, prompt_cache_key, extra JSON members and

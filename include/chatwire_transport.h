@@ -66,7 +66,26 @@ typedef struct cw_transport {
     /** Monotonic milliseconds; wraps around at 2^32 (differences are taken
      * modulo 2^32). Required. */
     uint32_t (*now_ms)(void *ctx);
+    /** Opens a connection to host:port without blocking, for the step API
+     * (cw_chat_step): starts it on the first call and goes on with it on
+     * each later one, with the same arguments, until it returns CW_OK
+     * (connected) or an error. CW_ERR_WOULD_BLOCK: not yet; *want says
+     * what it waits for (CW_WAIT_READ, CW_WAIT_WRITE), on the descriptor
+     * that handle gives. Optional: without it, the step API connects
+     * through connect, which blocks. close abandons a connection being
+     * opened. */
+    int (*connect_step)(void *ctx, const char *host, size_t host_len,
+                        uint16_t port, uint8_t *want);
+    /** The descriptor (a socket) to wait on with poll() or select() when
+     * cw_chat_step asks to wait, or -1 when there is none (the caller then
+     * waits for the time cw_chat_step gives). Optional (NULL: -1). A
+     * transport that wraps another passes its inner one's through. */
+    int (*handle)(void *ctx);
 } cw_transport_t;
+
+/** What a transport or a chat waits for: readable, writable. */
+#define CW_WAIT_READ 1u
+#define CW_WAIT_WRITE 2u
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,17 @@ enum {
 
 #define TOKEN_ALIGN 8u
 
+/* Where a call is (cw_client_t.state). */
+enum {
+    ST_IDLE,    /* no call */
+    ST_BEGIN,   /* an attempt is to begin */
+    ST_CONNECT, /* opening the connection */
+    ST_SEND,    /* writing the request */
+    ST_RECV,    /* reading the response */
+    ST_WAIT     /* waiting before a retry */
+};
+#define AGAIN 1 /* next_after: another attempt follows */
+
 cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
 {
     cw_status_t rc;
@@ -67,67 +78,87 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
 
 void cw_client_close(cw_client_t *c)
 {
-    if (c != NULL && c->connected) {
+#if CW_CONFIG_NONBLOCKING
+    bool open = c != NULL && (c->connected || c->connecting);
+#else
+    bool open = c != NULL && c->connected;
+#endif
+    if (open) {
         if (c->tp.close != NULL) {
             c->tp.close(c->tp.ctx);
         }
         c->connected = false;
+#if CW_CONFIG_NONBLOCKING
+        c->connecting = false;
+#endif
     }
 }
 
 /* ------------------------------------------------------------ timing */
 
-typedef struct deadline {
-    uint32_t start;
-    uint32_t limit; /* 0: none */
-} deadline_t;
-
 #define FOREVER 0xffffffffu
 
-/* Milliseconds left before the deadline, 0 when it has passed. */
-static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
+/* Milliseconds left of limit ms from start, 0 when they have passed. */
+static uint32_t left_of(const cw_client_t *c, uint32_t start, uint32_t limit)
 {
-    uint32_t spent;
+    uint32_t spent = c->tp.now_ms(c->tp.ctx) - start;
+    return spent >= limit ? 0u : limit - spent;
+}
 
-    if (d->limit == 0u) {
-        return FOREVER;
-    }
-    spent = c->tp.now_ms(c->tp.ctx) - d->start;
-    return spent >= d->limit ? 0u : d->limit - spent;
+/* Milliseconds left before the call's deadline (timeout_ms), 0 when it has
+ * passed. */
+static uint32_t time_left(const cw_client_t *c)
+{
+    return c->timeout_ms == 0u ? FOREVER
+                               : left_of(c, c->call_start, c->timeout_ms);
 }
 
 /* How long the next send or recv may wait: until the idle timeout (no byte
  * moved since c->idle_start) or the call's deadline, whichever is first;
  * 0 when one has passed (which one: res->timed_out, set by say_timeout). */
-static uint32_t wait_budget(const cw_client_t *c, const deadline_t *d)
+static uint32_t wait_budget(const cw_client_t *c)
 {
-    uint32_t left = time_left(c, d);
-    uint32_t quiet = c->tp.now_ms(c->tp.ctx) - c->idle_start;
-    uint32_t idle = quiet >= c->idle_timeout_ms ? 0u
-                                                : c->idle_timeout_ms - quiet;
+    uint32_t left = time_left(c);
+    uint32_t idle = left_of(c, c->idle_start, c->idle_timeout_ms);
     return idle < left ? idle : left;
 }
 
+#if CW_CONFIG_NONBLOCKING
+#define STEPPING(c) ((c)->step)
+/* Says in *w what the step waits for, at most ms: returns
+ * CW_ERR_WOULD_BLOCK, the step's answer. */
+static int wait_for(const cw_client_t *c, cw_wait_t *w, uint8_t events,
+                    uint32_t ms)
+{
+    w->fd = events != 0u && c->tp.handle != NULL ? c->tp.handle(c->tp.ctx)
+                                                 : -1;
+    w->events = events;
+    w->timeout_ms = ms;
+    return CW_ERR_WOULD_BLOCK;
+}
+#else
+#define STEPPING(c) false
+#endif
+
 /* ------------------------------------------------------------ sending */
 
-typedef struct send_ctx {
-    cw_client_t *c;
-    const deadline_t *d;
-} send_ctx_t;
-
+/* The request writer's sink when the call may block: each piece is sent
+ * whole before the writer goes on. */
 static int send_all(void *ctx, const uint8_t *data, size_t len)
 {
-    send_ctx_t *s = (send_ctx_t *)ctx;
-    cw_client_t *c = s->c;
+    cw_client_t *c = (cw_client_t *)ctx;
 
     while (len > 0u) {
-        uint32_t wait = wait_budget(c, s->d);
+        uint32_t wait = wait_budget(c);
         int32_t n;
 
         if (wait == 0u) {
             return CW_ERR_TIMEOUT;
         }
         n = c->tp.send(c->tp.ctx, data, len, wait);
+        if (n == CW_ERR_WOULD_BLOCK) {
+            n = 0; /* a port's "try again" spelled as a status */
+        }
         if (n < 0) {
             return (int)n;
         }
@@ -142,6 +173,64 @@ static int send_all(void *ctx, const uint8_t *data, size_t len)
     }
     return CW_OK;
 }
+
+#if CW_CONFIG_NONBLOCKING
+/* The request writer's sink when the call must not block: one run of the
+ * writer fills io and stops there (the bytes wait in io to be sent). */
+static int hold(void *ctx, const uint8_t *data, size_t len)
+{
+    cw_client_t *c = (cw_client_t *)ctx;
+
+    (void)data; /* it is c->io */
+    c->io_len = len;
+    return len == c->io_size ? CW_ERR_WOULD_BLOCK : CW_OK;
+}
+
+/* Writes the request without blocking: the bytes waiting in io, then the
+ * next run of the request writer, which goes on where the last one
+ * stopped, until all of it is out. */
+static int send_step(cw_client_t *c, cw_wait_t *w)
+{
+    for (;;) {
+        int rc;
+        while (c->io_off < c->io_len) {
+            uint32_t wait = wait_budget(c);
+            size_t len = c->io_len - c->io_off;
+            int32_t n;
+            if (wait == 0u) {
+                return CW_ERR_TIMEOUT;
+            }
+            n = c->tp.send(c->tp.ctx, c->io + c->io_off, len, 0);
+            if (n == 0 || n == CW_ERR_WOULD_BLOCK) {
+                return wait_for(c, w, CW_WAIT_WRITE, wait);
+            }
+            if (n < 0) {
+                return (int)n;
+            }
+            if ((size_t)n > len) {
+                return CW_ERR_IO; /* a port that claims more than it was given */
+            }
+            c->idle_start = c->tp.now_ms(c->tp.ctx);
+            c->io_off += (size_t)n;
+        }
+        if (c->req_done) {
+            return CW_OK;
+        }
+        c->resume.skip += c->io_len;
+        c->io_len = 0;
+        c->io_off = 0;
+        rc = cw_request_emit(&c->url, c->api_key, c->auth, c->req,
+                             c->body_len_req, c->io, c->io_size, hold, c,
+                             NULL CW_EMIT_RES(c->res)
+                             CW_EMIT_RESUME(&c->resume));
+        if (rc == CW_OK) {
+            c->req_done = true;
+        } else if (rc != CW_ERR_WOULD_BLOCK) {
+            return rc;
+        }
+    }
+}
+#endif
 
 /* ------------------------------------------------------------ delivery */
 
@@ -692,15 +781,17 @@ static void say_http_error(cw_client_t *c, const uint8_t *data, size_t n,
     cw_detail_bytes(res, (const char *)data, 1, 1);
 }
 
-/* Reads and parses the response until it is complete. The wait for each
- * piece is bounded by the idle timeout (restarted by every byte) and by the
- * call's deadline. *got_bytes tells whether anything arrived. */
-static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
+/* Reads and parses the response until it is complete (stepping: as much
+ * as has arrived). The wait for each piece is bounded by the idle timeout
+ * (restarted by every byte) and by the call's deadline. c->got_bytes tells
+ * whether anything arrived. */
+static int receive(cw_client_t *c, cw_wait_t *w)
 {
     int rc = CW_OK;
 
+    (void)w;
     while (!cw_http_done(&c->http)) {
-        uint32_t wait = wait_budget(c, d);
+        uint32_t wait = wait_budget(c);
         uint64_t base = c->http.pos;
         int32_t n;
         size_t used = 0;
@@ -708,7 +799,11 @@ static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
         if (wait == 0u) {
             return CW_ERR_TIMEOUT;
         }
-        n = c->tp.recv(c->tp.ctx, c->io, c->io_size, wait);
+        n = c->tp.recv(c->tp.ctx, c->io, c->io_size,
+                       STEPPING(c) ? 0u : wait);
+        if (n == CW_ERR_WOULD_BLOCK) {
+            n = 0;
+        }
         if (n == CW_ERR_CLOSED) {
             rc = cw_http_finish(&c->http);
             break;
@@ -720,9 +815,14 @@ static int receive(cw_client_t *c, const deadline_t *d, bool *got_bytes)
             return CW_ERR_IO;
         }
         if (n == 0) {
+#if CW_CONFIG_NONBLOCKING
+            if (c->step) {
+                return wait_for(c, w, CW_WAIT_READ, wait);
+            }
+#endif
             continue;
         }
-        *got_bytes = true;
+        c->got_bytes = true;
         c->idle_start = c->tp.now_ms(c->tp.ctx);
         rc = cw_http_feed(&c->http, c->io, (size_t)n, &used);
         if (rc != CW_OK) {
@@ -752,12 +852,11 @@ static bool still_open(cw_client_t *c)
 
 /* Which limit ended the attempt (the call's deadline when it has passed,
  * else the connect or the idle one), in words, with its value. */
-static void say_timeout(cw_client_t *c, const deadline_t *d, bool connecting,
-                        const char *doing)
+static void say_timeout(cw_client_t *c, bool connecting, const char *doing)
 {
     cw_result_t *res = c->res;
 
-    res->timed_out = time_left(c, d) == 0u ? CW_TIMEOUT_TOTAL
+    res->timed_out = time_left(c) == 0u ? CW_TIMEOUT_TOTAL
                      : connecting          ? CW_TIMEOUT_CONNECT
                                            : CW_TIMEOUT_IDLE;
     if (res->timed_out == CW_TIMEOUT_TOTAL) {
@@ -776,13 +875,15 @@ static void say_timeout(cw_client_t *c, const deadline_t *d, bool connecting,
     cw_detail(res, doing);
 }
 
-/* Opens the connection when there is none (or the kept one went stale). */
-static int open_connection(cw_client_t *c, cw_result_t *res,
-                           const deadline_t *d)
+/* Opens the connection when there is none (or the kept one went stale).
+ * Stepping, through transport.connect_step when there is one. */
+static int open_connection(cw_client_t *c, cw_wait_t *w)
 {
-    uint32_t left = time_left(c, d);
+    cw_result_t *res = c->res;
+    uint32_t left = time_left(c);
     int rc;
 
+    (void)w;
     if (c->connected) {
         if (still_open(c)) {
             res->reused_connection = true;
@@ -791,32 +892,56 @@ static int open_connection(cw_client_t *c, cw_result_t *res,
         cw_client_close(c);
         res->stale_reconnect = true;
     }
+#if CW_CONFIG_NONBLOCKING
+    if (c->step && c->tp.connect_step != NULL) {
+        uint8_t dir = CW_WAIT_WRITE;
+        if (!c->connecting) {
+            c->connecting = true;
+            c->connect_start = c->tp.now_ms(c->tp.ctx);
+        }
+        rc = c->tp.connect_step(c->tp.ctx, c->url.host, c->url.host_len,
+                                c->url.port, &dir);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            uint32_t budget = left_of(c, c->connect_start,
+                                      c->connect_timeout_ms);
+            budget = left < budget ? left : budget;
+            if (budget > 0u) {
+                return wait_for(c, w, dir, budget);
+            }
+            rc = CW_ERR_TIMEOUT;
+            if (c->tp.close != NULL) {
+                c->tp.close(c->tp.ctx); /* abandon it */
+            }
+        }
+        c->connecting = false;
+    } else
+#endif
     if (c->tp.connect != NULL) {
         rc = c->tp.connect(c->tp.ctx, c->url.host, c->url.host_len,
                            c->url.port, left < c->connect_timeout_ms
                                             ? left : c->connect_timeout_ms);
-        if (rc == CW_ERR_TIMEOUT) {
-            say_timeout(c, d, true, "connecting (TCP and TLS handshake)");
-        }
-        if (rc != CW_OK) {
-            return rc;
-        }
+    } else {
+        rc = CW_OK;
     }
-    c->connected = true;
-    return CW_OK;
+    if (rc == CW_ERR_TIMEOUT) {
+        say_timeout(c, true, "connecting (TCP and TLS handshake)");
+    }
+    if (rc == CW_OK) {
+        c->connected = true;
+    }
+    return rc;
 }
 
-/* One request and its response. */
-static int attempt(cw_client_t *c, const cw_chat_request_t *req,
-                   cw_result_t *res, const deadline_t *d, bool *got_bytes)
+/* The start of an attempt: the state of one response, reset. */
+static void attempt_init(cw_client_t *c)
 {
-    send_ctx_t sc;
-    int rc;
+    const cw_chat_request_t *req = c->req;
 
     c->body_len = 0;
     c->mode = MODE_NONE;
     c->carry_len = 0;
     c->body_error = false;
+    c->got_bytes = false;
     c->tools.index = -1;
     c->tools.named = false;
 #if CW_CONFIG_TOOLS
@@ -830,52 +955,82 @@ static int attempt(cw_client_t *c, const cw_chat_request_t *req,
     c->tools.args_need = 0;
     c->tools.on_args = req->on_tool_args;
     c->tools.on_args_user = req->on_tool_args_user;
+#else
+    (void)req;
 #endif
 #if CW_CONFIG_REASONING
     c->rcarry_len = 0;
 #endif
-    rc = open_connection(c, res, d);
-    if (rc != CW_OK) {
-        return rc;
+#if CW_CONFIG_NONBLOCKING
+    c->req_done = false;
+    c->io_len = 0;
+    c->io_off = 0;
+    c->resume.skip = 0;
+#endif
+}
+
+/* Writes the request: in one run when the call may block, else as far as
+ * the transport takes it. */
+static int send_request(cw_client_t *c, cw_wait_t *w)
+{
+    cw_result_t *res = c->res;
+    int rc;
+
+#if CW_CONFIG_NONBLOCKING
+    if (c->step) {
+        rc = send_step(c, w);
+    } else
+#endif
+    {
+        (void)w;
+        rc = cw_request_emit(&c->url, c->api_key, c->auth, c->req,
+                             c->body_len_req, c->io, c->io_size, send_all, c,
+                             NULL CW_EMIT_RES(res) CW_EMIT_RESUME(NULL));
     }
-    sc.c = c;
-    sc.d = d;
-    c->idle_start = c->tp.now_ms(c->tp.ctx);
-    cw_http_init(&c->http, &res->http, on_headers, on_body, c);
-    rc = cw_request_emit(&c->url, c->api_key, c->auth, req, c->body_len_req,
-                         c->io, c->io_size, send_all, &sc,
-                         NULL CW_EMIT_RES(res));
     if (rc == CW_ERR_TIMEOUT) {
-        say_timeout(c, d, false, "sending the request");
+        say_timeout(c, false, "sending the request");
     } else if (rc == CW_ERR_REQUEST_CHANGED) {
         cw_detail(res, "the request body no longer came out at the ");
         cw_detail_num(res, c->body_len_req);
         cw_detail(res, " bytes measured when the call began: its strings "
                        "must stay unchanged until cw_chat returns");
     }
-    if (rc == CW_OK) {
-        rc = receive(c, d, got_bytes);
-        if (rc == CW_ERR_TIMEOUT) {
-            say_timeout(c, d, false, cw_http_headers_done(&c->http)
-                               ? "receiving the response"
-                               : "waiting for the response");
-        } else if (rc == CW_ERR_CLOSED && !*got_bytes && !c->url.tls) {
-            cw_detail(res, "the server closed the connection without an "
-                           "answer (if this port speaks TLS, use https://)");
-        }
+    return rc;
+}
+
+/* The response, read and interpreted. */
+static int read_response(cw_client_t *c, cw_wait_t *w)
+{
+    cw_result_t *res = c->res;
+    int rc = receive(c, w);
+
+    if (rc == CW_ERR_TIMEOUT) {
+        say_timeout(c, false, cw_http_headers_done(&c->http)
+                                  ? "receiving the response"
+                                  : "waiting for the response");
+    } else if (rc == CW_ERR_CLOSED && !c->got_bytes && !c->url.tls) {
+        cw_detail(res, "the server closed the connection without an "
+                       "answer (if this port speaks TLS, use https://)");
     }
-    if (rc == CW_OK) {
-        rc = finish_body(c);
-    }
+    return rc == CW_OK ? finish_body(c) : rc;
+}
+
+/* The end of an attempt whose status is rc: what the result says of it,
+ * and whether its connection stays. */
+static int attempt_end(cw_client_t *c, int rc)
+{
+    cw_result_t *res = c->res;
+
     if (rc != CW_OK && rc != CW_ERR_TOOL_CALLS && res->content_len > 0u &&
-        req->stream) {
+        c->req->stream) {
         res->partial = true; /* the text was cut short by the error */
     }
     if (rc != CW_OK && rc != CW_ERR_API && rc != CW_ERR_HTTP &&
         rc != CW_ERR_NO_CONTENT && rc != CW_ERR_TOOL_CALLS) {
         res->http.keep_alive = false; /* the stream position is unknown */
     }
-    if (!cw_http_done(&c->http) || !res->http.keep_alive) {
+    if (c->state > ST_CONNECT &&
+        (!cw_http_done(&c->http) || !res->http.keep_alive)) {
         cw_client_close(c);
     }
     return rc;
@@ -910,8 +1065,7 @@ static void wait_ms(cw_client_t *c, uint32_t ms)
 
 /* How long to wait before retry number `retry`, or false for no retry. */
 static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
-                       bool got_bytes, uint32_t retry, const deadline_t *d,
-                       cw_retry_info_t *info)
+                       bool got_bytes, uint32_t retry, cw_retry_info_t *info)
 {
     int64_t now = 0;
 
@@ -930,7 +1084,7 @@ static bool plan_retry(cw_client_t *c, int rc, const cw_result_t *res,
     info->status = rc;
     info->http_status = res->http.status;
     /* a wait that ends past the deadline cannot lead anywhere */
-    return info->delay_ms < time_left(c, d);
+    return info->delay_ms < time_left(c);
 }
 #endif /* CW_CONFIG_RETRIES */
 
@@ -953,17 +1107,134 @@ const char *cw_client_owns(const cw_client_t *c, const void *p, size_t n)
     return NULL;
 }
 
-cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
-                    cw_result_t *res)
+/* The call is over with status rc. */
+static int finish(cw_client_t *c, int rc)
 {
-    deadline_t d;
-    uint32_t attempts = 0;
+    cw_result_t *res = c->res;
+
+    res->attempts = c->attempts;
+    res->retry_wait_ms = c->waited;
+    res->stale_reconnect = c->stale;
+    c->state = ST_IDLE;
+    return rc;
+}
+
+/* After an attempt that ended with rc: the call's status (it is over), or
+ * AGAIN with the next attempt set up (ST_BEGIN, or ST_WAIT first). */
+static int next_after(cw_client_t *c, int rc)
+{
+    cw_result_t *res = c->res;
 #if CW_CONFIG_RETRIES
-    uint32_t retries = 0;
+    cw_retry_info_t info;
 #endif
-    uint32_t waited = 0;
-    bool stale = false;
-    bool free_reconnect = true;
+
+    c->stale = c->stale || res->stale_reconnect;
+    c->last_rc = rc;
+    c->state = ST_BEGIN;
+    if (rc == CW_OK) {
+        return finish(c, rc);
+    }
+    if (res->reused_connection && !c->got_bytes && c->free_reconnect &&
+        time_left(c) > 0u && (rc == CW_ERR_CLOSED || rc == CW_ERR_IO)) {
+        /* the server closed the kept connection as we wrote: it never saw
+         * the request, so send it again on a new one */
+        c->free_reconnect = false;
+        c->stale = true;
+        return AGAIN;
+    }
+#if CW_CONFIG_RETRIES
+    if (plan_retry(c, rc, res, c->got_bytes, c->retries, &info)) {
+        c->retries++;
+        info.attempt = c->attempts + 1u;
+        if (c->on_retry != NULL) {
+            c->on_retry(c->on_retry_user, &info);
+        }
+        c->wait_start = c->tp.now_ms(c->tp.ctx);
+        c->wait_ms = info.delay_ms;
+        c->waited += info.delay_ms;
+        c->state = ST_WAIT;
+        return AGAIN;
+    }
+#endif
+    return finish(c, rc);
+}
+
+/* The engine under cw_chat and cw_chat_step: advances the call until it
+ * is over (its status) or, stepping, until it must wait
+ * (CW_ERR_WOULD_BLOCK, with *w saying for what). */
+static int advance(cw_client_t *c, cw_wait_t *w)
+{
+    int rc;
+
+    for (;;) {
+        switch (c->state) {
+        case ST_BEGIN:
+#if CW_CONFIG_CONTENT_PARTS
+            if (c->attempts > 0u && cw_request_rewind(c->req, c->res) !=
+                                        CW_OK) {
+                /* content parts read again, from the start, or no retry:
+                 * the status stays the last attempt's, the detail says
+                 * why */
+                return finish(c, c->last_rc);
+            }
+#endif
+            result_reset(c->res);
+            c->attempts++;
+            attempt_init(c);
+            c->state = ST_CONNECT;
+            continue;
+        case ST_CONNECT:
+            rc = open_connection(c, w);
+            if (rc == CW_OK) {
+                c->idle_start = c->tp.now_ms(c->tp.ctx);
+                cw_http_init(&c->http, &c->res->http, on_headers, on_body, c);
+                c->state = ST_SEND;
+                continue;
+            }
+            break;
+        case ST_SEND:
+            rc = send_request(c, w);
+            if (rc == CW_OK) {
+                c->state = ST_RECV;
+                continue;
+            }
+            break;
+        case ST_RECV:
+            rc = read_response(c, w);
+            break;
+#if CW_CONFIG_RETRIES
+        case ST_WAIT: {
+            uint32_t left = left_of(c, c->wait_start, c->wait_ms);
+            if (left > 0u) {
+#if CW_CONFIG_NONBLOCKING
+                if (c->step) {
+                    return wait_for(c, w, 0u, left);
+                }
+#endif
+                wait_ms(c, left);
+            }
+            c->state = ST_BEGIN;
+            continue;
+        }
+#endif
+        default:
+            return CW_ERR_INVALID_ARG; /* no call under way */
+        }
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            return rc; /* stepping: it waits */
+        }
+        rc = next_after(c, attempt_end(c, rc));
+        if (rc != AGAIN) {
+            return rc;
+        }
+    }
+}
+
+/* What cw_chat and cw_chat_start share: the arguments checked, the
+ * request measured, the call set up. */
+static cw_status_t start(cw_client_t *c, const cw_chat_request_t *req,
+                         cw_result_t *res)
+{
     int rc;
 
     if (res != NULL) {
@@ -972,6 +1243,11 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     if (c == NULL || req == NULL || res == NULL) {
         return CW_ERR_INVALID_ARG;
     }
+    if (c->state != ST_IDLE) {
+        /* a call abandoned half-way: where its response stands is unknown */
+        cw_client_close(c);
+        c->state = ST_IDLE;
+    }
     if (req->stream && req->on_delta == NULL) {
         cw_detail(res, "stream is true but on_delta is NULL: the streamed "
                        "text needs a callback");
@@ -979,64 +1255,59 @@ cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
     }
     c->req = req;
     c->res = res;
-    d.start = c->tp.now_ms(c->tp.ctx);
-    d.limit = c->timeout_ms;
+    c->call_start = c->tp.now_ms(c->tp.ctx);
+    c->attempts = 0;
+    c->retries = 0;
+    c->waited = 0;
+    c->stale = false;
+    c->free_reconnect = true;
+    c->last_rc = CW_OK;
+#if CW_CONFIG_NONBLOCKING
+    c->connecting = false;
+#endif
 
     /* validate and measure the whole request before touching the network */
     rc = cw_request_check(&c->url, c->api_key, c->auth, req,
                           &c->body_len_req, res, c);
-    if (rc != CW_OK) {
-        return (cw_status_t)rc;
+    if (rc == CW_OK) {
+        c->state = ST_BEGIN;
     }
-    for (;;) {
-        bool got_bytes = false;
-        bool reused;
-#if CW_CONFIG_RETRIES
-        cw_retry_info_t info;
-#endif
-
-#if CW_CONFIG_CONTENT_PARTS
-        if (attempts > 0u) {
-            /* another attempt: content parts read again, from the start */
-            int rw = cw_request_rewind(req, res);
-            if (rw != CW_OK) {
-                break; /* rc stays the last attempt's; the detail says why */
-            }
-        }
-#endif
-        result_reset(res);
-        attempts++;
-        rc = attempt(c, req, res, &d, &got_bytes);
-        reused = res->reused_connection;
-        stale = stale || res->stale_reconnect;
-        if (rc == CW_OK) {
-            break;
-        }
-        if (reused && !got_bytes && free_reconnect && time_left(c, &d) > 0u &&
-            (rc == CW_ERR_CLOSED || rc == CW_ERR_IO)) {
-            /* the server closed the kept connection as we wrote: it never
-             * saw the request, so send it again on a new one */
-            free_reconnect = false;
-            stale = true;
-            continue;
-        }
-#if CW_CONFIG_RETRIES
-        if (!plan_retry(c, rc, res, got_bytes, retries, &d, &info)) {
-            break;
-        }
-        retries++;
-        info.attempt = attempts + 1u;
-        if (c->on_retry != NULL) {
-            c->on_retry(c->on_retry_user, &info);
-        }
-        wait_ms(c, info.delay_ms);
-        waited += info.delay_ms;
-#else
-        break; /* retries compiled out (CW_CONFIG_RETRIES 0) */
-#endif
-    }
-    res->attempts = attempts;
-    res->retry_wait_ms = waited;
-    res->stale_reconnect = stale;
     return (cw_status_t)rc;
 }
+
+cw_status_t cw_chat(cw_client_t *c, const cw_chat_request_t *req,
+                    cw_result_t *res)
+{
+    cw_wait_t w;
+    cw_status_t rc = start(c, req, res);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+#if CW_CONFIG_NONBLOCKING
+    c->step = false;
+#endif
+    return (cw_status_t)advance(c, &w);
+}
+
+#if CW_CONFIG_NONBLOCKING
+cw_status_t cw_chat_start(cw_client_t *c, const cw_chat_request_t *req,
+                          cw_result_t *res)
+{
+    cw_status_t rc = start(c, req, res);
+
+    if (rc == CW_OK) {
+        c->step = true;
+    }
+    return rc;
+}
+
+cw_status_t cw_chat_step(cw_client_t *c, cw_wait_t *wait)
+{
+    if (c == NULL || wait == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    c->step = true;
+    return (cw_status_t)advance(c, wait);
+}
+#endif

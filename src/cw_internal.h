@@ -285,11 +285,25 @@ const char *cw_client_owns(const cw_client_t *c, const void *p, size_t n);
 #define CW_EMIT_RES_PARAM
 #define CW_EMIT_RES(r)
 #endif
+/* resume (only with CW_CONFIG_NONBLOCKING; NULL: the whole request in one
+ * run) lets the request be written in several runs: bytes before
+ * resume->skip are not written (an earlier run did), and a content part's
+ * reader is not read again from the start (see cw_emit_resume_t). A run
+ * ends when the sink returns an error (CW_ERR_WOULD_BLOCK to stop after a
+ * full buffer, which cw_request_emit returns). */
+#if CW_CONFIG_NONBLOCKING
+#define CW_EMIT_RESUME_PARAM , cw_emit_resume_t *resume
+#define CW_EMIT_RESUME(r) , (r)
+#else
+#define CW_EMIT_RESUME_PARAM
+#define CW_EMIT_RESUME(r)
+#endif
 cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
                             cw_auth_style_t auth,
                             const cw_chat_request_t *req, size_t body_len,
                             uint8_t *buf, size_t cap, cw_sink_fn sink,
-                            void *sink_ctx, size_t *total CW_EMIT_RES_PARAM);
+                            void *sink_ctx, size_t *total CW_EMIT_RES_PARAM
+                            CW_EMIT_RESUME_PARAM);
 
 /* Before another attempt of a request whose content parts have readers:
  * starts each reader again (rewind). CW_OK, or a status with res->detail

@@ -353,6 +353,7 @@ static uint32_t px_now(void *ctx)
 cw_transport_t cw_proxy_transport(cw_proxy_t *p)
 {
     cw_transport_t t;
+    memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = p;
     t.connect = px_connect;
     t.send = px_send;

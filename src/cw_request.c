@@ -24,6 +24,11 @@ typedef struct emit {
     const cw_client_t *owner; /* measuring: strings must lie outside its
                                  buffers */
     cw_result_t *res; /* measuring: where to say what is wrong */
+#if CW_CONFIG_NONBLOCKING
+    cw_emit_resume_t *resume; /* NULL, or: bytes before resume->skip were
+                                 written by an earlier run */
+    size_t skip;
+#endif
 } emit_t;
 
 static void flush(emit_t *e)
@@ -46,6 +51,15 @@ static void put(emit_t *e, const void *data, size_t n)
          * the extra bytes for the next request */
         e->rc = CW_ERR_REQUEST_CHANGED;
     }
+#if CW_CONFIG_NONBLOCKING
+    if (e->skip > e->total) {
+        /* written by an earlier run: dropped */
+        size_t d = e->skip - e->total < n ? e->skip - e->total : n;
+        e->total += d;
+        p += d;
+        n -= d;
+    }
+#endif
     e->total += n;
     if (e->sink == NULL) {
         return;
@@ -792,21 +806,39 @@ static void put_base64(emit_t *e, const cw_content_part_t *p, size_t mi)
 {
     static const char b64[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint8_t in[48];
-    char out[64];
+    uint8_t in[CW_B64_BLOCK];
+    char out[CW_B64_BLOCK / 3u * 4u];
     size_t have = 0;
     uint64_t got = 0;
+    size_t enc = (size_t)((p->size + 2u) / 3u * 4u);
+    bool resumed = false;
 
     if (e->sink == NULL) {
         /* measuring: 4 characters for every 3 bytes or part of 3 */
-        e->total += (size_t)((p->size + 2u) / 3u * 4u);
+        e->total += enc;
         return;
     }
+#if CW_CONFIG_NONBLOCKING
+    if (e->resume != NULL && e->skip > e->total) {
+        cw_emit_resume_t *r = e->resume;
+        if (e->skip >= e->total + enc) {
+            e->total += enc; /* written whole by earlier runs: not read */
+            return;
+        }
+        /* the run stopped inside this part: its reader is where it was,
+         * and the block being encoded then is kept */
+        got = r->got;
+        have = r->have;
+        memcpy(in, r->in, have);
+        e->total += (size_t)((got - have) / 3u * 4u);
+        resumed = true;
+    }
+#endif
     while (e->rc == CW_OK && (got < p->size || have > 0u)) {
         size_t n3;
         size_t k;
         size_t o = 0;
-        if (got < p->size && have < sizeof in) {
+        if (!resumed && got < p->size && have < sizeof in) {
             uint64_t want = p->size - got;
             int32_t n = p->read(p->read_ctx, in + have,
                                 want < sizeof in - have
@@ -832,6 +864,16 @@ static void put_base64(emit_t *e, const cw_content_part_t *p, size_t mi)
                 continue; /* fill the block */
             }
         }
+        resumed = false;
+#if CW_CONFIG_NONBLOCKING
+        if (e->resume != NULL) {
+            /* where a later run starts again if this one stops inside the
+             * block (got - have is a multiple of 3) */
+            e->resume->got = got;
+            e->resume->have = (uint8_t)have;
+            memcpy(e->resume->in, in, have);
+        }
+#endif
         n3 = got < p->size ? have - have % 3u : have;
         for (k = 0; k + 3u <= n3; k += 3u) {
             uint32_t v = (uint32_t)in[k] << 16 | (uint32_t)in[k + 1u] << 8 |
@@ -1259,7 +1301,8 @@ cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
                             cw_auth_style_t auth,
                             const cw_chat_request_t *req, size_t body_len,
                             uint8_t *buf, size_t cap, cw_sink_fn sink,
-                            void *sink_ctx, size_t *total CW_EMIT_RES_PARAM)
+                            void *sink_ctx, size_t *total CW_EMIT_RES_PARAM
+                            CW_EMIT_RESUME_PARAM)
 {
     emit_t e;
 
@@ -1269,6 +1312,10 @@ cw_status_t cw_request_emit(const cw_url_t *url, const char *api_key,
     emit_init(&e, buf, cap, sink, sink_ctx);
 #if CW_CONFIG_CONTENT_PARTS
     e.res = res;
+#endif
+#if CW_CONFIG_NONBLOCKING
+    e.resume = resume;
+    e.skip = resume != NULL ? resume->skip : 0u;
 #endif
     puts_(&e, "POST ");
     put(&e, url->path, url->path_len);
@@ -1383,5 +1430,6 @@ cw_status_t cw_request_write(const cw_url_t *url, const char *api_key,
         return rc;
     }
     return cw_request_emit(url, api_key, auth, req, body_len, buf, cap, sink,
-                           sink_ctx, total CW_EMIT_RES(NULL));
+                           sink_ctx, total CW_EMIT_RES(NULL)
+                           CW_EMIT_RESUME(NULL));
 }

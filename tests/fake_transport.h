@@ -211,6 +211,7 @@ static inline void fake_reset(fake_t *f, const uint8_t *in, size_t len)
 static inline cw_transport_t fake_transport(fake_t *f)
 {
     cw_transport_t t;
+    memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = f;
     t.connect = fake_connect;
     t.send = fake_send;
@@ -237,5 +238,57 @@ static inline size_t load_data(const char *name, uint8_t *buf, size_t cap)
     fclose(fp);
     return n;
 }
+
+#if defined(CW_TEST_STEP)
+#if !CW_CONFIG_NONBLOCKING
+#error "CW_TEST_STEP needs the step API (CW_CONFIG_NONBLOCKING)"
+#endif
+/* Built with CW_TEST_STEP, every cw_chat of a test goes through the step
+ * API instead: cw_chat_start, then cw_chat_step until the chat ends. A wait
+ * on the transport is not waited (the fake has its bytes, or its next
+ * "try again", at once); a wait for time only (a retry's) is waited the way
+ * cw_chat would: the sleep hook, or the clock polled. */
+static unsigned long cw_test_step_waits; /* CW_ERR_WOULD_BLOCK returns seen */
+
+static inline cw_status_t cw_test_chat(cw_client_t *c,
+                                       const cw_chat_request_t *req,
+                                       cw_result_t *res)
+{
+    cw_status_t rc = cw_chat_start(c, req, res);
+    unsigned long steps = 0;
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    for (;;) {
+        cw_wait_t w;
+        w.fd = 12345;
+        w.events = 0xff;
+        w.timeout_ms = 0;
+        rc = cw_chat_step(c, &w);
+        if (rc != CW_ERR_WOULD_BLOCK) {
+            return rc;
+        }
+        cw_test_step_waits++;
+        if (w.events > (CW_WAIT_READ | CW_WAIT_WRITE) || w.timeout_ms == 0u ||
+            (w.events == 0u && w.fd != -1) || ++steps > 50000000ul) {
+            fprintf(stderr, "cw_chat_step: a wait of events %u, fd %d, "
+                            "%u ms after %lu steps\n", (unsigned)w.events,
+                    w.fd, (unsigned)w.timeout_ms, steps);
+            abort();
+        }
+        if (w.events == 0u) {
+            if (c->platform.sleep_ms != NULL) {
+                c->platform.sleep_ms(c->platform.ctx, w.timeout_ms);
+            } else {
+                uint32_t t0 = c->tp.now_ms(c->tp.ctx);
+                while (c->tp.now_ms(c->tp.ctx) - t0 < w.timeout_ms) {
+                }
+            }
+        }
+    }
+}
+#define cw_chat(c, req, res) cw_test_chat((c), (req), (res))
+#endif
 
 #endif

@@ -58,7 +58,8 @@ static size_t write_req(const cw_chat_request_t *req, size_t n, uint8_t *store,
     }
     (void)cw_request_rewind(req, NULL); /* readers start again */
     *rc = cw_request_emit(&url, "k", CW_AUTH_BEARER, req, body_len, buf, n,
-                          capture_sink, &c, NULL CW_EMIT_RES(res));
+                          capture_sink, &c, NULL CW_EMIT_RES(res)
+                          CW_EMIT_RESUME(NULL));
     store[c.len] = 0;
     return c.len;
 }
@@ -520,6 +521,131 @@ TEST(test_an_image_from_a_reader_is_base64_encoded_as_it_is_read)
     (void)image_b64;
 }
 
+#if CW_CONFIG_NONBLOCKING
+/* The step API's sink: one run fills run_buf (cap bytes) and stops. */
+typedef struct runs {
+    uint8_t buf[4096];
+    size_t cap;
+    size_t len;
+} runs_t;
+
+static int run_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    runs_t *r = (runs_t *)ctx;
+    (void)data;
+    r->len = len;
+    return len == r->cap ? CW_ERR_WOULD_BLOCK : CW_OK;
+}
+
+/* The request written in runs of cap bytes, each resuming where the last
+ * stopped (as cw_chat_step writes it), into store: its length, or 0. */
+static size_t write_in_runs(const cw_chat_request_t *req, size_t cap,
+                            uint8_t *store, size_t store_cap, size_t *nruns)
+{
+    static runs_t r;
+    cw_emit_resume_t resume;
+    size_t body_len = 0;
+    size_t total = 0;
+    int rc;
+
+    memset(&resume, 0, sizeof resume);
+    CHECK_EQ_INT(cw_request_check(&url, "k", CW_AUTH_BEARER, req, &body_len,
+                                  NULL, NULL), CW_OK);
+    (void)cw_request_rewind(req, NULL);
+    r.cap = cap;
+    *nruns = 0;
+    do {
+        r.len = 0;
+        rc = cw_request_emit(&url, "k", CW_AUTH_BEARER, req, body_len,
+                             r.buf, cap, run_sink, &r, NULL CW_EMIT_RES(NULL)
+                             CW_EMIT_RESUME(&resume));
+        if ((rc != CW_OK && rc != CW_ERR_WOULD_BLOCK) ||
+            total + r.len > store_cap) {
+            return 0;
+        }
+        memcpy(store + total, r.buf, r.len);
+        total += r.len;
+        resume.skip = total;
+        (*nruns)++;
+    } while (rc == CW_ERR_WOULD_BLOCK);
+    return total;
+}
+
+TEST(test_a_request_written_in_runs_is_the_request_written_at_once)
+{
+    static const size_t sizes[] = { 0, 1, 2, 47, 48, 49, 1000, 20001 };
+    static const size_t caps[] = { 1, 2, 3, 4, 5, 7, 63, 64, 65, 100, 4096 };
+    static const size_t chunks[] = { 1, 7, 48, 4096 };
+    static uint8_t in_runs[1u << 18];
+    cw_message_t msgs[2] = { { "system", "Be brief \u00e9." },
+                             { "user", NULL } };
+    cw_message_ext_t ext[2];
+    cw_content_part_t parts[3];
+    mem_reader_t r1;
+    mem_reader_t r2;
+    cw_chat_request_t req;
+    size_t s;
+
+    for (s = 0; s < sizeof image; s++) {
+        image[s] = (uint8_t)(s * 2654435761u >> 13);
+    }
+    memset(ext, 0, sizeof ext);
+    memset(parts, 0, sizeof parts);
+    parts[0].type = CW_PART_IMAGE_URL;
+    parts[0].mime = "image/png";
+    parts[0].read = mem_read;
+    parts[0].read_ctx = &r1;
+    parts[0].rewind = mem_rewind;
+    parts[1].type = CW_PART_TEXT;
+    parts[1].text = "and \"this\" one:";
+    parts[2].type = CW_PART_INPUT_AUDIO;
+    parts[2].mime = "wav";
+    parts[2].read = mem_read;
+    parts[2].read_ctx = &r2;
+    parts[2].rewind = mem_rewind;
+    ext[1].parts = parts;
+    ext[1].part_count = 3;
+    cw_chat_request_init(&req, msgs, 2);
+    req.message_ext = ext;
+    req.stream = true;
+    for (s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t k;
+        size_t ref_len;
+        int rc;
+        memset(&r1, 0, sizeof r1);
+        memset(&r2, 0, sizeof r2);
+        r1.data = image;
+        r1.len = sizes[s];
+        r1.chunk = 4096;
+        r2.data = image + 7;
+        r2.len = sizes[s] / 2u + 1u;
+        r2.chunk = 4096;
+        parts[0].size = r1.len;
+        parts[2].size = r2.len;
+        ref_len = write_req(&req, 2048u, ref_store, sizeof ref_store, &rc,
+                            NULL);
+        CHECK_EQ_INT(rc, CW_OK);
+        for (k = 0; k < sizeof caps / sizeof caps[0]; k++) {
+            size_t c = chunks[k % (sizeof chunks / sizeof chunks[0])];
+            size_t nruns;
+            size_t len;
+            r1.chunk = c;
+            r2.chunk = c + 1u;
+            r1.rewinds = r2.rewinds = 0;
+            len = write_in_runs(&req, caps[k], in_runs, sizeof in_runs,
+                                &nruns);
+            CHECK_MEM(in_runs, len, ref_store, ref_len);
+            /* each reader read once, from its start to its end, never
+             * rewound between runs (only the rewind before the first) */
+            CHECK_EQ_INT(r1.pos, r1.len);
+            CHECK_EQ_INT(r2.pos, r2.len);
+            CHECK_EQ_INT(r1.rewinds + r2.rewinds, 2);
+            CHECK(nruns >= ref_len / caps[k]);
+        }
+    }
+}
+#endif
+
 TEST(test_an_image_url_and_audio_parts)
 {
     cw_message_t msg = { "user", NULL };
@@ -779,6 +905,9 @@ static const cw_test_case_t tests[] = {
     T(test_tools_are_checked_before_anything_is_sent),
     T(test_assistant_tool_calls_and_tool_results_are_written),
     T(test_an_image_from_a_reader_is_base64_encoded_as_it_is_read),
+#if CW_CONFIG_NONBLOCKING
+    T(test_a_request_written_in_runs_is_the_request_written_at_once),
+#endif
     T(test_an_image_url_and_audio_parts),
     T(test_parts_are_checked_and_a_short_reader_is_caught),
     T(test_reasoning_and_structured_output_options_are_written),

@@ -326,6 +326,7 @@ static uint32_t uart_now(void *ctx)
 cw_transport_t fw_uart_transport(fw_uart_t *u)
 {
     cw_transport_t t;
+    memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = u;
     /* without a control line the relay holds the one connection */
     t.connect = u->ctl != 0u ? uart_connect : NULL;

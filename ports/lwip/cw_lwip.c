@@ -343,6 +343,7 @@ static int32_t l_recv(void *ctx, uint8_t *buf, size_t len,
 cw_transport_t cw_lwip_transport(cw_lwip_t *l)
 {
     cw_transport_t t;
+    memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = l;
     t.connect = l_connect;
     t.send = l_send;

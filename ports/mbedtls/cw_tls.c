@@ -1113,6 +1113,7 @@ static uint32_t tls_now(void *ctx)
 cw_transport_t cw_tls_transport(cw_tls_t *t)
 {
     cw_transport_t tr;
+    memset(&tr, 0, sizeof tr); /* the optional members too */
     tr.ctx = t;
     tr.connect = tls_connect;
     tr.send = tls_send;

@@ -266,6 +266,7 @@ static int32_t p_recv(void *ctx, uint8_t *buf, size_t len,
 cw_transport_t cw_posix_transport(cw_posix_t *p)
 {
     cw_transport_t t;
+    memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = p;
     t.connect = p_connect;
     t.send = p_send;

@@ -105,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cw_transport_t pt;
     int rc;
 
+    memset(&t, 0, sizeof t); /* the optional members too */
     memcpy(s, data, n);
     s[n] = '\0';
     check_date(s);
