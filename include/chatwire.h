@@ -687,11 +687,14 @@ typedef struct cw_client {
     uint32_t attempts;
     uint32_t retries;
     uint32_t waited;         /**< ms of retry waits so far */
+#if CW_CONFIG_CONTENT_PARTS
     int last_rc;             /**< the last attempt's status */
+#endif
     uint8_t state;           /**< where the call is */
     bool got_bytes;          /**< a response byte came in this attempt */
     bool stale;              /**< a kept connection was found closed */
-    bool free_reconnect;     /**< one reconnect that is not a retry left */
+    bool reconnected;        /**< the one reconnect that is not a retry
+                                  was made */
 #if CW_CONFIG_NONBLOCKING
     bool step;               /**< driven by cw_chat_step: never block */
     bool req_done;           /**< the request writer has written it all */

@@ -7,6 +7,14 @@
 
 #include "chatwire.h"
 
+/* Keeps a function apart from its only caller where gcc -Os, inlining it,
+ * makes the caller larger than the two apart (measured per use). */
+#if defined(__GNUC__)
+#define CW_NOINLINE __attribute__((noinline))
+#else
+#define CW_NOINLINE
+#endif
+
 /* ------------------------------------------------------------ strings */
 
 /* Copies src[0..len) into dst (size bytes, >= 1), NUL-terminated, cut at a
