@@ -350,6 +350,14 @@ static uint32_t px_now(void *ctx)
     return p->inner.now_ms(p->inner.ctx);
 }
 
+/* The inner transport's descriptor: the step API waits on it. The proxy
+ * has no connect_step: the CONNECT exchange blocks (within its timeout). */
+static int px_handle(void *ctx)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    return p->inner.handle != NULL ? p->inner.handle(p->inner.ctx) : -1;
+}
+
 cw_transport_t cw_proxy_transport(cw_proxy_t *p)
 {
     cw_transport_t t;
@@ -360,5 +368,6 @@ cw_transport_t cw_proxy_transport(cw_proxy_t *p)
     t.recv = px_recv;
     t.close = px_close;
     t.now_ms = px_now;
+    t.handle = px_handle;
     return t;
 }

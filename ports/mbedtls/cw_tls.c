@@ -807,6 +807,7 @@ static void tls_close(void *ctx)
     }
     (void)mbedtls_ssl_session_reset(&t->ssl);
     t->inner_error = 0;
+    t->phase = 0; /* a connection being opened is abandoned */
 }
 
 /* The name of a TLS alert (RFC 8446 section 6, RFC 5246 section 7.2). */
@@ -944,6 +945,12 @@ static int handshake(cw_tls_t *t)
         if (rc == 0) {
             continue;
         }
+        if ((rc == MBEDTLS_ERR_SSL_WANT_READ ||
+             rc == MBEDTLS_ERR_SSL_WANT_WRITE) && t->stepping) {
+            t->want = rc == MBEDTLS_ERR_SSL_WANT_READ ? CW_WAIT_READ
+                                                      : CW_WAIT_WRITE;
+            return CW_ERR_WOULD_BLOCK; /* connect_step goes on later */
+        }
         if (rc != MBEDTLS_ERR_SSL_WANT_READ &&
             rc != MBEDTLS_ERR_SSL_WANT_WRITE) {
             t->verify_flags = mbedtls_ssl_get_verify_result(&t->ssl);
@@ -966,66 +973,68 @@ static int handshake(cw_tls_t *t)
     }
 }
 
-static int tls_connect(void *ctx, const char *host, size_t host_len,
-                       uint16_t port, uint32_t timeout_ms)
+/* What a connection begins with: the host kept for SNI and verification. */
+static int begin(cw_tls_t *t, const char *host, size_t host_len)
 {
-    cw_tls_t *t = (cw_tls_t *)ctx;
-    bool offered;
-    int rc;
-
     tls_close(t);
     t->error[0] = '\0';
     t->verify_flags = 0;
     t->version = NULL;
+    t->retried = false;
     if (host_len == 0u || host_len >= sizeof t->host) {
         return CW_ERR_INVALID_ARG;
     }
     memcpy(t->host, host, host_len);
     t->host[host_len] = '\0';
-    set_deadline(t, timeout_ms);
-    if (t->inner.connect != NULL) {
-        rc = t->inner.connect(t->inner.ctx, host, host_len, port, timeout_ms);
-        if (rc != CW_OK) {
-            return rc;
-        }
-    }
     /* SNI and verification take the name; an IP literal is never sent as
      * SNI (RFC 6066, section 3), so mbedTLS gets none and verify_cb
      * matches the address against the certificate's iPAddress entries */
     t->host_ip_len = parse_ipv4(t->host, t->host_ip) ? 4u
                      : parse_ipv6(t->host, t->host_ip) ? 16u : 0u;
-    rc = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip_len > 0u ? NULL
-                                                                : t->host);
+    return CW_OK;
+}
+
+/* Once the inner transport is connected: the name, and the saved session
+ * offered (the first time only), before the handshake. */
+static int before_handshake(cw_tls_t *t)
+{
+    int rc = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip_len > 0u
+                                                   ? NULL : t->host);
     if (rc != 0) {
         return fail(t, "TLS: bad host name", rc);
     }
-    offered = offer_session(t);
-    rc = handshake(t);
-    if (rc == CW_ERR_TLS && offered && t->inner.connect != NULL &&
-        time_left(t) > 0u) {
-        /* a session the server will not take (a ticket it cannot read
-         * any more, a damaged secret) must not cost the connection: once
-         * more, on a new one, with a full handshake */
-        cw_tls_forget_session(t);
-        rc = t->inner.connect(t->inner.ctx, host, host_len, port,
-                              time_left(t));
-        if (rc == CW_OK) {
-            rc = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip_len > 0u
-                                                       ? NULL : t->host);
-            rc = rc == 0 ? handshake(t) : fail(t, "TLS: bad host name", rc);
-        }
-        t->session_note = "the server refused the saved session; a full "
-                          "handshake was done";
+    if (!t->retried) {
+        t->offered = offer_session(t);
     }
-    if (rc != CW_OK) {
-        return rc;
+    return CW_OK;
+}
+
+/* A session the server will not take (a ticket it cannot read any more, a
+ * damaged secret) must not cost the connection: once more, on a new one,
+ * with a full handshake. Whether that is to be done after rc. */
+static bool retry_without_session(cw_tls_t *t, int rc)
+{
+    if (rc != CW_ERR_TLS || !t->offered || t->retried ||
+        (t->inner.connect == NULL && t->inner.connect_step == NULL) ||
+        (!t->stepping && time_left(t) == 0u)) {
+        return false;
     }
-    if (offered && !t->cert_seen) {
+    cw_tls_forget_session(t);
+    t->retried = true;
+    t->session_note = "the server refused the saved session; a full "
+                      "handshake was done";
+    return true;
+}
+
+/* The handshake is over: what it was, kept. */
+static int after_handshake(cw_tls_t *t)
+{
+    if (t->offered && !t->cert_seen) {
         t->session_note = "resumed";
-    } else if (offered && t->session_imported) {
+    } else if (t->offered && t->session_imported) {
         t->session_note = "the server declined the saved session (expired "
                           "or forgotten on its side): full handshake";
-    } else if (offered) {
+    } else if (t->offered) {
         t->session_note = "the server declined the saved session: full "
                           "handshake";
     }
@@ -1036,6 +1045,84 @@ static int tls_connect(void *ctx, const char *host, size_t host_len,
     t->resumptions += t->resumed ? 1u : 0u;
     save_session(t); /* TLS 1.2; TLS 1.3 tickets come later, in tls_recv */
     return CW_OK;
+}
+
+static int tls_connect(void *ctx, const char *host, size_t host_len,
+                       uint16_t port, uint32_t timeout_ms)
+{
+    cw_tls_t *t = (cw_tls_t *)ctx;
+    int rc = begin(t, host, host_len);
+
+    t->stepping = false;
+    set_deadline(t, timeout_ms);
+    t->offered = false;
+    while (rc == CW_OK) {
+        if (t->inner.connect != NULL) {
+            rc = t->inner.connect(t->inner.ctx, host, host_len, port,
+                                  time_left(t));
+        }
+        rc = rc == CW_OK ? before_handshake(t) : rc;
+        rc = rc == CW_OK ? handshake(t) : rc;
+        if (!retry_without_session(t, rc)) {
+            break;
+        }
+        rc = CW_OK;
+    }
+    return rc == CW_OK ? after_handshake(t) : rc;
+}
+
+/* connect_step: the same steps, none of them blocking (the inner
+ * transport's connect_step, or its blocking connect when it has none). */
+enum { PH_NONE, PH_INNER, PH_HANDSHAKE };
+
+static int tls_connect_step(void *ctx, const char *host, size_t host_len,
+                            uint16_t port, uint8_t *want)
+{
+    cw_tls_t *t = (cw_tls_t *)ctx;
+    int rc = CW_OK;
+
+    if (t->phase == PH_NONE) {
+        rc = begin(t, host, host_len);
+        t->offered = false;
+        t->phase = PH_INNER;
+    }
+    t->stepping = true;
+    set_deadline(t, 0); /* every inner call: no wait */
+    while (rc == CW_OK) {
+        if (t->phase == PH_INNER) {
+            if (t->inner.connect_step != NULL) {
+                rc = t->inner.connect_step(t->inner.ctx, host, host_len,
+                                           port, want);
+            } else if (t->inner.connect != NULL) {
+                rc = t->inner.connect(t->inner.ctx, host, host_len, port,
+                                      CW_DEFAULT_CONNECT_TIMEOUT_MS);
+            }
+            if (rc == CW_ERR_WOULD_BLOCK) {
+                return rc;
+            }
+            rc = rc == CW_OK ? before_handshake(t) : rc;
+            t->phase = PH_HANDSHAKE;
+        }
+        rc = rc == CW_OK ? handshake(t) : rc;
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            *want = t->want;
+            return rc;
+        }
+        if (!retry_without_session(t, rc)) {
+            break;
+        }
+        t->phase = PH_INNER;
+        rc = CW_OK;
+    }
+    t->phase = PH_NONE;
+    t->stepping = false;
+    return rc == CW_OK ? after_handshake(t) : rc;
+}
+
+static int tls_handle(void *ctx)
+{
+    cw_tls_t *t = (cw_tls_t *)ctx;
+    return t->inner.handle != NULL ? t->inner.handle(t->inner.ctx) : -1;
 }
 
 /* The connection ended (closed or reset) before any answer: after a
@@ -1116,6 +1203,8 @@ cw_transport_t cw_tls_transport(cw_tls_t *t)
     memset(&tr, 0, sizeof tr); /* the optional members too */
     tr.ctx = t;
     tr.connect = tls_connect;
+    tr.connect_step = tls_connect_step;
+    tr.handle = tls_handle;
     tr.send = tls_send;
     tr.recv = tls_recv;
     tr.close = tls_close;

@@ -128,6 +128,11 @@ typedef struct cw_tls {
     bool connected;
     bool self_signed;      /**< the peer's certificate signed itself */
     const char *version;   /**< of the last handshake, kept after close */
+    uint8_t phase;         /**< connect_step: where the connection stands */
+    bool stepping;         /**< connect_step: the handshake must not block */
+    bool offered;          /**< a saved session was offered */
+    bool retried;          /**< the refused session's second connection */
+    uint8_t want;          /**< connect_step: CW_WAIT_READ or CW_WAIT_WRITE */
     bool cert_seen;        /**< the handshake carried a certificate */
     bool resumed;          /**< the last handshake resumed a saved session */
     bool cert_asked;       /**< ... and its server asked for a client certificate */

@@ -79,17 +79,24 @@ static void p_close(void *ctx)
         close(p->fd);
         p->fd = -1;
     }
+    if (p->addrs != NULL) {
+        freeaddrinfo((struct addrinfo *)p->addrs);
+        p->addrs = NULL;
+    }
+    p->next = NULL;
+    p->connecting = false;
 }
 
-/* One address: a non-blocking connect bounded by the timeout. The socket
- * stays non-blocking; poll() guards every later send and recv. */
-static int try_connect(cw_posix_t *p, const struct addrinfo *ai,
-                       uint32_t deadline_start, uint32_t timeout_ms)
+/* Starts a non-blocking connect to one address: CW_OK (connected at
+ * once), CW_ERR_WOULD_BLOCK (under way on p->fd), or CW_ERR_CONNECT. The
+ * socket stays non-blocking; poll() guards every later send and recv. */
+static int start_connect(cw_posix_t *p, const struct addrinfo *ai)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    int one = 1;
     int flags;
-    int rc = CW_OK;
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+#endif
 
     if (fd < 0) {
         p->last_errno = errno;
@@ -101,55 +108,83 @@ static int try_connect(cw_posix_t *p, const struct addrinfo *ai,
 #endif
     flags = fcntl(fd, F_GETFL, 0);
     (void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-        if (errno != EINPROGRESS) {
-            p->last_errno = errno;
-            rc = CW_ERR_CONNECT;
-        } else {
-            struct pollfd pfd;
-            uint32_t spent = cw_posix_now_ms(NULL) - deadline_start;
-            int n;
-            pfd.fd = fd;
-            pfd.events = POLLOUT;
-            pfd.revents = 0;
-            do {
-                n = poll(&pfd, 1, poll_timeout(spent >= timeout_ms ? 0u :
-                                               timeout_ms - spent));
-            } while (n < 0 && errno == EINTR);
-            if (n == 0) {
-                p->last_errno = ETIMEDOUT;
-                rc = CW_ERR_TIMEOUT;
-            } else {
-                int err = 0;
-                socklen_t len = sizeof err;
-                if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-                                        &len) != 0 || err != 0) {
-                    p->last_errno = n < 0 ? errno : err;
-                    rc = CW_ERR_CONNECT;
-                }
-            }
-        }
-    }
-    if (rc != CW_OK) {
-        close(fd);
-        return rc;
-    }
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     p->fd = fd;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+        return CW_OK;
+    }
+    if (errno == EINPROGRESS) {
+        return CW_ERR_WOULD_BLOCK;
+    }
+    p->last_errno = errno;
+    close(fd);
+    p->fd = -1;
+    return CW_ERR_CONNECT;
+}
+
+/* A connect under way on p->fd whose socket became writable: CW_OK, or
+ * CW_ERR_CONNECT (the socket closed). ready < 0: poll failed. */
+static int end_connect(cw_posix_t *p, int ready)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    int one = 1;
+
+    if (ready < 0 || getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err,
+                                &len) != 0 || err != 0) {
+        p->last_errno = ready < 0 ? errno : err;
+        close(p->fd);
+        p->fd = -1;
+        return CW_ERR_CONNECT;
+    }
+    (void)setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return CW_OK;
 }
 
-static int p_connect(void *ctx, const char *host, size_t host_len,
-                     uint16_t port, uint32_t timeout_ms)
+/* Waits until fd is ready for events; 1 ready, 0 timed out, <0 error. */
+static int poll_fd(int fd, short events, uint32_t timeout_ms)
 {
-    cw_posix_t *p = (cw_posix_t *)ctx;
+    struct pollfd pfd;
+    int n;
+    pfd.fd = fd;
+    pfd.events = events;
+    pfd.revents = 0;
+    do {
+        n = poll(&pfd, 1, poll_timeout(timeout_ms));
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* One address, blocking: a non-blocking connect bounded by the timeout. */
+static int try_connect(cw_posix_t *p, const struct addrinfo *ai,
+                       uint32_t deadline_start, uint32_t timeout_ms)
+{
+    int rc = start_connect(p, ai);
+
+    if (rc == CW_ERR_WOULD_BLOCK) {
+        uint32_t spent = cw_posix_now_ms(NULL) - deadline_start;
+        int n = poll_fd(p->fd, POLLOUT,
+                        spent >= timeout_ms ? 0u : timeout_ms - spent);
+        if (n == 0) {
+            p->last_errno = ETIMEDOUT;
+            close(p->fd);
+            p->fd = -1;
+            return CW_ERR_TIMEOUT;
+        }
+        rc = end_connect(p, n);
+    } else if (rc == CW_OK) {
+        rc = end_connect(p, 1);
+    }
+    return rc;
+}
+
+/* The addresses of host:port (getaddrinfo), or CW_ERR_DNS /
+ * CW_ERR_INVALID_ARG. */
+static int resolve(cw_posix_t *p, const char *host, size_t host_len,
+                   uint16_t port, struct addrinfo **list)
+{
     char name[256];
     char service[8];
     struct addrinfo hints;
-    struct addrinfo *list = NULL;
-    const struct addrinfo *ai;
-    uint32_t start = cw_posix_now_ms(NULL);
-    int rc = CW_ERR_CONNECT;
 
     p_close(p);
     p->last_errno = 0;
@@ -167,10 +202,79 @@ static int p_connect(void *ctx, const char *host, size_t host_len,
      * address family the host cannot reach fails fast and the next one is
      * tried */
     hints.ai_flags = AI_NUMERICSERV;
-    p->gai_error = getaddrinfo(name, service, &hints, &list);
-    if (p->gai_error != 0) {
-        return CW_ERR_DNS;
+    p->gai_error = getaddrinfo(name, service, &hints, list);
+    return p->gai_error != 0 ? CW_ERR_DNS : CW_OK;
+}
+
+/* connect_step: the first call resolves the name (getaddrinfo blocks for
+ * as long as the system's resolver takes) and starts a connect to the
+ * first address; each later call sees whether it finished, and moves to
+ * the next address when it failed. */
+static int p_connect_step(void *ctx, const char *host, size_t host_len,
+                          uint16_t port, uint8_t *want)
+{
+    cw_posix_t *p = (cw_posix_t *)ctx;
+    const struct addrinfo *ai;
+    int rc;
+
+    *want = CW_WAIT_WRITE;
+    if (!p->connecting) {
+        struct addrinfo *list = NULL;
+        rc = resolve(p, host, host_len, port, &list);
+        if (rc != CW_OK) {
+            return rc;
+        }
+        p->addrs = list;
+        p->next = list;
+        p->connecting = true;
+        rc = CW_ERR_CONNECT;
+    } else {
+        int n = poll_fd(p->fd, POLLOUT, 0);
+        if (n == 0) {
+            return CW_ERR_WOULD_BLOCK;
+        }
+        rc = end_connect(p, n);
+        if (rc != CW_OK) {
+            p->next = ((const struct addrinfo *)p->next)->ai_next;
+        }
     }
+    while (rc == CW_ERR_CONNECT && p->next != NULL) {
+        ai = (const struct addrinfo *)p->next;
+        rc = start_connect(p, ai);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            return rc;
+        }
+        rc = rc == CW_OK ? end_connect(p, 1) : rc;
+        if (rc != CW_OK) {
+            p->next = ai->ai_next;
+        }
+    }
+    /* connected, or every address failed */
+    freeaddrinfo((struct addrinfo *)p->addrs);
+    p->addrs = NULL;
+    p->next = NULL;
+    p->connecting = false;
+    return rc;
+}
+
+static int p_handle(void *ctx)
+{
+    return ((const cw_posix_t *)ctx)->fd;
+}
+
+static int p_connect(void *ctx, const char *host, size_t host_len,
+                     uint16_t port, uint32_t timeout_ms)
+{
+    cw_posix_t *p = (cw_posix_t *)ctx;
+    struct addrinfo *list = NULL;
+    const struct addrinfo *ai;
+    uint32_t start = cw_posix_now_ms(NULL);
+    int rc = resolve(p, host, host_len, port, &list);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    rc = CW_ERR_CONNECT;
     for (ai = list; ai != NULL; ai = ai->ai_next) {
         rc = try_connect(p, ai, start, timeout_ms);
         if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
@@ -184,14 +288,7 @@ static int p_connect(void *ctx, const char *host, size_t host_len,
 /* Waits until fd is ready for events; 1 ready, 0 timed out, <0 error. */
 static int wait_fd(cw_posix_t *p, short events, uint32_t timeout_ms)
 {
-    struct pollfd pfd;
-    int n;
-    pfd.fd = p->fd;
-    pfd.events = events;
-    pfd.revents = 0;
-    do {
-        n = poll(&pfd, 1, poll_timeout(timeout_ms));
-    } while (n < 0 && errno == EINTR);
+    int n = poll_fd(p->fd, events, timeout_ms);
     if (n < 0) {
         p->last_errno = errno;
         return CW_ERR_IO;
@@ -269,6 +366,8 @@ cw_transport_t cw_posix_transport(cw_posix_t *p)
     memset(&t, 0, sizeof t); /* the optional members too */
     t.ctx = p;
     t.connect = p_connect;
+    t.connect_step = p_connect_step;
+    t.handle = p_handle;
     t.send = p_send;
     t.recv = p_recv;
     t.close = p_close;

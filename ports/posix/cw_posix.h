@@ -22,6 +22,9 @@ extern "C" {
 typedef struct cw_posix {
     /** @privatesection */
     int fd;             /* -1 when closed */
+    void *addrs;        /* connect_step: the addresses (getaddrinfo's) */
+    void *next;         /* connect_step: the one being tried */
+    bool connecting;    /* connect_step: fd is connecting to next */
     /** @publicsection */
     int last_errno;     /**< errno of the last failure, for messages */
     int gai_error;      /**< getaddrinfo's code after CW_ERR_DNS
