@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "chatwire.h"
 #include "chatwire_proxy.h"
+#include "cli_batch.h"
 #include "cli_extra.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
@@ -91,6 +92,8 @@ typedef struct options {
     long long seed;
     bool output_json;
     bool chat;
+    const char *batch_file;   /* --batch: one streamed chat per line */
+    long concurrency;
 } options_t;
 
 static void usage(FILE *out)
@@ -140,11 +143,17 @@ static void usage(FILE *out)
 "                     reasoning, tool_calls, finish_reason, usage, id,\n"
 "                     model, http_status, request_id, error\n"
 "  -i, --chat         a conversation on the terminal, one line per turn\n"
+"  --batch FILE       each line of FILE its own streamed chat, one JSON\n"
+"                     line per prompt on stdout, in the file's order (the\n"
+"                     fields of --output json, with index, status, detail)\n"
+"  --concurrency N    --batch: chats at once, on N connections, in one\n"
+"                     thread (default 4)\n"
 "  -v                 status, request id, timings and usage on stderr\n"
 "  --version          versions of chatwire, mbedTLS and the TLS versions built\n"
 "The key comes from COMETAPI_KEY, or else OPENAI_API_KEY.\n"
 "Exit codes: 0 ok, 1 usage, 2 network, 3 TLS, 4 API error, 5 bad response,\n"
-"6 no content (refusal), 7 the model called tools.\n",
+"6 no content (refusal), 7 the model called tools, 8 --batch: some prompts\n"
+"failed (their lines say why).\n",
             CW_DEFAULT_BASE_URL, CW_DEFAULT_MODEL, CW_TLS_DEFAULT_CA_FILE);
 }
 
@@ -264,6 +273,8 @@ static int parse_args(int argc, char **argv, options_t *o)
         { "seed", required_argument, NULL, 1012 },
         { "output", required_argument, NULL, 1013 },
         { "chat", no_argument, NULL, 'i' },
+        { "batch", required_argument, NULL, 1014 },
+        { "concurrency", required_argument, NULL, 1015 },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -414,6 +425,14 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 'h':
             usage(stdout);
             exit(0);
+        case 1014: o->batch_file = optarg; break;
+        case 1015:
+            o->concurrency = strtol(optarg, &end, 10);
+            if (*end != '\0' || o->concurrency < 1 || o->concurrency > 256) {
+                return fail(EXIT_USAGE, "bad --concurrency: %s%s (1..256)",
+                            optarg, "");
+            }
+            break;
         case 'V':
             printf("chatwire %s (%s)\n", CW_VERSION_STRING, cw_tls_build_info());
             exit(0);
@@ -427,7 +446,19 @@ static int parse_args(int argc, char **argv, options_t *o)
                     "input: give no PROMPT%s%s", o->output_json
                     ? ", and no --output json" : "", "");
     }
-    if (o->chat) {
+    if (o->batch_file != NULL) {
+        if (optind != argc || o->chat || o->output_json || !o->stream ||
+            o->tools_file != NULL || o->n_images > 0u ||
+            o->tls_session != NULL) {
+            return fail(EXIT_USAGE, "--batch takes its prompts from its file "
+                        "and streams each: give no PROMPT, and none of "
+                        "--chat, --output, --no-stream, --tools, --image, "
+                        "--tls-session%s%s", "", "");
+        }
+        o->prompt = NULL;
+    } else if (o->concurrency > 0) {
+        return fail(EXIT_USAGE, "--concurrency goes with --batch%s%s", "", "");
+    } else if (o->chat) {
         o->prompt = NULL;
     } else if (optind != argc - 1) {
         usage(stderr);
@@ -1251,6 +1282,32 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     o.proxy_used = pick_proxy(&o, &base);
+    if (o.batch_file != NULL) {
+        cli_batch_opts_t b;
+        if (o.proxy_used != NULL) {
+            return fail(EXIT_USAGE, "--batch does not go through a proxy "
+                        "(its connections do not block, a proxy's CONNECT "
+                        "would): --proxy '' or NO_PROXY%s%s", "", "");
+        }
+        memset(&b, 0, sizeof b);
+        b.file = o.batch_file;
+        b.concurrency = o.concurrency > 0 ? (size_t)o.concurrency : 4u;
+        b.base_url = o.base_url;
+        b.key = key;
+        b.auth = cfg.auth;
+        b.model = o.model;
+        b.system = o.system;
+        b.ca_file = o.ca_file;
+        b.tls_min = (uint8_t)o.tls_min;
+        b.tls_max = (uint8_t)o.tls_max;
+        b.timeout_ms = cfg.timeout_ms;
+        b.connect_timeout_ms = cfg.connect_timeout_ms;
+        b.idle_timeout_ms = cfg.idle_timeout_ms;
+        b.max_retries = cfg.max_retries;
+        b.max_tokens = o.max_tokens;
+        b.temperature = o.temperature;
+        return cli_batch(&b);
+    }
     if (o.proxy_used != NULL) {
         if (cw_proxy_init(&proxy, cfg.transport, o.proxy_used) != CW_OK) {
             return fail(EXIT_USAGE, "bad proxy URL %s (want http://[user:"

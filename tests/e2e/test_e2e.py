@@ -1159,6 +1159,102 @@ def server_conn_for(request_id):
     return server_logged(request_id, "conn")
 
 
+class Batch(Base):
+    """--batch: many streamed chats in one thread over the step API."""
+
+    def batch(self, lines, *extra, server="good"):
+        path = os.path.join(TMP, "batch-%d.txt" % len(lines))
+        with open(path, "w") as f:
+            f.write("".join(l + "\n" for l in lines))
+        t0 = time.monotonic()
+        rc, out, err = self.cli("--base-url", url(server), "--ca",
+                                os.path.join(CERTS, "ca.pem"), "--batch",
+                                path, *extra)
+        took = time.monotonic() - t0
+        rows = [json.loads(l) for l in out.splitlines()]
+        return rc, rows, err, took
+
+    def test_eight_paced_chats_run_at_once_in_one_thread(self):
+        # each answer comes in ten events 100 ms apart: about 1 s a chat,
+        # 8 s one after the other
+        prompts = ["!mode:pace=100 chat %d one two three four five six" % i
+                   for i in range(8)]
+        rc, rows, err, took = self.batch(prompts, "--concurrency", "8")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r["index"] for r in rows], list(range(8)))
+        for i, r in enumerate(rows):
+            self.assertEqual(r["content"], "Echo: " + prompts[i])
+            self.assertEqual(r["finish_reason"], "stop")
+            self.assertIsNone(r["error"])
+            self.assertIsNone(r["status"])
+            self.assertGreater(r["usage"]["total_tokens"], 0)
+        self.assertLess(took, 2.5, "8 paced chats took %.2f s" % took)
+
+    def test_more_prompts_than_connections_keep_their_order(self):
+        # later prompts answer faster: the lines still come in file order
+        prompts = ["!mode:pace=%d p%d" % (60 - 5 * i, i) for i in range(10)]
+        rc, rows, err, took = self.batch(prompts, "--concurrency", "3")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r["content"] for r in rows],
+                         ["Echo: " + p for p in prompts])
+
+    def test_failures_are_lines_with_their_cause(self):
+        prompts = ["fine", "!mode:401 denied", "!mode:fail-n=1,fail-code=500"
+                   " retried", "!mode:stream-error broken", "also fine"]
+        rc, rows, err, took = self.batch(prompts, "--concurrency", "2",
+                                         "--max-retries", "1")
+        self.assertEqual(rc, 8, err)
+        self.assertEqual(len(rows), 5)
+        self.assertEqual(rows[0]["content"], "Echo: fine")
+        self.assertIsNone(rows[0]["status"])
+        self.assertEqual(rows[1]["http_status"], 401)
+        self.assertIsNotNone(rows[1]["error"])
+        self.assertIsNotNone(rows[1]["status"])
+        self.assertEqual(rows[2]["content"],
+                         "Echo: !mode:fail-n=1,fail-code=500 retried")
+        self.assertIsNotNone(rows[3]["status"])
+        self.assertIsNotNone(rows[3]["error"])
+        self.assertEqual(rows[4]["content"], "Echo: also fine")
+
+    def test_plain_http_and_a_refused_connection(self):
+        # https:// to a plain HTTP port: that chat fails, and says so
+        rc, rows, err, _ = self.batch(["over plain http"], server="plain")
+        self.assertEqual(rc, 8, err)
+        self.assertEqual(rows[0]["status"], "TLS error")
+        self.assertTrue(rows[0]["detail"], rows[0])
+        path = os.path.join(TMP, "batch-plain.txt")
+        with open(path, "w") as f:
+            f.write("a\nb\n")
+        rc, out, err = self.cli("--base-url", url("plain", "http"),
+                                "--batch", path)
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual((rc, [r["content"] for r in rows]),
+                         (0, ["Echo: a", "Echo: b"]), err)
+        rc, out, err = self.cli("--base-url", "http://127.0.0.1:1/v1",
+                                "--batch", path, "--max-retries", "0")
+        rows = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual(rc, 8, err)
+        self.assertEqual(len(rows), 2)
+        self.assertTrue(all(r["status"] and r["content"] is None and
+                            "refused" in r["detail"] for r in rows), rows)
+
+    def test_bad_batch_use_is_a_usage_error(self):
+        path = os.path.join(TMP, "batch-nul.txt")
+        with open(path, "wb") as f:
+            f.write(b"fine\nbad\x00line\n")
+        rc, out, err = self.cli("--base-url", url("good"), "--batch", path)
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("line 2", err)
+        rc, out, err = self.cli("--batch", path, "a prompt")
+        self.assertEqual(rc, 1)
+        rc, out, err = self.cli("--concurrency", "2", "a prompt")
+        self.assertEqual(rc, 1)
+        self.assertIn("--batch", err)
+        rc, out, err = self.cli("--batch", os.path.join(TMP, "no-such"))
+        self.assertEqual(rc, 1)
+        self.assertIn("no-such", err)
+
+
 class Resumption(Base):
     def check_resumed(self, *tls):
         r = self.lib("good", "twice", "resume me", *tls)
