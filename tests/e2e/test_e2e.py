@@ -1238,6 +1238,26 @@ class Batch(Base):
         self.assertTrue(all(r["status"] and r["content"] is None and
                             "refused" in r["detail"] for r in rows), rows)
 
+    def test_the_step_loop_example(self):
+        env = dict(os.environ, COMETAPI_KEY=KEY,
+                   CHATWIRE_BASE_URL=url("good"),
+                   CHATWIRE_CA=os.path.join(CERTS, "ca.pem"))
+        prompts = ["!mode:pace=100 first of three chats",
+                   "!mode:pace=100 second one",
+                   "!mode:pace=100,fail-n=1,fail-code=503 third, retried"]
+        t0 = time.monotonic()
+        p = subprocess.run([os.path.join(BUILD, "steploop")] + prompts,
+                           capture_output=True, env=env, timeout=60)
+        took = time.monotonic() - t0
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(out.splitlines()),
+                         ["%d: Echo: %s" % (i, t)
+                          for i, t in enumerate(prompts)])
+        # one after the other they take 3 x 0.5 s and more
+        self.assertLess(took, 1.4, "the three chats took %.2f s" % took)
+        self.assertNotIn(KEY, out)
+
     def test_bad_batch_use_is_a_usage_error(self):
         path = os.path.join(TMP, "batch-nul.txt")
         with open(path, "wb") as f:
