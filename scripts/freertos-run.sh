@@ -46,7 +46,7 @@ build=1
 all_scenarios=(stream no-stream keepalive starved netem-delay netem-loss
                netem-reorder netem-dup netem-slow netem-outage server-gone soak
                reboot-resume reboot-damaged reboot-expired reboot-foreign
-               reboot-forgotten tools)
+               reboot-forgotten tools superloop)
 declare -A proves=(
   [stream]="two streamed answers on one kept-alive connection, by name (lwIP DNS)"
   [no-stream]="two non-streamed answers (res.content)"
@@ -65,6 +65,7 @@ declare -A proves=(
   [reboot-expired]="a saved session older than its ticket lifetime is refused as expired: a full handshake"
   [reboot-foreign]="a session saved for another host name is not offered: a full handshake"
   [reboot-forgotten]="the server restarted between the boots (new ticket keys): it declines the session, a full handshake"
+  [superloop]="three chats driven through the step API by a loop that yields a tick whenever a step would block (connect, TLS handshake, request, answer): the answers complete and every chat waited"
   [tools]="the device offers set_led and read_temperature; the model calls both (streamed, in OpenAI's shape), the firmware runs them and sends the results back, and the answer is text (not streamed)"
 )
 
@@ -118,6 +119,7 @@ scenario_def() {
       qemu_timeout=150 ;;
     reboot-*) # two boots: run_reboot below; boot 2 is the one checked
       fw="scenario=resume-load"; expect_chats=1 ;;
+    superloop) fw="scenario=superloop requests=3"; expect_chats=3 ;;
     tools) fw="scenario=tools"; expect_chats=2
       prompt="!mode:tools=openai Turn the LED on and tell me how warm it is." ;;
     *) return 1 ;;

@@ -166,7 +166,50 @@ static int on_delta(void *user, const char *text, size_t len)
     return 0;
 }
 
+/* cw_chat, or its steps: start, then step until the chat is over. */
+static int run_chat(fw_chat_t *c, const cw_chat_request_t *req, bool stepped)
+{
+    cw_wait_t w;
+    int rc;
+
+    c->steps = 0;
+    c->waits = 0;
+    c->max_step = 0;
+    if (!stepped) {
+        return cw_chat(&c->client, req, &c->res);
+    }
+    rc = cw_chat_start(&c->client, req, &c->res);
+    while (rc == CW_OK) {
+        uint32_t t0 = ticks_ms(NULL);
+        uint32_t d;
+        rc = cw_chat_step(&c->client, &w);
+        d = ticks_ms(NULL) - t0;
+        c->max_step = d > c->max_step ? d : c->max_step;
+        c->steps++;
+        if (rc != CW_ERR_WOULD_BLOCK) {
+            break;
+        }
+        c->waits++;
+        /* a superloop's other work goes here; this one yields a tick */
+        vTaskDelay(1);
+        rc = CW_OK;
+    }
+    return rc;
+}
+
+static int chat_run(fw_chat_t *c, bool stream, bool stepped);
+
 int fw_chat_once(fw_chat_t *c, bool stream)
+{
+    return chat_run(c, stream, false);
+}
+
+int fw_chat_stepped(fw_chat_t *c, bool stream)
+{
+    return chat_run(c, stream, true);
+}
+
+static int chat_run(fw_chat_t *c, bool stream, bool stepped)
 {
     cw_chat_request_t req;
     cw_message_t msg;
@@ -187,7 +230,7 @@ int fw_chat_once(fw_chat_t *c, bool stream)
     req.on_delta = on_delta;
     req.on_delta_user = c;
     t0 = ticks_ms(NULL);
-    rc = cw_chat(&c->client, &req, res);
+    rc = run_chat(c, &req, stepped);
     c->ms = ticks_ms(NULL) - t0;
     if (!stream && rc == CW_OK && res->content != NULL) {
         size_t n = res->content_len < sizeof c->answer - 1u
@@ -208,6 +251,12 @@ int fw_chat_once(fw_chat_t *c, bool stream)
               (unsigned long)c->deltas, (unsigned long)c->max_gap,
               cw_tls_version(&c->tls),
               (unsigned long)c->ms);
+    if (stepped) {
+        fw_printf("fw: chat %lu stepped: steps=%lu waits=%lu "
+                  "longest_step_ms=%lu\n", (unsigned long)c->n,
+                  (unsigned long)c->steps, (unsigned long)c->waits,
+                  (unsigned long)c->max_step);
+    }
     if (rc != CW_OK && cw_tls_error(&c->tls)[0] != '\0') {
         fw_printf("fw: chat %lu tls error: %s\n", (unsigned long)c->n,
                   cw_tls_error(&c->tls));

@@ -76,6 +76,9 @@ typedef struct fw_chat {
     uint32_t last_delta;    /* when the last one came (ms) */
     uint32_t max_gap;       /* longest time between two (ms) */
     uint32_t ms;            /* the last request's duration (ms) */
+    uint32_t steps;         /* stepped: cw_chat_step calls */
+    uint32_t waits;         /* ... that said CW_ERR_WOULD_BLOCK */
+    uint32_t max_step;      /* ... the longest one (ms) */
     char fail[96];          /* the first failed check, "" when none */
 } fw_chat_t;
 
@@ -83,6 +86,11 @@ typedef struct fw_chat {
  * line with the result's facts and a "fw: answer N:" line. Returns the
  * cw_chat status. */
 int fw_chat_once(fw_chat_t *c, bool stream);
+/* The same through the step API, as a superloop would drive it: after
+ * each cw_chat_step that would block, the task gives the CPU away for a
+ * tick (where a superloop does its other work) and steps again; counts the
+ * steps and the longest one. */
+int fw_chat_stepped(fw_chat_t *c, bool stream);
 /* True when the last answer is exactly "Echo: " + prompt. */
 bool fw_answer_ok(const fw_chat_t *c);
 /* Records a failed check (the first one is kept) and prints it. */

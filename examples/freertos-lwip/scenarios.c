@@ -357,6 +357,25 @@ static void sc_tools(fw_chat_t *c)
              "tools: the answer is not the tools' results");
 }
 
+/* superloop: `requests` chats, streamed and not in turn, through the step
+ * API from a loop that yields whenever a step would block (the first on a
+ * new connection: its TLS handshake goes step by step too). Each must
+ * succeed and have waited at least once, i.e. given the CPU back instead
+ * of blocking in a socket call. */
+static void sc_superloop(fw_chat_t *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->args->requests; i++) {
+        char msg[80];
+        int rc = fw_chat_stepped(c, i % 2u == 0u);
+        check_ok(c, rc, i % 2u == 0u ? "stepped, streamed"
+                                     : "stepped, not streamed");
+        snprintf(msg, sizeof msg, "chat %lu: %lu steps, none waited",
+                 (unsigned long)c->n, (unsigned long)c->steps);
+        fw_check(c, c->waits > 0u, msg);
+    }
+}
+
 static const fw_scenario_t scenarios[] = {
     { "stream", sc_stream },
     { "no-stream", sc_no_stream },
@@ -367,6 +386,7 @@ static const fw_scenario_t scenarios[] = {
     { "resume-save", sc_resume_save },
     { "resume-load", sc_resume_load },
     { "tools", sc_tools },
+    { "superloop", sc_superloop },
 };
 
 const fw_scenario_t *fw_scenario_find(const char *name)
