@@ -87,13 +87,10 @@ typedef struct deadline {
 /* Milliseconds left before the deadline, 0 when it has passed. */
 static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
 {
-    uint32_t spent;
-
     if (d->limit == 0u) {
         return FOREVER;
     }
-    spent = c->tp.now_ms(c->tp.ctx) - d->start;
-    return spent >= d->limit ? 0u : d->limit - spent;
+    return cw_time_left_ms(d->start, d->limit, c->tp.now_ms(c->tp.ctx));
 }
 
 /* How long the next send or recv may wait: until the idle timeout (no byte
@@ -102,9 +99,8 @@ static uint32_t time_left(const cw_client_t *c, const deadline_t *d)
 static uint32_t wait_budget(const cw_client_t *c, const deadline_t *d)
 {
     uint32_t left = time_left(c, d);
-    uint32_t quiet = c->tp.now_ms(c->tp.ctx) - c->idle_start;
-    uint32_t idle = quiet >= c->idle_timeout_ms ? 0u
-                                                : c->idle_timeout_ms - quiet;
+    uint32_t idle = cw_time_left_ms(c->idle_start, c->idle_timeout_ms,
+                                    c->tp.now_ms(c->tp.ctx));
     return idle < left ? idle : left;
 }
 

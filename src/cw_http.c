@@ -172,18 +172,6 @@ static bool is_plain_text(uint8_t ch)
     return (ch >= 0x20u && ch != 0x7fu) || ch == '\t';
 }
 
-static int hex_value(uint8_t ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    ch = (uint8_t)cw_lower((char)ch);
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    return -1;
-}
-
 static void reset_info(cw_http_info_t *info)
 {
     memset(info, 0, sizeof *info);
@@ -677,7 +665,7 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
         value_byte(p, ch);
         return CW_OK;
     case S_CHUNK_SIZE: {
-        int v = hex_value(ch);
+        int v = cw_hex_value((char)ch);
         if (v >= 0) {
             if (p->num > (UINT64_MAX >> 8)) {
                 return CW_ERR_MALFORMED; /* chunk size overflows */

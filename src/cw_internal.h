@@ -32,6 +32,11 @@ bool cw_utf8_valid(const char *s, size_t len);
  * unfinished) piece that follows: its maximal subpart, 1 to 3 bytes. */
 size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
 
+/* The value of the hex digit ch (0-9, a-f, A-F), or -1 when ch is none.
+ * The one hex decoder of the library (chunk sizes, \uXXXX escapes,
+ * percent-encoded proxy credentials). */
+int cw_hex_value(char ch);
+
 /* Writes v in decimal at the end of out[0..CW_DEC_U64_MAX) and returns
  * where the digits start. The one decimal writer of the library. */
 #define CW_DEC_U64_MAX 20u

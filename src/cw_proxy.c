@@ -9,18 +9,6 @@
 
 #define DEFAULT_PROXY_PORT 1080u /* curl's default for a proxy */
 
-static int hex_digit(char ch)
-{
-    ch = cw_lower(ch);
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out (cap bytes, NUL-terminated). */
 static bool decode(const char *s, size_t n, char *out, size_t cap,
                    size_t *len)
@@ -31,8 +19,8 @@ static bool decode(const char *s, size_t n, char *out, size_t cap,
     while (i < n) {
         char ch = s[i++];
         if (ch == '%') {
-            int hi = i < n ? hex_digit(s[i]) : -1;
-            int lo = i + 1u < n ? hex_digit(s[i + 1u]) : -1;
+            int hi = i < n ? cw_hex_value(s[i]) : -1;
+            int lo = i + 1u < n ? cw_hex_value(s[i + 1u]) : -1;
             if (hi < 0 || lo < 0) {
                 return false;
             }
@@ -173,14 +161,9 @@ static size_t append(char *buf, size_t cap, size_t at, const char *s)
 
 static size_t append_port(char *buf, size_t cap, size_t at, uint16_t port)
 {
-    char tmp[8];
-    size_t i = sizeof tmp - 1u;
-    tmp[i] = '\0';
-    do {
-        tmp[--i] = (char)('0' + port % 10u);
-        port = (uint16_t)(port / 10u);
-    } while (port != 0u);
-    return append(buf, cap, at, tmp + i);
+    char tmp[CW_DEC_U64_MAX + 1u];
+    tmp[CW_DEC_U64_MAX] = '\0';
+    return append(buf, cap, at, tmp + cw_dec_u64(tmp, port));
 }
 
 static void say(cw_proxy_t *p, const char *what)
@@ -195,8 +178,7 @@ static void say(cw_proxy_t *p, const char *what)
 
 static uint32_t left(cw_proxy_t *p, uint32_t start, uint32_t limit)
 {
-    uint32_t spent = p->inner.now_ms(p->inner.ctx) - start;
-    return spent >= limit ? 0u : limit - spent;
+    return cw_time_left_ms(start, limit, p->inner.now_ms(p->inner.ctx));
 }
 
 static int px_connect(void *ctx, const char *host, size_t host_len,

@@ -132,10 +132,10 @@ static int try_connect(cw_lwip_t *l, const struct sockaddr *sa,
             l->last_errno = errno;
             rc = CW_ERR_CONNECT;
         } else {
-            uint32_t spent = cw_lwip_now_ms(NULL) - start;
             int err = 0;
             int w = wait_fd(fd, WAIT_WRITE,
-                            spent >= timeout_ms ? 0u : timeout_ms - spent,
+                            cw_time_left_ms(start, timeout_ms,
+                                            cw_lwip_now_ms(NULL)),
                             &err);
             if (w == 0) {
                 l->last_errno = ETIMEDOUT;
@@ -166,40 +166,39 @@ static int try_connect(cw_lwip_t *l, const struct sockaddr *sa,
 }
 
 #if LWIP_DNS
-/* Writes port in decimal into out (at least 6 bytes), NUL-terminated. */
-static void port_to_text(uint16_t port, char *out)
+/* The port goes into each address lwip_getaddrinfo gives (asked without
+ * a service, it leaves the port 0): no service text to write. */
+static void set_port(struct sockaddr *sa, uint16_t port)
 {
-    char rev[5];
-    size_t n = 0;
-    size_t i;
-    do {
-        rev[n++] = (char)('0' + port % 10u);
-        port = (uint16_t)(port / 10u);
-    } while (port != 0u);
-    for (i = 0; i < n; i++) {
-        out[i] = rev[n - 1u - i];
+#if LWIP_IPV6
+    if (sa->sa_family == AF_INET6) {
+        ((struct sockaddr_in6 *)(void *)sa)->sin6_port = lwip_htons(port);
     }
-    out[n] = '\0';
+#endif
+#if LWIP_IPV4
+    if (sa->sa_family == AF_INET) {
+        ((struct sockaddr_in *)(void *)sa)->sin_port = lwip_htons(port);
+    }
+#endif
 }
 
 static int resolve_and_connect(cw_lwip_t *l, const char *name, uint16_t port,
                                uint32_t start, uint32_t timeout_ms)
 {
-    char service[6];
     struct addrinfo hints;
     struct addrinfo *list = NULL;
     const struct addrinfo *ai;
     int rc = CW_ERR_CONNECT;
 
-    port_to_text(port, service);
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    l->gai_error = lwip_getaddrinfo(name, service, &hints, &list);
+    l->gai_error = lwip_getaddrinfo(name, NULL, &hints, &list);
     if (l->gai_error != 0 || list == NULL) {
         return CW_ERR_DNS;
     }
     for (ai = list; ai != NULL; ai = ai->ai_next) {
+        set_port(ai->ai_addr, port);
         rc = try_connect(l, ai->ai_addr, ai->ai_addrlen, start, timeout_ms);
         if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
             break;

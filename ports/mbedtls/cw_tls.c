@@ -75,8 +75,7 @@ static uint32_t now(const cw_tls_t *t)
 
 static uint32_t time_left(const cw_tls_t *t)
 {
-    uint32_t spent = now(t) - t->deadline_start;
-    return spent >= t->deadline_ms ? 0u : t->deadline_ms - spent;
+    return cw_time_left_ms(t->deadline_start, t->deadline_ms, now(t));
 }
 
 static void set_deadline(cw_tls_t *t, uint32_t timeout_ms)

@@ -107,14 +107,14 @@ static int try_connect(cw_posix_t *p, const struct addrinfo *ai,
             rc = CW_ERR_CONNECT;
         } else {
             struct pollfd pfd;
-            uint32_t spent = cw_posix_now_ms(NULL) - deadline_start;
+            uint32_t left = cw_time_left_ms(deadline_start, timeout_ms,
+                                            cw_posix_now_ms(NULL));
             int n;
             pfd.fd = fd;
             pfd.events = POLLOUT;
             pfd.revents = 0;
             do {
-                n = poll(&pfd, 1, poll_timeout(spent >= timeout_ms ? 0u :
-                                               timeout_ms - spent));
+                n = poll(&pfd, 1, poll_timeout(left));
             } while (n < 0 && errno == EINTR);
             if (n == 0) {
                 p->last_errno = ETIMEDOUT;
