@@ -181,6 +181,14 @@ static uint32_t left(cw_proxy_t *p, uint32_t start, uint32_t limit)
     return cw_time_left_ms(start, limit, p->inner.now_ms(p->inner.ctx));
 }
 
+/* close is optional in a transport (chatwire_transport.h) */
+static void close_inner(cw_proxy_t *p)
+{
+    if (p->inner.close != NULL) {
+        p->inner.close(p->inner.ctx);
+    }
+}
+
 static int px_connect(void *ctx, const char *host, size_t host_len,
                       uint16_t port, uint32_t timeout_ms)
 {
@@ -234,7 +242,7 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
     }
     n = append(req, sizeof p->buf, n, "\r\n");
     if (n >= sizeof p->buf) {
-        p->inner.close(p->inner.ctx);
+        close_inner(p);
         return CW_ERR_INVALID_ARG;
     }
     while (sent < n) {
@@ -247,6 +255,10 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
                           n - sent, left(p, start, timeout_ms));
         if (k < 0) {
             rc = (int)k;
+            break;
+        }
+        if ((size_t)k > n - sent) {
+            rc = CW_ERR_IO; /* a port that claims more than it was given */
             break;
         }
         sent += (size_t)k;
@@ -298,9 +310,7 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
     } else {
         return CW_OK;
     }
-    if (p->inner.close != NULL) {
-        p->inner.close(p->inner.ctx);
-    }
+    close_inner(p);
     return CW_ERR_PROXY;
 }
 
@@ -320,10 +330,7 @@ static int32_t px_recv(void *ctx, uint8_t *buf, size_t len,
 
 static void px_close(void *ctx)
 {
-    cw_proxy_t *p = (cw_proxy_t *)ctx;
-    if (p->inner.close != NULL) {
-        p->inner.close(p->inner.ctx);
-    }
+    close_inner((cw_proxy_t *)ctx);
 }
 
 static uint32_t px_now(void *ctx)
