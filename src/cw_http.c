@@ -435,7 +435,7 @@ static int headers_end(cw_http_parser_t *p)
     }
     if (p->on_headers != NULL) {
         int rc = p->on_headers(p->user);
-        if (rc < 0) {
+        if (rc != CW_OK) {
             return rc;
         }
     }
@@ -571,7 +571,7 @@ static int body_bytes(cw_http_parser_t *p, const uint8_t *data, size_t n,
         rc = p->on_body(p->user, data, n);
     }
     *used = n;
-    return rc < 0 ? rc : CW_OK;
+    return rc;
 }
 
 static int step_byte(cw_http_parser_t *p, uint8_t ch)

@@ -414,7 +414,7 @@ void fw_chat_task(void *arg)
     mcfg.entropy = cw_insecure_test_entropy; /* TEST ONLY: see README */
     mcfg.now_ms = ticks_ms;
     mcfg.unix_time = unix_time;
-    if (cw_mbedtls_mcu_init(&mcfg) != 0) {
+    if (cw_mbedtls_mcu_init(&mcfg) != CW_OK) {
         fw_printf("fw: cw_mbedtls_mcu_init failed\n");
         fw_exit(1);
     }

@@ -318,7 +318,7 @@ int main(void)
     mcfg.entropy = cw_insecure_test_entropy;
     mcfg.now_ms = fw_now_ms;
     mcfg.build_time = CW_FW_BUILD_TIME; /* fixed "now": see cw_mbedtls_mcu.h */
-    if (cw_mbedtls_mcu_init(&mcfg) != 0) {
+    if (cw_mbedtls_mcu_init(&mcfg) != CW_OK) {
         printf("chatwire-mps2: cw_mbedtls_mcu_init failed\n");
         return 1;
     }

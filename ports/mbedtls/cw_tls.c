@@ -327,7 +327,7 @@ static void describe_verify_failure(cw_tls_t *t)
 
 /* The trust anchors: a buffer, or a PEM file (named in the error: a path
  * is no secret). */
-static int load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
+static cw_status_t load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
 {
     char what[CW_TLS_ERROR_MAX / 2u];
     int rc;
@@ -366,13 +366,15 @@ static int load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
     return CW_OK;
 }
 
-int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
+cw_status_t cw_tls_init(cw_tls_t *t, cw_transport_t inner,
+                        const cw_tls_config_t *cfg)
 {
     static const char pers[] = "chatwire";
     cw_tls_config_t none;
     int min_v;
     int max_v;
     int rc;
+    cw_status_t st;
 
     if (t == NULL || inner.send == NULL || inner.recv == NULL ||
         inner.now_ms == NULL) {
@@ -411,9 +413,9 @@ int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
         set_error(t, "TLS: seeding the random generator failed", rc);
         return CW_ERR_TLS;
     }
-    rc = load_anchors(t, cfg);
-    if (rc != CW_OK) {
-        return rc;
+    st = load_anchors(t, cfg);
+    if (st != CW_OK) {
+        return st;
     }
     rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
                                      MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -636,8 +638,8 @@ size_t cw_tls_session_size(const cw_tls_t *t)
     return BLOB_HEAD + strlen(t->session_host) + t->session_len + BLOB_SUM;
 }
 
-int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
-                          size_t *len)
+cw_status_t cw_tls_session_export(const cw_tls_t *t, uint8_t *blob,
+                                  size_t cap, size_t *len)
 {
     size_t need = cw_tls_session_size(t);
     size_t hl;
@@ -665,7 +667,7 @@ int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
 }
 
 /* Refuses an import: says why, keeps no session. */
-static int refuse_blob(cw_tls_t *t, const char *why)
+static cw_status_t refuse_blob(cw_tls_t *t, const char *why)
 {
     cw_tls_forget_session(t);
     t->session_note = why;
@@ -673,7 +675,8 @@ static int refuse_blob(cw_tls_t *t, const char *why)
     return CW_ERR_INVALID_ARG;
 }
 
-int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob, size_t len)
+cw_status_t cw_tls_session_import(cw_tls_t *t, const uint8_t *blob,
+                                  size_t len)
 {
     uint8_t sum[32];
     size_t hl;

@@ -51,7 +51,7 @@ int main(void)
     mcfg.entropy = cw_insecure_test_entropy;
     mcfg.now_ms = fw_now_ms;
     mcfg.build_time = CW_FW_BUILD_TIME;
-    if (cw_mbedtls_mcu_init(&mcfg) != 0 || psa_crypto_init() != PSA_SUCCESS) {
+    if (cw_mbedtls_mcu_init(&mcfg) != CW_OK || psa_crypto_init() != PSA_SUCCESS) {
         printf("bench: FAIL init\n");
         return 1;
     }

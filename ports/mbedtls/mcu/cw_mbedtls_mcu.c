@@ -39,18 +39,18 @@ static mbedtls_time_t mcu_time(mbedtls_time_t *timer)
     return t;
 }
 
-int cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg)
+cw_status_t cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg)
 {
     if (cfg == NULL || cfg->arena == NULL || cfg->arena_size < 4096u ||
         cfg->entropy == NULL || cfg->now_ms == NULL) {
-        return -1;
+        return CW_ERR_INVALID_ARG;
     }
     glue = *cfg;
     ms_last = cfg->now_ms(cfg->now_ms_ctx);
     ms_high = 0;
     mbedtls_memory_buffer_alloc_init(cfg->arena, cfg->arena_size);
     (void)mbedtls_platform_set_time(mcu_time);
-    return 0;
+    return CW_OK;
 }
 
 int64_t cw_mbedtls_mcu_unix_time(void)

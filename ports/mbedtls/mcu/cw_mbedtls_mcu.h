@@ -17,8 +17,9 @@
  *     failure of the TRNG is an error, never "fewer good bytes";
  *   - never return the same bytes twice, across resets included (no fixed
  *     seeds, no counters, no clocks, no unique-ID registers);
- *   - return 0 when all len bytes were written, non-zero on failure (then
- *     the handshake fails: mbedTLS never runs on partial entropy);
+ *   - return 0 (CW_OK) when all len bytes were written, any other value
+ *     on failure (then the handshake fails: mbedTLS never runs on partial
+ *     entropy), as every chatwire callback does (chatwire.h);
  *   - may block briefly; it is called from the thread running mbedTLS, at
  *     cw_tls_init() (DRBG and PSA seeding) and when the DRBG reseeds.
  * A PRNG, a timer or a hash of RAM contents is NOT an entropy source. For
@@ -53,13 +54,15 @@
 
 #include <mbedtls/x509_crt.h>
 
+#include "chatwire.h"
 #include "cw_trust_anchors.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Fills out[0..len) from a TRNG. 0 on success. See the contract above. */
+/** Fills out[0..len) from a TRNG. CW_OK (0) on success, any other value on
+ * failure. See the contract above. */
 typedef int (*cw_mcu_entropy_fn)(void *ctx, uint8_t *out, size_t len);
 
 /** What cw_mbedtls_mcu_init() installs. Every pointer is the caller's. */
@@ -79,9 +82,10 @@ typedef struct cw_mbedtls_mcu_config {
 } cw_mbedtls_mcu_config_t;
 
 /** Points mbedTLS's calloc/free at the arena, installs the time functions
- * and the entropy hook. Returns 0, or -1 for a missing arena, entropy or
- * now_ms. Call once, before any mbedTLS function. */
-int cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg);
+ * and the entropy hook. Returns CW_OK, or CW_ERR_INVALID_ARG for a missing
+ * arena (or one under 4 KiB), entropy or now_ms. Call once, before any
+ * mbedTLS function. */
+cw_status_t cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg);
 
 /** The current time mbedTLS uses for certificate validity (seconds since
  * 1970): max(unix_time hook, build_time). */
