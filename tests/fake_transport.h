@@ -238,4 +238,4 @@ static inline size_t load_data(const char *name, uint8_t *buf, size_t cap)
     return n;
 }
 
-#endif
+#endif /* FAKE_TRANSPORT_H */

@@ -115,7 +115,7 @@ typedef struct cw_tls {
     mbedtls_ssl_config conf;
     /** @publicsection */
     /** The trust anchors, parsed at init: more may be appended to it
-     * (cw_mbedtls_mcu_add_anchors()) before the first connection. */
+     * (cw_tls_mcu_add_anchors()) before the first connection. */
     mbedtls_x509_crt ca;
     /** @privatesection */
     mbedtls_entropy_context entropy;
@@ -235,4 +235,4 @@ CW_API const char *cw_tls_version(const cw_tls_t *t);
 }
 #endif
 
-#endif
+#endif /* CW_TLS_H */
