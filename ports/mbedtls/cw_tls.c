@@ -366,14 +366,85 @@ static cw_status_t load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
     return CW_OK;
 }
 
+/* The random generator seeded (PSA started first, on mbedTLS 3). */
+static cw_status_t seed_random(cw_tls_t *t)
+{
+    static const char pers[] = "chatwire";
+    int rc;
+
+#if CW_MBEDTLS3
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        snprintf(t->error, sizeof t->error, "TLS: psa_crypto_init failed");
+        return CW_ERR_TLS;
+    }
+#endif
+    rc = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+                               (const unsigned char *)pers, sizeof pers - 1u);
+    if (rc != 0) {
+        set_error(t, "TLS: seeding the random generator failed", rc);
+        return CW_ERR_TLS;
+    }
+    return CW_OK;
+}
+
+/* A client configuration that verifies the server against t->ca, for TLS
+ * versions min_v to max_v (CW_TLS_1_2, CW_TLS_1_3), then the TLS context
+ * over it and over t's BIO. */
+static cw_status_t configure(cw_tls_t *t, int min_v, int max_v)
+{
+    int rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+                                         MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc != 0) {
+        set_error(t, "TLS: configuration failed", rc);
+        return CW_ERR_TLS;
+    }
+    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+    mbedtls_ssl_conf_verify(&t->conf, verify_cb, t);
+#if CW_MBEDTLS3
+    mbedtls_ssl_conf_min_tls_version(&t->conf, min_v == CW_TLS_1_3
+                                     ? MBEDTLS_SSL_VERSION_TLS1_3
+                                     : MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_max_tls_version(&t->conf, max_v == CW_TLS_1_3
+                                     ? MBEDTLS_SSL_VERSION_TLS1_3
+                                     : MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_groups(&t->conf, group_list);
+#else
+    (void)min_v;
+    (void)max_v;
+    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+#if defined(MBEDTLS_SSL_ALPN)
+    mbedtls_ssl_conf_alpn_protocols(&t->conf, alpn_list);
+#else
+    (void)alpn_list;
+#endif
+    rc = mbedtls_ssl_setup(&t->ssl, &t->conf);
+    if (rc != 0) {
+        set_error(t, "TLS: setup failed", rc);
+        return CW_ERR_TLS;
+    }
+    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && \
+    defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
+    /* 3.6.1+: have mbedtls_ssl_read report TLS 1.3 tickets, to save them */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
+    return CW_OK;
+}
+
 cw_status_t cw_tls_init(cw_tls_t *t, cw_transport_t inner,
                         const cw_tls_config_t *cfg)
 {
-    static const char pers[] = "chatwire";
     cw_tls_config_t none;
     int min_v;
     int max_v;
-    int rc;
     cw_status_t st;
 
     if (t == NULL || inner.send == NULL || inner.recv == NULL ||
@@ -401,66 +472,17 @@ cw_status_t cw_tls_init(cw_tls_t *t, cw_transport_t inner,
                  "asked for", MBEDTLS_VERSION_STRING);
         return CW_ERR_INVALID_ARG;
     }
-#if CW_MBEDTLS3
-    if (psa_crypto_init() != PSA_SUCCESS) {
-        snprintf(t->error, sizeof t->error, "TLS: psa_crypto_init failed");
-        return CW_ERR_TLS;
+    st = seed_random(t);
+    if (st == CW_OK) {
+        st = load_anchors(t, cfg);
     }
-#endif
-    rc = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
-                               (const unsigned char *)pers, sizeof pers - 1u);
-    if (rc != 0) {
-        set_error(t, "TLS: seeding the random generator failed", rc);
-        return CW_ERR_TLS;
+    if (st == CW_OK) {
+        st = configure(t, min_v, max_v);
     }
-    st = load_anchors(t, cfg);
-    if (st != CW_OK) {
-        return st;
+    if (st == CW_OK) {
+        t->no_resumption = cfg->no_resumption;
     }
-    rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
-                                     MBEDTLS_SSL_TRANSPORT_STREAM,
-                                     MBEDTLS_SSL_PRESET_DEFAULT);
-    if (rc != 0) {
-        set_error(t, "TLS: configuration failed", rc);
-        return CW_ERR_TLS;
-    }
-    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
-    mbedtls_ssl_conf_verify(&t->conf, verify_cb, t);
-#if CW_MBEDTLS3
-    mbedtls_ssl_conf_min_tls_version(&t->conf, min_v == CW_TLS_1_3
-                                     ? MBEDTLS_SSL_VERSION_TLS1_3
-                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_max_tls_version(&t->conf, max_v == CW_TLS_1_3
-                                     ? MBEDTLS_SSL_VERSION_TLS1_3
-                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_groups(&t->conf, group_list);
-#else
-    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
-#if defined(MBEDTLS_SSL_ALPN)
-    mbedtls_ssl_conf_alpn_protocols(&t->conf, alpn_list);
-#else
-    (void)alpn_list;
-#endif
-    rc = mbedtls_ssl_setup(&t->ssl, &t->conf);
-    if (rc != 0) {
-        set_error(t, "TLS: setup failed", rc);
-        return CW_ERR_TLS;
-    }
-    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-    t->no_resumption = cfg->no_resumption;
-#if defined(MBEDTLS_SSL_SESSION_TICKETS) && \
-    defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
-    /* 3.6.1+: have mbedtls_ssl_read report TLS 1.3 tickets, to save them */
-    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
-        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
-#endif
-    return CW_OK;
+    return st;
 }
 
 bool cw_tls_resumed(const cw_tls_t *t)
