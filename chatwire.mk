@@ -31,7 +31,7 @@ CHATWIRE_LWIP_SRCS := $(CHATWIRE_DIR)/ports/lwip/cw_lwip.c
 CHATWIRE_LWIP_INC := $(CHATWIRE_DIR)/ports/lwip
 CHATWIRE_MBEDTLS_SRCS := $(CHATWIRE_DIR)/ports/mbedtls/cw_tls.c
 CHATWIRE_MBEDTLS_INC := $(CHATWIRE_DIR)/ports/mbedtls
-CHATWIRE_MBEDTLS_MCU_SRCS := $(CHATWIRE_DIR)/ports/mbedtls/mcu/cw_mbedtls_mcu.c
+CHATWIRE_MBEDTLS_MCU_SRCS := $(CHATWIRE_DIR)/ports/mbedtls/mcu/cw_tls_mcu.c
 CHATWIRE_MBEDTLS_MCU_INC := $(CHATWIRE_DIR)/ports/mbedtls/mcu
 
 CHATWIRE_PUBLIC_HEADERS := \

@@ -41,7 +41,7 @@ set(CHATWIRE_LWIP_SOURCES ${CHATWIRE_DIR}/ports/lwip/cw_lwip.c)
 set(CHATWIRE_LWIP_INCLUDE_DIRS ${CHATWIRE_DIR}/ports/lwip)
 set(CHATWIRE_MBEDTLS_SOURCES ${CHATWIRE_DIR}/ports/mbedtls/cw_tls.c)
 set(CHATWIRE_MBEDTLS_INCLUDE_DIRS ${CHATWIRE_DIR}/ports/mbedtls)
-set(CHATWIRE_MBEDTLS_MCU_SOURCES ${CHATWIRE_DIR}/ports/mbedtls/mcu/cw_mbedtls_mcu.c)
+set(CHATWIRE_MBEDTLS_MCU_SOURCES ${CHATWIRE_DIR}/ports/mbedtls/mcu/cw_tls_mcu.c)
 set(CHATWIRE_MBEDTLS_MCU_INCLUDE_DIRS ${CHATWIRE_DIR}/ports/mbedtls/mcu)
 
 # The public headers, installed by `cmake --install`.

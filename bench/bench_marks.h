@@ -46,4 +46,4 @@ static void bench_mark(const char *what)
     CALLGRIND_DUMP_STATS_AT(what);
 }
 
-#endif
+#endif /* BENCH_MARKS_H */

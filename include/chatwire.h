@@ -9,6 +9,17 @@
  *
  * Nothing here allocates. Every function is re-entrant on distinct contexts;
  * one context must not be used from two threads at once.
+ *
+ * Status and callbacks, one rule for the library and its ports: a function
+ * that can fail returns a cw_status_t (CW_OK, or a negative code). A
+ * callback that answers with an int (cw_delta_fn, cw_tool_args_fn,
+ * cw_sink_fn, and the ports' entropy hook) returns CW_OK (0) to go on;
+ * any other value stops the call that called it. What that call then
+ * returns is said at each callback: CW_ERR_ABORTED when the caller's
+ * callback asked to stop, or the callback's own negative cw_status_t when
+ * it reports a failure of its own (a sink that cannot write). The byte
+ * movers (cw_read_fn, cw_transport_t send and recv) count bytes instead:
+ * see each.
  */
 #ifndef CHATWIRE_H
 #define CHATWIRE_H
@@ -204,14 +215,15 @@ typedef struct cw_message_ext {
 /** Called with each piece of streamed answer text, in order. text is valid
  * only during the call, is not NUL-terminated, and is always valid UTF-8:
  * it never ends inside a sequence (one split across two deltas is joined),
- * and ill-formed bytes from the server arrive as U+FFFD. Return 0 to go on,
- * non-zero to abort (cw_chat then returns CW_ERR_ABORTED). */
+ * and ill-formed bytes from the server arrive as U+FFFD. Return CW_OK (0)
+ * to go on; any other value stops the call, and cw_chat returns
+ * CW_ERR_ABORTED (the library's one callback rule: see chatwire.h). */
 typedef int (*cw_delta_fn)(void *user, const char *text, size_t len);
 
 /** Called with each fragment of a tool call's arguments as it arrives
  * (streamed) or once whole (not streamed): call is the index of the call
- * in the request's tool-call storage. Return 0 to go on, non-zero to
- * abort. */
+ * in the request's tool-call storage. Return CW_OK (0) to go on; any other
+ * value stops the call, and cw_chat returns CW_ERR_ABORTED. */
 typedef int (*cw_tool_args_fn)(void *user, size_t call, const char *text,
                                size_t len);
 
@@ -344,8 +356,10 @@ typedef enum cw_auth_style {
     CW_AUTH_API_KEY = 1  /**< api-key: KEY (Azure OpenAI) */
 } cw_auth_style_t;
 
-/** Receives request bytes from cw_request_write. Returns CW_OK or a negative
- * cw_status_t, which stops the write and is returned from it. */
+/** Receives request bytes from cw_request_write. Returns CW_OK (0) to go
+ * on; any other value stops the write: a negative cw_status_t (the sink's
+ * own failure) is returned from it as it is, a positive value as
+ * CW_ERR_ABORTED. */
 typedef int (*cw_sink_fn)(void *ctx, const uint8_t *data, size_t len);
 
 /** Writes the whole HTTP/1.1 request (head and JSON body) for req to sink,
@@ -843,8 +857,8 @@ CW_API cw_status_t cw_history_append(cw_history_t *h, const char *role,
                                      const char *text, size_t len);
 
 /** A cw_delta_fn that appends each piece to an "assistant" message of the
- * cw_history_t given as user. Returns non-zero (so cw_chat stops with
- * CW_ERR_ABORTED) when the history is full. */
+ * cw_history_t given as user. Returns CW_OK, or cw_history_append's error
+ * when the history is full (so cw_chat stops with CW_ERR_ABORTED). */
 CW_API int cw_history_on_delta(void *history, const char *text, size_t len);
 
 /** Removes the last message (an unanswered prompt, a partial answer). */

@@ -60,4 +60,4 @@ CW_API const char *cw_proxy_error(const cw_proxy_t *p);
 }
 #endif
 
-#endif
+#endif /* CHATWIRE_PROXY_H */

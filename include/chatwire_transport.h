@@ -87,6 +87,19 @@ typedef struct cw_transport {
 #define CW_WAIT_READ 1u
 #define CW_WAIT_WRITE 2u
 
+/** Milliseconds left of a budget of budget_ms that began when the clock
+ * (a cw_transport_t.now_ms clock, wrapping at 2^32) read start_ms, now
+ * that it reads now_ms: 0 once the budget is spent. The one deadline
+ * computation of the client, the proxy and the ports, offered to other
+ * ports too (a wait bounded by what is left of a connect's timeout_ms).
+ * Pure: it reads no clock itself. */
+static inline uint32_t cw_time_left_ms(uint32_t start_ms, uint32_t budget_ms,
+                                       uint32_t now_ms)
+{
+    uint32_t spent = now_ms - start_ms;
+    return spent >= budget_ms ? 0u : budget_ms - spent;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -140,8 +140,8 @@ sizes() {
     lwip=$(flash "$arch" "$dir/lwip-only.o" "${r[@]}" -- "$dir/cw_lwip.o")
     mapfile -t r < <(decls "$root/ports/mbedtls/cw_tls.h")
     tls=$(flash "$arch" "$dir/tls-only.o" "${r[@]}" -- "$dir/cw_tls.o")
-    mapfile -t r < <(decls "$root/ports/mbedtls/mcu/cw_mbedtls_mcu.h")
-    mcu=$(flash "$arch" "$dir/mcu-only.o" "${r[@]}" mbedtls_hardware_poll mbedtls_ms_time mbedtls_platform_gmtime_r -- "$dir/cw_mbedtls_mcu.o")
+    mapfile -t r < <(decls "$root/ports/mbedtls/mcu/cw_tls_mcu.h")
+    mcu=$(flash "$arch" "$dir/mcu-only.o" "${r[@]}" mbedtls_hardware_poll mbedtls_ms_time mbedtls_platform_gmtime_r -- "$dir/cw_tls_mcu.o")
     ver=$("$(arch_pre "$arch")-gcc" -dumpversion)
     echo "| $arch | gcc $ver | $chat_d | $chat_s | $api_d | $jsmn | $lwip | $tls | $mcu |" >>"$table"
   done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gen-trust-anchors.sh - write a C file of DER trust anchors (const arrays,
 # so they stay in flash) from Debian's ca-certificates package, for
-# cw_mbedtls_mcu_add_anchors() (ports/mbedtls/mcu/cw_trust_anchors.h).
+# cw_tls_mcu_add_anchors() (ports/mbedtls/mcu/cw_trust_anchors.h).
 #
 #   scripts/gen-trust-anchors.sh [--empty] OUT.c
 #

@@ -171,7 +171,7 @@ open(sys.argv[2], "w").write(
     + ",\n    ".join(rows) + "\n};\nconst size_t cw_fw_test_leaf_len = sizeof cw_fw_test_leaf;\n")
 EOF
   local srcs=("$fw"/cost/*.c "$fw/startup.c" "$fw/semihost.c" "$fw/stack.c" "$fw/mps2_uart.c"
-              "$mcu_dir/cw_mbedtls_mcu.c" "${cw_srcs[@]}")
+              "$mcu_dir/cw_tls_mcu.c" "${cw_srcs[@]}")
   local s o objs=()
   for s in "${srcs[@]}"; do
     o=$obj/$(basename "$(dirname "$s")")_$(basename "$s" .c).o

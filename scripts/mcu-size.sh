@@ -108,7 +108,7 @@ rows = [("chatwire (src/*.c, default options)", "chatwire"),
         ("mbedTLS 3.6.6", "mbedtls"),
         ("trust anchors (7 public roots + test CA)", "anchors"),
         ("the rest:", None),
-        ("  ports: cw_lwip, cw_tls, cw_mbedtls_mcu", "port"),
+        ("  ports: cw_lwip, cw_tls, cw_tls_mcu", "port"),
         ("  firmware: app, scenarios, heartbeat, console...", "fw"),
         ("  newlib-nano, libgcc", "libc")]
 fmt = "%-58s %7s %7s %5s %7s %7s"
@@ -219,7 +219,7 @@ def part_of(path, out):
             return "jsmn"
         if base == "cw_tls.o":
             return "tls"
-        if base == "cw_mbedtls_mcu.o":
+        if base == "cw_tls_mcu.o":
             return "glue"
         if base in ("trust_anchors.o", "test_ca.o"):
             return "anchors"
@@ -280,7 +280,7 @@ if full_total:
     row("chatwire, default options", full_total)
 row("jsmn 1.1.0 (src/cw_jsmn.c)", get("jsmn"))
 row("cw_tls (TLS port)", get("tls"))
-row("cw_mbedtls_mcu (glue)", get("glue"))
+row("cw_tls_mcu (glue)", get("glue"))
 row("mbedTLS 3.6.6", get("mbedtls"))
 nta = 0
 try:

@@ -101,8 +101,7 @@ void cw_client_close(cw_client_t *c)
 /* Milliseconds left of limit ms from start, 0 when they have passed. */
 static uint32_t left_of(const cw_client_t *c, uint32_t start, uint32_t limit)
 {
-    uint32_t spent = c->tp.now_ms(c->tp.ctx) - start;
-    return spent >= limit ? 0u : limit - spent;
+    return cw_time_left_ms(start, limit, c->tp.now_ms(c->tp.ctx));
 }
 
 /* Milliseconds left before the call's deadline (timeout_ms), 0 when it has

@@ -226,7 +226,7 @@ cw_status_t cw_history_append(cw_history_t *h, const char *role,
 int cw_history_on_delta(void *history, const char *text, size_t len)
 {
     return cw_history_append((cw_history_t *)history, "assistant", text,
-                             len) == CW_OK ? 0 : 1;
+                             len);
 }
 
 void cw_history_pop(cw_history_t *h)

@@ -172,18 +172,6 @@ static bool is_plain_text(uint8_t ch)
     return (ch >= 0x20u && ch != 0x7fu) || ch == '\t';
 }
 
-static int hex_value(uint8_t ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    ch = (uint8_t)cw_lower((char)ch);
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    return -1;
-}
-
 static void reset_info(cw_http_info_t *info)
 {
     memset(info, 0, sizeof *info);
@@ -447,7 +435,7 @@ static int headers_end(cw_http_parser_t *p)
     }
     if (p->on_headers != NULL) {
         int rc = p->on_headers(p->user);
-        if (rc < 0) {
+        if (rc != CW_OK) {
             return rc;
         }
     }
@@ -583,41 +571,13 @@ static int body_bytes(cw_http_parser_t *p, const uint8_t *data, size_t n,
         rc = p->on_body(p->user, data, n);
     }
     *used = n;
-    return rc < 0 ? rc : CW_OK;
+    return rc;
 }
 
-static int step_byte(cw_http_parser_t *p, uint8_t ch)
+/* A byte of the status line or of the header section. */
+static int head_byte(cw_http_parser_t *p, uint8_t ch)
 {
     int rc;
-
-    if ((p->flags & F_CR) != 0u && ch != '\n') {
-        return CW_ERR_MALFORMED; /* CR not followed by LF */
-    }
-    switch (p->state) {
-    case S_STATUS:
-    case S_REASON:
-    case S_NAME_START:
-    case S_NAME:
-    case S_VALUE_WS:
-    case S_VALUE:
-        rc = count_line_byte(p, true);
-        if (rc != CW_OK) {
-            return rc;
-        }
-        break;
-    case S_CHUNK_SIZE:
-    case S_CHUNK_EXT:
-    case S_CHUNK_DATA_END:
-    case S_TRAILER_START:
-    case S_TRAILER:
-        rc = count_line_byte(p, p->state >= S_TRAILER_START);
-        if (rc != CW_OK) {
-            return rc;
-        }
-        break;
-    default:
-        break;
-    }
 
     switch (p->state) {
     case S_STATUS:
@@ -676,8 +636,18 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
         }
         value_byte(p, ch);
         return CW_OK;
+    default:
+        return CW_ERR_MALFORMED;
+    }
+}
+
+/* A byte of the chunked framing: a size line, the CRLF after the data, or
+ * the trailer section. */
+static int chunk_byte(cw_http_parser_t *p, uint8_t ch)
+{
+    switch (p->state) {
     case S_CHUNK_SIZE: {
-        int v = hex_value(ch);
+        int v = cw_hex_value((char)ch);
         if (v >= 0) {
             if (p->num > (UINT64_MAX >> 8)) {
                 return CW_ERR_MALFORMED; /* chunk size overflows */
@@ -748,6 +718,28 @@ static int step_byte(cw_http_parser_t *p, uint8_t ch)
     default:
         return CW_ERR_MALFORMED;
     }
+}
+
+/* One byte of a line (the body states are not here: cw_http_feed gives
+ * their bytes to body_bytes in runs). Each line counts towards its limit
+ * first; header lines and trailer lines towards the header section's. */
+static int step_byte(cw_http_parser_t *p, uint8_t ch)
+{
+    int rc;
+
+    if ((p->flags & F_CR) != 0u && ch != '\n') {
+        return CW_ERR_MALFORMED; /* CR not followed by LF */
+    }
+    if (p->state <= S_VALUE) {
+        rc = count_line_byte(p, true);
+        return rc != CW_OK ? rc : head_byte(p, ch);
+    }
+    if (p->state >= S_CHUNK_SIZE && p->state <= S_TRAILER &&
+        p->state != S_CHUNK_DATA) {
+        rc = count_line_byte(p, p->state >= S_TRAILER_START);
+        return rc != CW_OK ? rc : chunk_byte(p, ch);
+    }
+    return CW_ERR_MALFORMED;
 }
 
 /* Appends data[0..n) to a kept string field, as much as fits, as value_byte

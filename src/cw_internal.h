@@ -40,6 +40,11 @@ bool cw_utf8_valid(const char *s, size_t len);
  * unfinished) piece that follows: its maximal subpart, 1 to 3 bytes. */
 size_t cw_utf8_check(const char *s, size_t len, size_t *bad);
 
+/* The value of the hex digit ch (0-9, a-f, A-F), or -1 when ch is none.
+ * The one hex decoder of the library (chunk sizes, \uXXXX escapes,
+ * percent-encoded proxy credentials). */
+int cw_hex_value(char ch);
+
 /* Writes v in decimal at the end of out[0..CW_DEC_U64_MAX) and returns
  * where the digits start. The one decimal writer of the library. */
 #define CW_DEC_U64_MAX 20u
@@ -110,8 +115,9 @@ static inline void cw_detail_value(cw_result_t *res, const char *text)
 /* Prepares p for one response. info is cleared and filled as headers
  * arrive. on_headers (may be NULL) runs once the header section is complete
  * (after any 1xx interim responses); on_body receives the decoded body in
- * pieces that point into the caller's input. A negative return from either
- * stops the parser and is returned by cw_http_feed. */
+ * pieces that point into the caller's input. Either returns CW_OK to go on;
+ * any other value stops the parser and is returned by cw_http_feed (the
+ * library's one callback rule, chatwire.h). */
 void cw_http_init(cw_http_parser_t *p, cw_http_info_t *info,
                   cw_http_headers_fn on_headers, cw_http_body_fn on_body,
                   void *user);
@@ -143,7 +149,8 @@ bool cw_http_content_length(const cw_http_parser_t *p, uint64_t *len);
 /* Splits a text/event-stream body into events. Each event's data lines are
  * joined with '\n' in buf (cap bytes; one byte is kept for a NUL, which
  * on_event receives after the data). event is the event's "event:" name, ""
- * when none. A negative return from on_event stops the parser. */
+ * when none. on_event returns CW_OK to go on; any other value stops the
+ * parser and is returned by cw_sse_feed. */
 void cw_sse_init(cw_sse_parser_t *s, char *buf, size_t cap,
                  cw_sse_event_fn on_event, void *user);
 

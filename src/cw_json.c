@@ -49,11 +49,6 @@ static bool text_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool text_hex(char c)
-{
-    return text_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* The end of the string whose opening quote is at s[i], or 0 when it is
  * broken (a control character, a bad escape, no closing quote). */
 static size_t text_string(const char *s, size_t len, size_t i)
@@ -73,7 +68,7 @@ static size_t text_string(const char *s, size_t len, size_t i)
             }
             if (s[i] == 'u') {
                 for (k = 1; k <= 4u; k++) {
-                    if (i + k >= len || !text_hex(s[i + k])) {
+                    if (i + k >= len || cw_hex_value(s[i + k]) < 0) {
                         return 0;
                     }
                 }
@@ -237,6 +232,18 @@ size_t cw_json_text_check(const char *s, size_t len, bool object,
 
 /* ------------------------------------------------------------ UTF-8 */
 
+int cw_hex_value(char ch)
+{
+    unsigned d = (unsigned)(uint8_t)ch - '0';
+
+    if (d < 10u) {
+        return (int)d;
+    }
+    /* with the digits out of the way, | 0x20 folds A-F onto a-f */
+    d = ((unsigned)(uint8_t)ch | 0x20u) - 'a';
+    return d < 6u ? (int)d + 10 : -1;
+}
+
 bool cw_copy_field(char *dst, size_t size, const char *src, size_t len)
 {
     size_t n = len;
@@ -380,13 +387,8 @@ static long hex4(const char *s)
     int i;
 
     for (i = 0; i < 4; i++) {
-        char ch = cw_lower(s[i]);
-        long d;
-        if (ch >= '0' && ch <= '9') {
-            d = ch - '0';
-        } else if (ch >= 'a' && ch <= 'f') {
-            d = ch - 'a' + 10;
-        } else {
+        int d = cw_hex_value(s[i]);
+        if (d < 0) {
             return -1;
         }
         v = v * 16 + d;

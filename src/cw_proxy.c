@@ -8,18 +8,7 @@
 #include <string.h>
 
 #define DEFAULT_PROXY_PORT 1080u /* curl's default for a proxy */
-
-static int hex_digit(char ch)
-{
-    ch = cw_lower(ch);
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    return -1;
-}
+#define ORIGIN_MAX 260u /* "[" host "]" NUL: a host of up to 257 bytes */
 
 /* Percent-decodes s[0..n) into out (cap bytes, NUL-terminated). */
 static bool decode(const char *s, size_t n, char *out, size_t cap,
@@ -31,8 +20,8 @@ static bool decode(const char *s, size_t n, char *out, size_t cap,
     while (i < n) {
         char ch = s[i++];
         if (ch == '%') {
-            int hi = i < n ? hex_digit(s[i]) : -1;
-            int lo = i + 1u < n ? hex_digit(s[i + 1u]) : -1;
+            int hi = i < n ? cw_hex_value(s[i]) : -1;
+            int lo = i + 1u < n ? cw_hex_value(s[i + 1u]) : -1;
             if (hi < 0 || lo < 0) {
                 return false;
             }
@@ -173,14 +162,9 @@ static size_t append(char *buf, size_t cap, size_t at, const char *s)
 
 static size_t append_port(char *buf, size_t cap, size_t at, uint16_t port)
 {
-    char tmp[8];
-    size_t i = sizeof tmp - 1u;
-    tmp[i] = '\0';
-    do {
-        tmp[--i] = (char)('0' + port % 10u);
-        port = (uint16_t)(port / 10u);
-    } while (port != 0u);
-    return append(buf, cap, at, tmp + i);
+    char tmp[CW_DEC_U64_MAX + 1u];
+    tmp[CW_DEC_U64_MAX] = '\0';
+    return append(buf, cap, at, tmp + cw_dec_u64(tmp, port));
 }
 
 static void say(cw_proxy_t *p, const char *what)
@@ -195,37 +179,27 @@ static void say(cw_proxy_t *p, const char *what)
 
 static uint32_t left(cw_proxy_t *p, uint32_t start, uint32_t limit)
 {
-    uint32_t spent = p->inner.now_ms(p->inner.ctx) - start;
-    return spent >= limit ? 0u : limit - spent;
+    return cw_time_left_ms(start, limit, p->inner.now_ms(p->inner.ctx));
 }
 
-static int px_connect(void *ctx, const char *host, size_t host_len,
-                      uint16_t port, uint32_t timeout_ms)
+/* close is optional in a transport (chatwire_transport.h) */
+static void close_inner(cw_proxy_t *p)
 {
-    cw_proxy_t *p = (cw_proxy_t *)ctx;
-    char *req = p->buf;
-    char origin[260];
-    size_t n = 0;
-    size_t sent = 0;
-    uint32_t start = p->inner.now_ms(p->inner.ctx);
-    bool v6 = memchr(host, ':', host_len) != NULL;
-    int rc;
+    if (p->inner.close != NULL) {
+        p->inner.close(p->inner.ctx);
+    }
+}
 
-    p->status = 0;
-    p->inner_error = 0;
-    p->error[0] = '\0';
-    if (host_len == 0u || host_len + 3u > sizeof origin) {
-        return CW_ERR_INVALID_ARG;
-    }
-    rc = p->inner.connect(p->inner.ctx, p->host, strlen(p->host), p->port,
-                          timeout_ms);
-    if (rc != CW_OK) {
-        p->inner_error = rc;
-        say(p, cw_strerror(rc));
-        return CW_ERR_PROXY;
-    }
-    /* CONNECT host:port HTTP/1.1 (RFC 9110 9.3.6), an IPv6 host in [] */
-    n = 0;
+/* CONNECT host:port HTTP/1.1 (RFC 9110 9.3.6), an IPv6 host in [], into
+ * p->buf. Returns its length, sizeof p->buf when it does not fit. */
+static size_t write_connect(cw_proxy_t *p, const char *host, size_t host_len,
+                            uint16_t port)
+{
+    char *req = p->buf;
+    char origin[ORIGIN_MAX];
+    bool v6 = memchr(host, ':', host_len) != NULL;
+    size_t n = 0;
+
     if (v6) {
         origin[n++] = '[';
     }
@@ -250,36 +224,51 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
         n = append(req, sizeof p->buf, n, p->auth);
         n = append(req, sizeof p->buf, n, "\r\n");
     }
-    n = append(req, sizeof p->buf, n, "\r\n");
-    if (n >= sizeof p->buf) {
-        p->inner.close(p->inner.ctx);
-        return CW_ERR_INVALID_ARG;
-    }
+    return append(req, sizeof p->buf, n, "\r\n");
+}
+
+/* Sends p->buf[0..n) within the time left; then wipes it (it held the
+ * credentials). */
+static int send_connect(cw_proxy_t *p, size_t n, uint32_t start,
+                        uint32_t timeout_ms)
+{
+    size_t sent = 0;
+    int rc = CW_OK;
+
     while (sent < n) {
         int32_t k;
         if (left(p, start, timeout_ms) == 0u) {
             rc = CW_ERR_TIMEOUT;
             break;
         }
-        k = p->inner.send(p->inner.ctx, (const uint8_t *)req + sent,
+        k = p->inner.send(p->inner.ctx, (const uint8_t *)p->buf + sent,
                           n - sent, left(p, start, timeout_ms));
         if (k < 0) {
             rc = (int)k;
             break;
         }
+        if ((size_t)k > n - sent) {
+            rc = CW_ERR_IO; /* a port that claims more than it was given */
+            break;
+        }
         sent += (size_t)k;
     }
-    memset(p->buf, 0, sizeof p->buf); /* it held the credentials */
-    /* the answer: a status line and headers, never a body */
-    cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
-    cw_http_head_only(&p->parser);
+    memset(p->buf, 0, sizeof p->buf);
+    return rc;
+}
+
+/* The answer: a status line and headers, never a body (the parser set
+ * up by px_connect). */
+static int read_answer(cw_proxy_t *p, uint32_t start, uint32_t timeout_ms)
+{
+    int rc = CW_OK;
+
     while (rc == CW_OK && !cw_http_done(&p->parser)) {
         uint8_t *buf = (uint8_t *)p->buf;
         size_t used = 0;
         int32_t k;
         if (left(p, start, timeout_ms) == 0u) {
-            rc = CW_ERR_TIMEOUT;
-            break;
+            return CW_ERR_TIMEOUT;
         }
         k = p->inner.recv(p->inner.ctx, buf, sizeof p->buf,
                           left(p, start, timeout_ms));
@@ -295,6 +284,13 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
             }
         }
     }
+    return rc;
+}
+
+/* What the exchange came to: CW_OK for a tunnel, else CW_ERR_PROXY with
+ * p->error saying why, and the inner connection closed. */
+static int conclude(cw_proxy_t *p, int rc)
+{
     p->status = p->info.status;
     if (rc != CW_OK) {
         p->inner_error = rc;
@@ -316,10 +312,44 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
     } else {
         return CW_OK;
     }
-    if (p->inner.close != NULL) {
-        p->inner.close(p->inner.ctx);
-    }
+    close_inner(p);
     return CW_ERR_PROXY;
+}
+
+static int px_connect(void *ctx, const char *host, size_t host_len,
+                      uint16_t port, uint32_t timeout_ms)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    uint32_t start = p->inner.now_ms(p->inner.ctx);
+    size_t n;
+    int rc;
+
+    p->status = 0;
+    p->inner_error = 0;
+    p->error[0] = '\0';
+    if (host_len == 0u || host_len + 3u > ORIGIN_MAX) {
+        return CW_ERR_INVALID_ARG;
+    }
+    rc = p->inner.connect(p->inner.ctx, p->host, strlen(p->host), p->port,
+                          timeout_ms);
+    if (rc != CW_OK) {
+        p->inner_error = rc;
+        say(p, cw_strerror(rc));
+        return CW_ERR_PROXY;
+    }
+    n = write_connect(p, host, host_len, port);
+    if (n >= sizeof p->buf) {
+        memset(p->buf, 0, sizeof p->buf);
+        close_inner(p);
+        return CW_ERR_INVALID_ARG;
+    }
+    rc = send_connect(p, n, start, timeout_ms);
+    cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
+    cw_http_head_only(&p->parser);
+    if (rc == CW_OK) {
+        rc = read_answer(p, start, timeout_ms);
+    }
+    return conclude(p, rc);
 }
 
 static int32_t px_send(void *ctx, const uint8_t *buf, size_t len,
@@ -338,10 +368,7 @@ static int32_t px_recv(void *ctx, uint8_t *buf, size_t len,
 
 static void px_close(void *ctx)
 {
-    cw_proxy_t *p = (cw_proxy_t *)ctx;
-    if (p->inner.close != NULL) {
-        p->inner.close(p->inner.ctx);
-    }
+    close_inner((cw_proxy_t *)ctx);
 }
 
 static uint32_t px_now(void *ctx)

@@ -36,7 +36,7 @@ static void flush(emit_t *e)
     if (e->rc == CW_OK && e->used > 0u) {
         e->rc = e->sink(e->ctx, e->buf, e->used);
         if (e->rc > 0) {
-            e->rc = CW_OK;
+            e->rc = CW_ERR_ABORTED; /* any value but CW_OK stops */
         }
     }
     e->used = 0;

@@ -99,7 +99,7 @@ static int dispatch(cw_sse_parser_t *s)
     s->elen = 0;
     s->event[0] = '\0';
     s->flags = (uint8_t)(s->flags & F_CR);
-    return rc < 0 ? rc : CW_OK;
+    return rc;
 }
 
 /* A line ended (the CR or LF is not part of it). */

@@ -85,4 +85,4 @@ typedef struct cw_test_case {
         return failed_ == 0 && passed_ > 0 ? 0 : 1;                          \
     }
 
-#endif
+#endif /* CW_TEST_H */

@@ -291,4 +291,4 @@ static inline cw_status_t cw_test_chat(cw_client_t *c,
 #define cw_chat(c, req, res) cw_test_chat((c), (req), (res))
 #endif
 
-#endif
+#endif /* FAKE_TRANSPORT_H */

@@ -98,11 +98,69 @@ TEST(test_unreachable_proxy)
     CHECK(strncmp(cw_proxy_error(&proxy), "proxy 127.0.0.1:9: ", 19) == 0);
 }
 
+/* A port that says it sent one byte more than it was given. */
+static int32_t over_send(void *ctx, const uint8_t *buf, size_t len,
+                         uint32_t timeout_ms)
+{
+    int32_t n = fake_transport(&fake).send(ctx, buf, len, timeout_ms);
+    return n > 0 ? n + 1 : n;
+}
+
+TEST(test_port_claiming_more_than_given_is_an_io_error)
+{
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    cw_transport_t inner = fake_transport(&fake);
+    cw_transport_t pt;
+    inner.send = over_send;
+    fake_reset(&fake, (const uint8_t *)ok, strlen(ok));
+    CHECK_EQ_INT(cw_proxy_init(&proxy, inner, "http://127.0.0.1:8888"),
+                 CW_OK);
+    pt = cw_proxy_transport(&proxy);
+    CHECK_EQ_INT(pt.connect(pt.ctx, "h", 1, 443, 1000), CW_ERR_PROXY);
+    CHECK_EQ_INT(proxy.inner_error, CW_ERR_IO);
+    CHECK_EQ_INT(fake.closes, 1);
+}
+
+/* close is optional: the proxy closes only a transport that has one. The
+ * largest CONNECT request (a 257-byte IPv6-like host, twice, port 65535,
+ * 255 bytes of credentials) fits in cw_proxy_t.buf, so the overflow check
+ * cannot be reached through the API; the refusal's close is. */
+TEST(test_transport_without_close)
+{
+    static const char refused[] = "HTTP/1.1 403 Forbidden\r\n\r\n";
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    char url[300];
+    char host[257];
+    cw_transport_t inner = fake_transport(&fake);
+    cw_transport_t pt;
+    inner.close = NULL;
+    memset(host, ':', sizeof host);
+    memcpy(url, "http://", 7);
+    memset(url + 7, 'u', 254);
+    memcpy(url + 261, "@p:1", 5);
+    fake_reset(&fake, (const uint8_t *)ok, strlen(ok));
+    CHECK_EQ_INT(cw_proxy_init(&proxy, inner, url), CW_OK);
+    CHECK(strlen(proxy.auth) == 340u); /* base64 of 255 bytes */
+    pt = cw_proxy_transport(&proxy);
+    CHECK_EQ_INT(pt.connect(pt.ctx, host, sizeof host, 65535, 1000), CW_OK);
+    CHECK(fake.sent_len < sizeof proxy.buf);
+    fake_reset(&fake, (const uint8_t *)refused, strlen(refused));
+    CHECK_EQ_INT(cw_proxy_init(&proxy, inner, "http://127.0.0.1:8888"),
+                 CW_OK);
+    pt = cw_proxy_transport(&proxy);
+    CHECK_EQ_INT(pt.connect(pt.ctx, "h", 1, 443, 1000), CW_ERR_PROXY);
+    CHECK_EQ_INT(proxy.status, 403);
+    pt.close(pt.ctx);
+    CHECK_EQ_INT(fake.closes, 0);
+}
+
 static const cw_test_case_t tests[] = {
     T(test_proxy_url_forms),
     T(test_connect_request_and_tunnel),
     T(test_proxy_refusals_are_proxy_errors),
     T(test_unreachable_proxy),
+    T(test_port_claiming_more_than_given_is_an_io_error),
+    T(test_transport_without_close),
 };
 
 CW_TEST_MAIN(tests)

@@ -571,6 +571,33 @@ TEST(test_sink_error_stops_the_write)
                  CW_ERR_CLOSED);
 }
 
+/* A sink that answers with a byte count, as write() would: not CW_OK. */
+static int counting_sink(void *ctx, const uint8_t *data, size_t len)
+{
+    size_t *calls = (size_t *)ctx;
+    (void)data;
+    (void)len;
+    (*calls)++;
+    return 1;
+}
+
+/* The one callback rule: any value but CW_OK stops; a positive one is
+ * CW_ERR_ABORTED (a negative one is returned as it is, above). */
+TEST(test_sink_positive_return_stops_the_write_as_aborted)
+{
+    cw_url_t url;
+    cw_chat_request_t req;
+    uint8_t buf[32];
+    size_t calls = 0;
+
+    cw_url_parse(CW_DEFAULT_BASE_URL, &url);
+    cw_chat_request_init(&req, seed_messages, 2);
+    CHECK_EQ_INT(cw_request_write(&url, "k", CW_AUTH_BEARER, &req, buf,
+                                  sizeof buf, counting_sink, &calls, NULL),
+                 CW_ERR_ABORTED);
+    CHECK_EQ_INT(calls, 1);
+}
+
 static const cw_test_case_t tests[] = {
     T(test_golden_request_for_seed_example),
     T(test_dry_run_counts_without_sink),
@@ -589,6 +616,7 @@ static const cw_test_case_t tests[] = {
     T(test_sampling_options_left_out_are_refused_not_dropped),
 #endif
     T(test_sink_error_stops_the_write),
+    T(test_sink_positive_return_stops_the_write_as_aborted),
 };
 
 CW_TEST_MAIN(tests)

@@ -239,226 +239,248 @@ static int tls_version_arg(const char *s)
     return -1;
 }
 
-static int parse_args(int argc, char **argv, options_t *o)
+/* The long options; the values of those with no letter are 1000 up. */
+static const struct option longs[] = {
+    { "base-url", required_argument, NULL, 'b' },
+    { "model", required_argument, NULL, 'm' },
+    { "system", required_argument, NULL, 's' },
+    { "no-stream", no_argument, NULL, 'n' },
+    { "ca", required_argument, NULL, 'c' },
+    { "proxy", required_argument, NULL, 'p' },
+    { "api-key-header", no_argument, NULL, 'A' },
+    { "max-tokens", required_argument, NULL, 'x' },
+    { "temperature", required_argument, NULL, 't' },
+    { "timeout-ms", required_argument, NULL, 'T' },
+    { "connect-timeout-ms", required_argument, NULL, 'C' },
+    { "idle-timeout-ms", required_argument, NULL, 'I' },
+    { "max-retries", required_argument, NULL, 'R' },
+    { "tls-min", required_argument, NULL, '1' },
+    { "tls-max", required_argument, NULL, '2' },
+    { "tls-session", required_argument, NULL, 'S' },
+    { "tools", required_argument, NULL, 1000 },
+    { "tool-choice", required_argument, NULL, 1001 },
+    { "tool-exec", required_argument, NULL, 1002 },
+    { "max-rounds", required_argument, NULL, 1003 },
+    { "image", required_argument, NULL, 1004 },
+    { "json-schema", required_argument, NULL, 1005 },
+    { "max-completion-tokens", required_argument, NULL, 1006 },
+    { "reasoning-effort", required_argument, NULL, 1007 },
+    { "show-reasoning", no_argument, NULL, 1008 },
+    { "header", required_argument, NULL, 1009 },
+    { "top-p", required_argument, NULL, 1010 },
+    { "stop", required_argument, NULL, 1011 },
+    { "seed", required_argument, NULL, 1012 },
+    { "output", required_argument, NULL, 1013 },
+    { "chat", no_argument, NULL, 'i' },
+    { "batch", required_argument, NULL, 1014 },
+    { "concurrency", required_argument, NULL, 1015 },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* An option that stores its value or flag as it is: true when ch was one. */
+static bool plain_option(int ch, char *arg, options_t *o)
 {
-    static const struct option longs[] = {
-        { "base-url", required_argument, NULL, 'b' },
-        { "model", required_argument, NULL, 'm' },
-        { "system", required_argument, NULL, 's' },
-        { "no-stream", no_argument, NULL, 'n' },
-        { "ca", required_argument, NULL, 'c' },
-        { "proxy", required_argument, NULL, 'p' },
-        { "api-key-header", no_argument, NULL, 'A' },
-        { "max-tokens", required_argument, NULL, 'x' },
-        { "temperature", required_argument, NULL, 't' },
-        { "timeout-ms", required_argument, NULL, 'T' },
-        { "connect-timeout-ms", required_argument, NULL, 'C' },
-        { "idle-timeout-ms", required_argument, NULL, 'I' },
-        { "max-retries", required_argument, NULL, 'R' },
-        { "tls-min", required_argument, NULL, '1' },
-        { "tls-max", required_argument, NULL, '2' },
-        { "tls-session", required_argument, NULL, 'S' },
-        { "tools", required_argument, NULL, 1000 },
-        { "tool-choice", required_argument, NULL, 1001 },
-        { "tool-exec", required_argument, NULL, 1002 },
-        { "max-rounds", required_argument, NULL, 1003 },
-        { "image", required_argument, NULL, 1004 },
-        { "json-schema", required_argument, NULL, 1005 },
-        { "max-completion-tokens", required_argument, NULL, 1006 },
-        { "reasoning-effort", required_argument, NULL, 1007 },
-        { "show-reasoning", no_argument, NULL, 1008 },
-        { "header", required_argument, NULL, 1009 },
-        { "top-p", required_argument, NULL, 1010 },
-        { "stop", required_argument, NULL, 1011 },
-        { "seed", required_argument, NULL, 1012 },
-        { "output", required_argument, NULL, 1013 },
-        { "chat", no_argument, NULL, 'i' },
-        { "batch", required_argument, NULL, 1014 },
-        { "concurrency", required_argument, NULL, 1015 },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
-    };
-    int ch;
+    switch (ch) {
+    case 'b': o->base_url = arg; break;
+    case 'm': o->model = arg; break;
+    case 's': o->system = arg; break;
+    case 'n': o->stream = false; break;
+    case 'c': o->ca_file = arg; break;
+    case 'p': o->proxy = arg; break;
+    case 'S': o->tls_session = arg; break;
+    case 'A': o->api_key_header = true; break;
+    case 'v': o->verbose = true; break;
+    case 'i': o->chat = true; break;
+    case 1000: o->tools_file = arg; break;
+    case 1001: o->tool_choice = arg; break;
+    case 1002: o->tool_exec = arg; break;
+    case 1005: o->json_schema_file = arg; break;
+    case 1007: o->reasoning_effort = arg; break;
+    case 1008: o->show_reasoning = true; break;
+    case 1014: o->batch_file = arg; break;
+    default: return false;
+    }
+    return true;
+}
+
+/* A number with its range: 0, EXIT_USAGE (said why), or -1 when ch is not
+ * such an option. */
+static int number_option(int ch, char *arg, options_t *o)
+{
     char *end;
 
-    memset(o, 0, sizeof *o);
-    o->base_url = CW_DEFAULT_BASE_URL;
-    o->model = CW_DEFAULT_MODEL;
-    o->temperature = -1.0;
-    o->timeout_ms = 0;
-    o->max_retries = 2;
-    o->stream = true;
-    o->max_rounds = 8;
-    o->top_p = -1.0;
-    while ((ch = getopt_long(argc, argv, "vhi", longs, NULL)) != -1) {
-        switch (ch) {
-        case 'b': o->base_url = optarg; break;
-        case 'm': o->model = optarg; break;
-        case 's': o->system = optarg; break;
-        case 'n': o->stream = false; break;
-        case 'c': o->ca_file = optarg; break;
-        case 'p': o->proxy = optarg; break;
-        case 'S': o->tls_session = optarg; break;
-        case 'A': o->api_key_header = true; break;
-        case 'v': o->verbose = true; break;
-        case 'x':
-            o->max_tokens = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->max_tokens <= 0 || o->max_tokens > 1000000) {
-                return fail(EXIT_USAGE, "bad --max-tokens: %s%s", optarg, "");
-            }
-            break;
-        case 't':
-            o->temperature = strtod(optarg, &end);
-            if (*end != '\0' || !(o->temperature >= 0.0 &&
-                                  o->temperature <= 2.0)) {
-                return fail(EXIT_USAGE, "bad --temperature: %s%s (0..2)",
-                            optarg, "");
-            }
-            break;
-        case 'T':
-        case 'C':
-        case 'I': {
-            long v = strtol(optarg, &end, 10);
-            if (*end != '\0' || v <= 0 || v > 86400000L) {
-                return fail(EXIT_USAGE, "bad timeout: %s%s (milliseconds)",
-                            optarg, "");
-            }
-            if (ch == 'T') {
-                o->timeout_ms = v;
-            } else if (ch == 'C') {
-                o->connect_timeout_ms = v;
-            } else {
-                o->idle_timeout_ms = v;
-            }
-            break;
+    switch (ch) {
+    case 'x':
+        o->max_tokens = strtol(arg, &end, 10);
+        if (*end != '\0' || o->max_tokens <= 0 || o->max_tokens > 1000000) {
+            return fail(EXIT_USAGE, "bad --max-tokens: %s%s", arg, "");
         }
-        case 'R':
-            o->max_retries = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->max_retries < 0 || o->max_retries > 10) {
-                return fail(EXIT_USAGE, "bad --max-retries: %s%s (0..10)",
-                            optarg, "");
-            }
-            break;
-        case '1':
-        case '2': {
-            int v = tls_version_arg(optarg);
-            if (v < 0) {
-                return fail(EXIT_USAGE, "bad TLS version: %s%s (1.2 or 1.3)",
-                            optarg, "");
-            }
-            if (ch == '1') {
-                o->tls_min = v;
-            } else {
-                o->tls_max = v;
-            }
-            break;
+        return 0;
+    case 't':
+        o->temperature = strtod(arg, &end);
+        if (*end != '\0' || !(o->temperature >= 0.0 &&
+                              o->temperature <= 2.0)) {
+            return fail(EXIT_USAGE, "bad --temperature: %s%s (0..2)",
+                        arg, "");
         }
-        case 1000: o->tools_file = optarg; break;
-        case 1001: o->tool_choice = optarg; break;
-        case 1002: o->tool_exec = optarg; break;
-        case 1003:
-            o->max_rounds = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->max_rounds < 1 || o->max_rounds > 100) {
-                return fail(EXIT_USAGE, "bad --max-rounds: %s%s (1..100)",
-                            optarg, "");
-            }
-            break;
-        case 1004:
-            if (o->n_images == MAX_IMAGES) {
-                return fail(EXIT_USAGE, "more than %s images%s", "8", "");
-            }
-            if (cli_image_mime(optarg) == NULL) {
-                return fail(EXIT_USAGE, "--image %s: not a .jpg, .jpeg, "
-                            ".png, .gif or .webp file%s", optarg, "");
-            }
-            o->images[o->n_images++] = optarg;
-            break;
-        case 1005: o->json_schema_file = optarg; break;
-        case 1006:
-            o->max_completion_tokens = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->max_completion_tokens <= 0 ||
-                o->max_completion_tokens > 10000000L) {
-                return fail(EXIT_USAGE, "bad --max-completion-tokens: %s%s",
-                            optarg, "");
-            }
-            break;
-        case 1007: o->reasoning_effort = optarg; break;
-        case 1008: o->show_reasoning = true; break;
-        case 1009:
-            if (o->n_headers == MAX_HEADERS) {
-                return fail(EXIT_USAGE, "more than %s --header options%s",
-                            "16", "");
-            }
-            o->headers[o->n_headers++] = optarg;
-            break;
-        case 1010:
-            o->top_p = strtod(optarg, &end);
-            if (*end != '\0' || !(o->top_p >= 0.0 && o->top_p <= 1.0)) {
-                return fail(EXIT_USAGE, "bad --top-p: %s%s (0..1)", optarg,
-                            "");
-            }
-            break;
-        case 1011:
-            if (o->n_stops == 4u) {
-                return fail(EXIT_USAGE, "more than %s --stop strings%s", "4",
-                            "");
-            }
-            o->stops[o->n_stops++] = optarg;
-            break;
-        case 1012:
-            errno = 0;
-            o->seed = strtoll(optarg, &end, 10);
-            if (*end != '\0' || errno != 0 || end == optarg) {
-                return fail(EXIT_USAGE, "bad --seed: %s%s", optarg, "");
-            }
-            o->has_seed = true;
-            break;
-        case 1013:
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-                return fail(EXIT_USAGE, "bad --output: %s%s (json or text)",
-                            optarg, "");
-            }
-            o->output_json = strcmp(optarg, "json") == 0;
-            break;
-        case 'i': o->chat = true; break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case 1014: o->batch_file = optarg; break;
-        case 1015:
-            o->concurrency = strtol(optarg, &end, 10);
-            if (*end != '\0' || o->concurrency < 1 || o->concurrency > 256) {
-                return fail(EXIT_USAGE, "bad --concurrency: %s%s (1..256)",
-                            optarg, "");
-            }
-            break;
-        case 'V':
-            printf("chatwire %s (%s)\n", CW_VERSION_STRING, cw_tls_build_info());
-            exit(0);
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
+        return 0;
+    case 'T':
+    case 'C':
+    case 'I': {
+        long v = strtol(arg, &end, 10);
+        if (*end != '\0' || v <= 0 || v > 86400000L) {
+            return fail(EXIT_USAGE, "bad timeout: %s%s (milliseconds)",
+                        arg, "");
         }
+        if (ch == 'T') {
+            o->timeout_ms = v;
+        } else if (ch == 'C') {
+            o->connect_timeout_ms = v;
+        } else {
+            o->idle_timeout_ms = v;
+        }
+        return 0;
+    }
+    case 'R':
+        o->max_retries = strtol(arg, &end, 10);
+        if (*end != '\0' || o->max_retries < 0 || o->max_retries > 10) {
+            return fail(EXIT_USAGE, "bad --max-retries: %s%s (0..10)",
+                        arg, "");
+        }
+        return 0;
+    case 1003:
+        o->max_rounds = strtol(arg, &end, 10);
+        if (*end != '\0' || o->max_rounds < 1 || o->max_rounds > 100) {
+            return fail(EXIT_USAGE, "bad --max-rounds: %s%s (1..100)",
+                        arg, "");
+        }
+        return 0;
+    case 1006:
+        o->max_completion_tokens = strtol(arg, &end, 10);
+        if (*end != '\0' || o->max_completion_tokens <= 0 ||
+            o->max_completion_tokens > 10000000L) {
+            return fail(EXIT_USAGE, "bad --max-completion-tokens: %s%s",
+                        arg, "");
+        }
+        return 0;
+    case 1010:
+        o->top_p = strtod(arg, &end);
+        if (*end != '\0' || !(o->top_p >= 0.0 && o->top_p <= 1.0)) {
+            return fail(EXIT_USAGE, "bad --top-p: %s%s (0..1)", arg, "");
+        }
+        return 0;
+    case 1015:
+        o->concurrency = strtol(arg, &end, 10);
+        if (*end != '\0' || o->concurrency < 1 || o->concurrency > 256) {
+            return fail(EXIT_USAGE, "bad --concurrency: %s%s (1..256)", arg,
+                        "");
+        }
+        return 0;
+    case 1012:
+        errno = 0;
+        o->seed = strtoll(arg, &end, 10);
+        if (*end != '\0' || errno != 0 || end == arg) {
+            return fail(EXIT_USAGE, "bad --seed: %s%s", arg, "");
+        }
+        o->has_seed = true;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* A choice among words, or one more of a repeatable option: 0, EXIT_USAGE
+ * (said why), or -1 when ch is not such an option. */
+static int choice_option(int ch, char *arg, options_t *o)
+{
+    switch (ch) {
+    case '1':
+    case '2': {
+        int v = tls_version_arg(arg);
+        if (v < 0) {
+            return fail(EXIT_USAGE, "bad TLS version: %s%s (1.2 or 1.3)",
+                        arg, "");
+        }
+        if (ch == '1') {
+            o->tls_min = v;
+        } else {
+            o->tls_max = v;
+        }
+        return 0;
+    }
+    case 1004:
+        if (o->n_images == MAX_IMAGES) {
+            return fail(EXIT_USAGE, "more than %s images%s", "8", "");
+        }
+        if (cli_image_mime(arg) == NULL) {
+            return fail(EXIT_USAGE, "--image %s: not a .jpg, .jpeg, "
+                        ".png, .gif or .webp file%s", arg, "");
+        }
+        o->images[o->n_images++] = arg;
+        return 0;
+    case 1009:
+        if (o->n_headers == MAX_HEADERS) {
+            return fail(EXIT_USAGE, "more than %s --header options%s",
+                        "16", "");
+        }
+        o->headers[o->n_headers++] = arg;
+        return 0;
+    case 1011:
+        if (o->n_stops == 4u) {
+            return fail(EXIT_USAGE, "more than %s --stop strings%s", "4",
+                        "");
+        }
+        o->stops[o->n_stops++] = arg;
+        return 0;
+    case 1013:
+        if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
+            return fail(EXIT_USAGE, "bad --output: %s%s (json or text)",
+                        arg, "");
+        }
+        o->output_json = strcmp(arg, "json") == 0;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* --batch takes its prompts from its file and streams each: what goes
+ * with it. Returns 0 or EXIT_USAGE. */
+static int batch_operands(int argc, const options_t *o)
+{
+    if (o->batch_file == NULL) {
+        return o->concurrency > 0
+                   ? fail(EXIT_USAGE, "--concurrency goes with --batch%s%s",
+                          "", "")
+                   : 0;
+    }
+    if (optind != argc || o->chat || o->output_json || !o->stream ||
+        o->tools_file != NULL || o->n_images > 0u || o->tls_session != NULL) {
+        return fail(EXIT_USAGE, "--batch takes its prompts from its file "
+                    "and streams each: give no PROMPT, and none of --chat, "
+                    "--output, --no-stream, --tools, --image, "
+                    "--tls-session%s%s", "", "");
+    }
+    return 0;
+}
+
+/* The operand: the prompt ("-": standard input), or none with --chat or
+ * --batch. Returns 0 or EXIT_USAGE. */
+static int prompt_operand(int argc, char **argv, options_t *o)
+{
+    int rc = batch_operands(argc, o);
+
+    if (rc != 0 || o->batch_file != NULL) {
+        return rc;
     }
     if (o->chat && (optind != argc || o->output_json)) {
         return fail(EXIT_USAGE, "--chat reads the prompts from standard "
                     "input: give no PROMPT%s%s", o->output_json
                     ? ", and no --output json" : "", "");
     }
-    if (o->batch_file != NULL) {
-        if (optind != argc || o->chat || o->output_json || !o->stream ||
-            o->tools_file != NULL || o->n_images > 0u ||
-            o->tls_session != NULL) {
-            return fail(EXIT_USAGE, "--batch takes its prompts from its file "
-                        "and streams each: give no PROMPT, and none of "
-                        "--chat, --output, --no-stream, --tools, --image, "
-                        "--tls-session%s%s", "", "");
-        }
-        o->prompt = NULL;
-    } else if (o->concurrency > 0) {
-        return fail(EXIT_USAGE, "--concurrency goes with --batch%s%s", "", "");
-    } else if (o->chat) {
+    if (o->chat) {
         o->prompt = NULL;
     } else if (optind != argc - 1) {
         usage(stderr);
@@ -479,13 +501,54 @@ static int parse_args(int argc, char **argv, options_t *o)
         stdin_prompt[n] = '\0';
         o->prompt = stdin_prompt;
     }
-    {
-        char why[160];
-        if (bad_value(o->model, false, why, sizeof why) != NULL) {
-            return fail(EXIT_USAGE, "bad --model: it has %s%s", why, "");
-        }
-    }
     return 0;
+}
+
+static int parse_args(int argc, char **argv, options_t *o)
+{
+    char why[160];
+    int ch;
+    int rc = 0;
+
+    memset(o, 0, sizeof *o);
+    o->base_url = CW_DEFAULT_BASE_URL;
+    o->model = CW_DEFAULT_MODEL;
+    o->temperature = -1.0;
+    o->timeout_ms = 0;
+    o->max_retries = 2;
+    o->stream = true;
+    o->max_rounds = 8;
+    o->top_p = -1.0;
+    while (rc == 0 &&
+           (ch = getopt_long(argc, argv, "vhi", longs, NULL)) != -1) {
+        if (plain_option(ch, optarg, o)) {
+            continue;
+        }
+        rc = number_option(ch, optarg, o);
+        if (rc < 0) {
+            rc = choice_option(ch, optarg, o);
+        }
+        if (rc >= 0) {
+            continue;
+        }
+        if (ch == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (ch == 'V') {
+            printf("chatwire %s (%s)\n", CW_VERSION_STRING, cw_tls_build_info());
+            exit(0);
+        }
+        usage(stderr);
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0) {
+        rc = prompt_operand(argc, argv, o);
+    }
+    if (rc == 0 && bad_value(o->model, false, why, sizeof why) != NULL) {
+        rc = fail(EXIT_USAGE, "bad --model: it has %s%s", why, "");
+    }
+    return rc;
 }
 
 static void on_retry(void *user, const cw_retry_info_t *info)
@@ -819,6 +882,37 @@ static void session_store(const char *path)
 }
 
 /* What -v prints after the call. */
+/* The process's peak resident memory, as the kernel counts it (Linux;
+ * elsewhere the line is left out). */
+static void report_peak_memory(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            fprintf(stderr, "chatwire: peak resident memory %ld KiB\n",
+                    strtol(line + 6, NULL, 10));
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+}
+
+/* "tokens P prompt + C completion = T", or that the server gave none. */
+static void usage_text(const cw_result_t *res, char *out, size_t cap)
+{
+    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
+        snprintf(out, cap, "tokens %lld prompt + %lld completion = %lld",
+                 (long long)res->prompt_tokens,
+                 (long long)res->completion_tokens,
+                 (long long)res->total_tokens);
+    } else {
+        snprintf(out, cap, "usage not reported");
+    }
+}
+
 static void report_verbose(const options_t *o, const cw_result_t *res,
                            uint32_t ms)
 {
@@ -831,14 +925,7 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
                 (unsigned)ms);
         return;
     }
-    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
-        snprintf(usage, sizeof usage, "tokens %lld prompt + %lld completion "
-                 "= %lld", (long long)res->prompt_tokens,
-                 (long long)res->completion_tokens,
-                 (long long)res->total_tokens);
-    } else {
-        snprintf(usage, sizeof usage, "usage not reported");
-    }
+    usage_text(res, usage, sizeof usage);
     via[0] = '\0';
     if (o->proxy_used != NULL) {
         char p[256];
@@ -868,21 +955,7 @@ static void report_verbose(const options_t *o, const cw_result_t *res,
         fprintf(stderr, "chatwire: waited %u ms between attempts\n",
                 (unsigned)res->retry_wait_ms);
     }
-    {
-        /* the process's peak resident memory, as the kernel counts it
-         * (Linux; elsewhere the line is left out) */
-        FILE *f = fopen("/proc/self/status", "r");
-        char line[128];
-        while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-            if (strncmp(line, "VmHWM:", 6) == 0) {
-                fprintf(stderr, "chatwire: peak resident memory %ld KiB\n",
-                        strtol(line + 6, NULL, 10));
-            }
-        }
-        if (f != NULL) {
-            fclose(f);
-        }
-    }
+    report_peak_memory();
 }
 
 /* Once, before the first call: the tools, the schema and the images, and
@@ -1230,109 +1303,187 @@ static int chat_loop(const options_t *o)
     return last;
 }
 
-int main(int argc, char **argv)
+/* The API key from COMETAPI_KEY, else OPENAI_API_KEY: *key, or an exit
+ * code (what is wrong, never the key). */
+static int api_key(const char **key)
 {
-    options_t o;
-    cw_client_config_t cfg;
-    cw_tls_config_t tcfg;
-    const char *key_var = "COMETAPI_KEY";
-    const char *key = getenv(key_var);
+    const char *var = "COMETAPI_KEY";
     char why[160];
-    uint32_t t0;
-    int rc = parse_args(argc, argv, &o);
 
-    if (rc != 0) {
-        return rc;
+    *key = getenv(var);
+    if (*key == NULL || (*key)[0] == '\0') {
+        var = "OPENAI_API_KEY";
+        *key = getenv(var);
     }
-    if (key == NULL || key[0] == '\0') {
-        key_var = "OPENAI_API_KEY";
-        key = getenv(key_var);
-    }
-    if (key == NULL || key[0] == '\0') {
+    if (*key == NULL || (*key)[0] == '\0') {
         return fail(EXIT_USAGE, "no API key: set COMETAPI_KEY (or "
                     "OPENAI_API_KEY), e.g. export COMETAPI_KEY=sk-...%s%s",
                     "", "");
     }
-    if (bad_value(key, true, why, sizeof why) != NULL) {
+    if (bad_value(*key, true, why, sizeof why) != NULL) {
         /* which byte, never the key */
-        return fail(EXIT_USAGE, "bad %s: it has %s", key_var, why);
+        return fail(EXIT_USAGE, "bad %s: it has %s", var, why);
     }
-    memset(&cfg, 0, sizeof cfg);
-    cfg.base_url = o.base_url;
-    cfg.api_key = key;
-    cfg.auth = o.api_key_header ? CW_AUTH_API_KEY : CW_AUTH_BEARER;
-    cfg.io_buf = io_buf;
-    cfg.io_size = sizeof io_buf;
-    cfg.work_buf = work_buf;
-    cfg.work_size = sizeof work_buf;
-    cfg.timeout_ms = o.timeout_ms > 0 ? (uint32_t)o.timeout_ms : CW_NO_TIMEOUT;
-    cfg.connect_timeout_ms = (uint32_t)o.connect_timeout_ms;
-    cfg.idle_timeout_ms = (uint32_t)o.idle_timeout_ms;
-    cfg.max_retries = o.max_retries == 0 ? CW_NO_RETRIES : (int)o.max_retries;
-    cfg.platform = cw_posix_platform();
-    cfg.on_retry = on_retry;
-    cfg.on_retry_user = &o;
+    return 0;
+}
+
+/* The client's configuration from the options, over POSIX sockets. */
+static void client_config(options_t *o, const char *key,
+                          cw_client_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->base_url = o->base_url;
+    cfg->api_key = key;
+    cfg->auth = o->api_key_header ? CW_AUTH_API_KEY : CW_AUTH_BEARER;
+    cfg->io_buf = io_buf;
+    cfg->io_size = sizeof io_buf;
+    cfg->work_buf = work_buf;
+    cfg->work_size = sizeof work_buf;
+    cfg->timeout_ms = o->timeout_ms > 0 ? (uint32_t)o->timeout_ms
+                                        : CW_NO_TIMEOUT;
+    cfg->connect_timeout_ms = (uint32_t)o->connect_timeout_ms;
+    cfg->idle_timeout_ms = (uint32_t)o->idle_timeout_ms;
+    cfg->max_retries = o->max_retries == 0 ? CW_NO_RETRIES
+                                           : (int)o->max_retries;
+    cfg->platform = cw_posix_platform();
+    cfg->on_retry = on_retry;
+    cfg->on_retry_user = o;
     cw_posix_init(&sock);
-    cfg.transport = cw_posix_transport(&sock);
-    if (cw_url_parse(o.base_url, &base) != CW_OK) {
+    cfg->transport = cw_posix_transport(&sock);
+}
+
+/* The transports over the socket: the proxy in effect, then TLS for an
+ * https base URL (with the kept session). Returns 0 or an exit code. */
+static int stack_transports(options_t *o, cw_client_config_t *cfg)
+{
+    if (cw_url_parse(o->base_url, &base) != CW_OK) {
         char shown[512];
         fprintf(stderr, "chatwire: bad --base-url %s: %s (at byte %zu)\n",
-                printable(o.base_url, shown, sizeof shown), base.error,
+                printable(o->base_url, shown, sizeof shown), base.error,
                 base.error_at);
         return EXIT_USAGE;
     }
-    o.proxy_used = pick_proxy(&o, &base);
-    if (o.batch_file != NULL) {
-        cli_batch_opts_t b;
-        if (o.proxy_used != NULL) {
-            return fail(EXIT_USAGE, "--batch does not go through a proxy "
-                        "(its connections do not block, a proxy's CONNECT "
-                        "would): --proxy '' or NO_PROXY%s%s", "", "");
-        }
-        memset(&b, 0, sizeof b);
-        b.file = o.batch_file;
-        b.concurrency = o.concurrency > 0 ? (size_t)o.concurrency : 4u;
-        b.base_url = o.base_url;
-        b.key = key;
-        b.auth = cfg.auth;
-        b.model = o.model;
-        b.system = o.system;
-        b.ca_file = o.ca_file;
-        b.tls_min = (uint8_t)o.tls_min;
-        b.tls_max = (uint8_t)o.tls_max;
-        b.timeout_ms = cfg.timeout_ms;
-        b.connect_timeout_ms = cfg.connect_timeout_ms;
-        b.idle_timeout_ms = cfg.idle_timeout_ms;
-        b.max_retries = cfg.max_retries;
-        b.max_tokens = o.max_tokens;
-        b.temperature = o.temperature;
-        return cli_batch(&b);
-    }
-    if (o.proxy_used != NULL) {
-        if (cw_proxy_init(&proxy, cfg.transport, o.proxy_used) != CW_OK) {
+    o->proxy_used = pick_proxy(o, &base);
+    if (o->proxy_used != NULL) {
+        if (cw_proxy_init(&proxy, cfg->transport, o->proxy_used) != CW_OK) {
             return fail(EXIT_USAGE, "bad proxy URL %s (want http://[user:"
                         "password@]host[:port])%s", "(not shown: it may "
                         "hold a password)", "");
         }
-        cfg.transport = cw_proxy_transport(&proxy);
+        cfg->transport = cw_proxy_transport(&proxy);
     }
     if (base.tls) {
+        cw_tls_config_t tcfg;
+        cw_status_t st;
         memset(&tcfg, 0, sizeof tcfg);
-        tcfg.ca_file = o.ca_file;
-        tcfg.min_version = (uint8_t)o.tls_min;
-        tcfg.max_version = (uint8_t)o.tls_max;
-        rc = cw_tls_init(&tls, cfg.transport, &tcfg);
-        if (rc != CW_OK) {
+        tcfg.ca_file = o->ca_file;
+        tcfg.min_version = (uint8_t)o->tls_min;
+        tcfg.max_version = (uint8_t)o->tls_max;
+        st = cw_tls_init(&tls, cfg->transport, &tcfg);
+        if (st != CW_OK) {
             fprintf(stderr, "chatwire: %s\n", cw_tls_error(&tls));
-            return rc == CW_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_TLS;
+            return st == CW_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_TLS;
         }
-        cfg.transport = cw_tls_transport(&tls);
-        if (o.tls_session != NULL) {
-            rc = session_load(o.tls_session, o.verbose);
-            if (rc != 0) {
-                return rc;
-            }
+        cfg->transport = cw_tls_transport(&tls);
+        if (o->tls_session != NULL) {
+            return session_load(o->tls_session, o->verbose);
         }
+    }
+    return 0;
+}
+
+/* --batch: the chats of the file's lines, in one thread (cli_batch.c).
+ * Returns the exit code. */
+static int batch(options_t *o, const char *key, const cw_client_config_t *cfg)
+{
+    cli_batch_opts_t b;
+
+    if (cw_url_parse(o->base_url, &base) != CW_OK) {
+        char shown[512];
+        fprintf(stderr, "chatwire: bad --base-url %s: %s (at byte %zu)\n",
+                printable(o->base_url, shown, sizeof shown), base.error,
+                base.error_at);
+        return EXIT_USAGE;
+    }
+    if (pick_proxy(o, &base) != NULL) {
+        return fail(EXIT_USAGE, "--batch does not go through a proxy (its "
+                    "connections do not block, a proxy's CONNECT would): "
+                    "--proxy '' or NO_PROXY%s%s", "", "");
+    }
+    memset(&b, 0, sizeof b);
+    b.file = o->batch_file;
+    b.concurrency = o->concurrency > 0 ? (size_t)o->concurrency : 4u;
+    b.base_url = o->base_url;
+    b.key = key;
+    b.auth = cfg->auth;
+    b.model = o->model;
+    b.system = o->system;
+    b.ca_file = o->ca_file;
+    b.tls_min = (uint8_t)o->tls_min;
+    b.tls_max = (uint8_t)o->tls_max;
+    b.timeout_ms = cfg->timeout_ms;
+    b.connect_timeout_ms = cfg->connect_timeout_ms;
+    b.idle_timeout_ms = cfg->idle_timeout_ms;
+    b.max_retries = cfg->max_retries;
+    b.max_tokens = o->max_tokens;
+    b.temperature = o->temperature;
+    return cli_batch(&b);
+}
+
+/* One prompt from the command line: the answer on standard output (or
+ * the JSON object), the report on standard error. Returns the exit code. */
+static int single_turn(const options_t *o)
+{
+    uint32_t t0 = cw_posix_now_ms(NULL);
+    cw_result_t res;
+    int rc = turn(o, o->prompt, &res);
+
+    if (o->output_json) {
+        print_json(&res, rc);
+    } else if (rc == CW_OK && res.tool_calls == 0u) {
+        if (!o->stream) {
+            fwrite(res.content, 1, res.content_len, stdout);
+        }
+        fputc('\n', stdout);
+    } else if (o->stream && res.content_len > 0u) {
+        fputc('\n', stdout);
+    }
+    fflush(stdout);
+    if (o->tls_session != NULL && base.tls) {
+        session_store(o->tls_session);
+    }
+    if (o->verbose) {
+        report_verbose(o, &res, cw_posix_now_ms(NULL) - t0);
+    }
+    if (rc == CW_OK && res.tool_calls > 0u) {
+        rc = CW_ERR_TOOL_CALLS; /* calls left unanswered */
+    }
+    if (rc != CW_OK) {
+        rc = report(rc, &res, &base);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    cw_client_config_t cfg;
+    const char *key = NULL;
+    int rc = parse_args(argc, argv, &o);
+
+    if (rc == 0) {
+        rc = api_key(&key);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    client_config(&o, key, &cfg);
+    if (o.batch_file != NULL) {
+        return batch(&o, key, &cfg);
+    }
+    rc = stack_transports(&o, &cfg);
+    if (rc != 0) {
+        return rc;
     }
     if (cw_client_init(&client, &cfg) != CW_OK) {
         return fail(EXIT_USAGE, "cannot set up the client for %s%s",
@@ -1342,36 +1493,7 @@ int main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    t0 = cw_posix_now_ms(NULL);
-    if (o.chat) {
-        rc = chat_loop(&o);
-    } else {
-        cw_result_t res;
-        rc = turn(&o, o.prompt, &res);
-        if (o.output_json) {
-            print_json(&res, rc);
-        } else if (rc == CW_OK && res.tool_calls == 0u) {
-            if (!o.stream) {
-                fwrite(res.content, 1, res.content_len, stdout);
-            }
-            fputc('\n', stdout);
-        } else if (o.stream && res.content_len > 0u) {
-            fputc('\n', stdout);
-        }
-        fflush(stdout);
-        if (o.tls_session != NULL && base.tls) {
-            session_store(o.tls_session);
-        }
-        if (o.verbose) {
-            report_verbose(&o, &res, cw_posix_now_ms(NULL) - t0);
-        }
-        if (rc == CW_OK && res.tool_calls > 0u) {
-            rc = CW_ERR_TOOL_CALLS; /* calls left unanswered */
-        }
-        if (rc != CW_OK) {
-            rc = report(rc, &res, &base);
-        }
-    }
+    rc = o.chat ? chat_loop(&o) : single_turn(&o);
     cw_client_close(&client);
     if (base.tls) {
         cw_tls_free(&tls);

@@ -22,7 +22,7 @@
 #include <mbedtls/memory_buffer_alloc.h>
 
 #include "board.h"
-#include "cw_mbedtls_mcu.h"
+#include "cw_tls_mcu.h"
 #include "fw.h" /* examples/qemu-mps2: cw_insecure_test_entropy */
 #include "heartbeat.h"
 #include "lan9118.h"
@@ -70,7 +70,7 @@ static uint32_t random_u32(void *ctx)
 }
 
 /* The wall clock: what the host said at boot, plus the time since. A device
- * would take it from SNTP (cw_mbedtls_mcu.h lists the options). */
+ * would take it from SNTP (cw_tls_mcu.h lists the options). */
 static int64_t unix_time(void *ctx)
 {
     (void)ctx;
@@ -420,7 +420,7 @@ static void report(fw_chat_t *c, uint32_t chat_stack_words)
               (unsigned long)eth.tx_bytes, (unsigned long)eth.tx_errors,
               (unsigned long)eth.tx_no_space);
 
-    peak = cw_mbedtls_mcu_arena_peak(&blocks);
+    peak = cw_tls_mcu_arena_peak(&blocks);
     mbedtls_memory_buffer_alloc_cur_get(&cur, &cur_blocks);
     fw_printf("fw: arena peak=%lu blocks=%lu current=%lu of=%lu bytes\n",
               (unsigned long)peak, (unsigned long)blocks, (unsigned long)cur,
@@ -440,7 +440,7 @@ void fw_chat_task(void *arg)
     const fw_args_t *a = (const fw_args_t *)arg;
     const fw_scenario_t *sc = fw_scenario_find(a->scenario);
     fw_chat_t *c = &chat;
-    cw_mbedtls_mcu_config_t mcfg;
+    cw_tls_mcu_config_t mcfg;
     cw_tls_config_t tcfg;
     cw_client_config_t cfg;
     size_t anchors;
@@ -463,8 +463,8 @@ void fw_chat_task(void *arg)
     mcfg.entropy = cw_insecure_test_entropy; /* TEST ONLY: see README */
     mcfg.now_ms = ticks_ms;
     mcfg.unix_time = unix_time;
-    if (cw_mbedtls_mcu_init(&mcfg) != 0) {
-        fw_printf("fw: cw_mbedtls_mcu_init failed\n");
+    if (cw_tls_mcu_init(&mcfg) != CW_OK) {
+        fw_printf("fw: cw_tls_mcu_init failed\n");
         fw_exit(1);
     }
     cw_lwip_init(&c->sock);
@@ -477,7 +477,7 @@ void fw_chat_task(void *arg)
         fw_exit(1);
     }
     /* the public roots too, from flash, as a product would have them */
-    anchors = cw_mbedtls_mcu_add_anchors(&c->tls.ca, cw_trust_anchors,
+    anchors = cw_tls_mcu_add_anchors(&c->tls.ca, cw_trust_anchors,
                                          cw_trust_anchor_count);
 
     memset(&cfg, 0, sizeof cfg);

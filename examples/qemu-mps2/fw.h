@@ -87,7 +87,7 @@ size_t fw_stack_size(void);
  * debugger channel: on real hardware it halts the CPU or reads whatever the
  * attached debugger answers, so this function gives no security at all
  * outside the emulator. It must never be linked into a product: use the
- * MCU's TRNG behind the cw_mcu_entropy_fn contract (cw_mbedtls_mcu.h).
+ * MCU's TRNG behind the cw_tls_mcu_entropy_fn contract (cw_tls_mcu.h).
  * Returns 0 when len bytes were written, -1 otherwise (never partial).
  */
 int cw_insecure_test_entropy(void *ctx, uint8_t *out, size_t len);

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "chatwire.h"
-#include "cw_mbedtls_mcu.h"
+#include "cw_tls_mcu.h"
 #include "cw_tls.h"
 #include "fw.h"
 
@@ -265,7 +265,7 @@ static void export_session(const char *path)
 
 int main(void)
 {
-    cw_mbedtls_mcu_config_t mcfg;
+    cw_tls_mcu_config_t mcfg;
     cw_tls_config_t tcfg;
     cw_client_config_t cfg;
     cw_chat_request_t req;
@@ -317,9 +317,9 @@ int main(void)
     mcfg.arena_size = sizeof arena;
     mcfg.entropy = cw_insecure_test_entropy;
     mcfg.now_ms = fw_now_ms;
-    mcfg.build_time = CW_FW_BUILD_TIME; /* fixed "now": see cw_mbedtls_mcu.h */
-    if (cw_mbedtls_mcu_init(&mcfg) != 0) {
-        printf("chatwire-mps2: cw_mbedtls_mcu_init failed\n");
+    mcfg.build_time = CW_FW_BUILD_TIME; /* fixed "now": see cw_tls_mcu.h */
+    if (cw_tls_mcu_init(&mcfg) != CW_OK) {
+        printf("chatwire-mps2: cw_tls_mcu_init failed\n");
         return 1;
     }
 
@@ -337,7 +337,7 @@ int main(void)
         return 1;
     }
     /* the public roots too, from flash (as a product would have them) */
-    anchors = cw_mbedtls_mcu_add_anchors(&tls.ca, cw_trust_anchors,
+    anchors = cw_tls_mcu_add_anchors(&tls.ca, cw_trust_anchors,
                                          cw_trust_anchor_count);
     if (opt.suites != NULL) {
         /* measurement knobs, not product code: the configuration is
@@ -437,7 +437,7 @@ int main(void)
     cw_client_close(&client);
     cw_tls_free(&tls);
 
-    peak = cw_mbedtls_mcu_arena_peak(&blocks);
+    peak = cw_tls_mcu_arena_peak(&blocks);
     printf("chatwire-mps2: arena_peak %lu bytes (%lu blocks) of %lu\n",
            (unsigned long)peak, (unsigned long)blocks,
            (unsigned long)sizeof arena);

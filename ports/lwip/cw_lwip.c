@@ -1,7 +1,8 @@
 /*
  * cw_lwip.c - chatwire transport over lwIP sockets. See cw_lwip.h.
  *
- * Mirrors ports/posix/cw_posix.c, with lwIP's differences:
+ * The transport itself is ports/common/cw_bsd_socket.h, shared with
+ * ports/posix/cw_posix.c; what is lwIP's own is here:
  * - lwip_fcntl(F_SETFL) accepts O_NONBLOCK alone (any other bit is ENOSYS),
  *   so the flags are set outright, not read-modify-written;
  * - lwip_getaddrinfo returns at most one address;
@@ -53,8 +54,6 @@
 /* The largest wait passed to lwIP at once: lwip_poll takes an int. */
 #define MAX_WAIT_MS 0x7fffffffu
 
-enum { WAIT_READ = 1, WAIT_WRITE = 2 };
-
 uint32_t cw_lwip_now_ms(void *unused)
 {
     (void)unused;
@@ -67,25 +66,45 @@ void cw_lwip_init(cw_lwip_t *l)
     l->fd = -1;
 }
 
-static void l_close(void *ctx)
+/* ------------------------------------------------ the BSD socket part */
+
+#define SK_STATE cw_lwip_t
+#define SK_NOW() cw_lwip_now_ms(NULL)
+#define SK_SOCKET lwip_socket
+#define SK_CONNECT lwip_connect
+#define SK_SEND lwip_send
+#define SK_RECV lwip_recv
+#define SK_CLOSE lwip_close
+#define SK_GETSOCKOPT lwip_getsockopt
+#define SK_SETSOCKOPT lwip_setsockopt
+#define SK_HAVE_GETADDRINFO LWIP_DNS
+#define SK_GETADDRINFO lwip_getaddrinfo
+#define SK_FREEADDRINFO lwip_freeaddrinfo
+#define SK_SEND_FLAGS 0
+#define SK_HTONS lwip_htons
+#define SK_IPV4 LWIP_IPV4
+#define SK_IPV6 LWIP_IPV6
+#include "../common/cw_bsd_socket.h"
+
+/* lwip_fcntl(F_SETFL) takes O_NONBLOCK alone: set outright. */
+static int sk_setup(cw_lwip_t *l, int fd)
 {
-    cw_lwip_t *l = (cw_lwip_t *)ctx;
-    if (l->fd >= 0) {
-        (void)lwip_close(l->fd);
-        l->fd = -1;
+    if (lwip_fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        l->last_errno = errno;
+        return CW_ERR_CONNECT;
     }
+    return CW_OK;
 }
 
-/* Waits until fd is ready to read or write (what).
- * Returns 1 ready (or in error: the next call says which), 0 timed out,
- * CW_ERR_IO when lwIP refused the wait (errno in *err). */
-static int wait_fd(int fd, int what, uint32_t timeout_ms, int *err)
+/* lwip_poll where lwIP has it, else lwip_select. An interrupted wait is
+ * a wait that timed out. */
+static int sk_wait(cw_lwip_t *l, int fd, int what, uint32_t timeout_ms)
 {
     int n;
 #if CW_LWIP_USE_POLL
     struct pollfd pfd;
     pfd.fd = fd;
-    pfd.events = (short)(what == WAIT_READ ? POLLIN : POLLOUT);
+    pfd.events = (short)(what == SK_WAIT_READ ? POLLIN : POLLOUT);
     pfd.revents = 0;
     n = lwip_poll(&pfd, 1, (int)(timeout_ms > MAX_WAIT_MS ? MAX_WAIT_MS
                                                           : timeout_ms));
@@ -99,116 +118,36 @@ static int wait_fd(int fd, int what, uint32_t timeout_ms, int *err)
     FD_SET(fd, &errs);
     tv.tv_sec = (long)(timeout_ms / 1000u);
     tv.tv_usec = (long)((timeout_ms % 1000u) * 1000u);
-    n = lwip_select(fd + 1, what == WAIT_READ ? &set : NULL,
-                    what == WAIT_WRITE ? &set : NULL, &errs, &tv);
+    n = lwip_select(fd + 1, what == SK_WAIT_READ ? &set : NULL,
+                    what == SK_WAIT_WRITE ? &set : NULL, &errs, &tv);
 #endif
     if (n < 0) {
-        *err = errno;
-        return errno == EINTR ? 0 : CW_ERR_IO;
+        if (errno == EINTR) {
+            return 0;
+        }
+        l->last_errno = errno;
+        return CW_ERR_IO;
     }
     return n > 0 ? 1 : 0;
 }
 
-/* One address: a non-blocking connect bounded by what is left of
- * timeout_ms since start. The socket stays non-blocking. */
-static int try_connect(cw_lwip_t *l, const struct sockaddr *sa,
-                       socklen_t sa_len, uint32_t start, uint32_t timeout_ms)
+/* After the peer's FIN lwIP says ENOTCONN; a reset, ECONNRESET or
+ * ECONNABORTED: all of them closed, sending or receiving. */
+static int32_t sk_io_error(cw_lwip_t *l, int err, bool sending)
 {
-    int fd = lwip_socket(sa->sa_family, SOCK_STREAM, IPPROTO_TCP);
-    int one = 1;
-    int rc = CW_OK;
-
-    if (fd < 0) {
-        l->last_errno = errno;
-        return CW_ERR_CONNECT;
+    (void)sending;
+    l->last_errno = err;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
+        return 0;
     }
-    if (lwip_fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
-        l->last_errno = errno;
-        (void)lwip_close(fd);
-        return CW_ERR_CONNECT;
+    if (err == ENOTCONN || err == ECONNRESET || err == ECONNABORTED ||
+        err == EPIPE) {
+        return CW_ERR_CLOSED;
     }
-    if (lwip_connect(fd, sa, sa_len) != 0) {
-        if (errno != EINPROGRESS) {
-            l->last_errno = errno;
-            rc = CW_ERR_CONNECT;
-        } else {
-            uint32_t spent = cw_lwip_now_ms(NULL) - start;
-            int err = 0;
-            int w = wait_fd(fd, WAIT_WRITE,
-                            spent >= timeout_ms ? 0u : timeout_ms - spent,
-                            &err);
-            if (w == 0) {
-                l->last_errno = ETIMEDOUT;
-                rc = CW_ERR_TIMEOUT;
-            } else if (w < 0) {
-                l->last_errno = err;
-                rc = CW_ERR_CONNECT;
-            } else {
-                socklen_t len = (socklen_t)sizeof err;
-                if (lwip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-                    err = errno;
-                }
-                if (err != 0) {
-                    l->last_errno = err;
-                    rc = CW_ERR_CONNECT;
-                }
-            }
-        }
-    }
-    if (rc != CW_OK) {
-        (void)lwip_close(fd);
-        return rc;
-    }
-    (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-                          (socklen_t)sizeof one);
-    l->fd = fd;
-    return CW_OK;
+    return CW_ERR_IO;
 }
 
-#if LWIP_DNS
-/* Writes port in decimal into out (at least 6 bytes), NUL-terminated. */
-static void port_to_text(uint16_t port, char *out)
-{
-    char rev[5];
-    size_t n = 0;
-    size_t i;
-    do {
-        rev[n++] = (char)('0' + port % 10u);
-        port = (uint16_t)(port / 10u);
-    } while (port != 0u);
-    for (i = 0; i < n; i++) {
-        out[i] = rev[n - 1u - i];
-    }
-    out[n] = '\0';
-}
-
-static int resolve_and_connect(cw_lwip_t *l, const char *name, uint16_t port,
-                               uint32_t start, uint32_t timeout_ms)
-{
-    char service[6];
-    struct addrinfo hints;
-    struct addrinfo *list = NULL;
-    const struct addrinfo *ai;
-    int rc = CW_ERR_CONNECT;
-
-    port_to_text(port, service);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    l->gai_error = lwip_getaddrinfo(name, service, &hints, &list);
-    if (l->gai_error != 0 || list == NULL) {
-        return CW_ERR_DNS;
-    }
-    for (ai = list; ai != NULL; ai = ai->ai_next) {
-        rc = try_connect(l, ai->ai_addr, ai->ai_addrlen, start, timeout_ms);
-        if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
-            break;
-        }
-    }
-    lwip_freeaddrinfo(list);
-    return rc;
-}
-#else
+#if !LWIP_DNS
 /* No resolver in this lwIP build: numeric addresses only. */
 static int resolve_and_connect(cw_lwip_t *l, const char *name, uint16_t port,
                                uint32_t start, uint32_t timeout_ms)
@@ -248,107 +187,7 @@ static int resolve_and_connect(cw_lwip_t *l, const char *name, uint16_t port,
 }
 #endif
 
-static int l_connect(void *ctx, const char *host, size_t host_len,
-                     uint16_t port, uint32_t timeout_ms)
-{
-    cw_lwip_t *l = (cw_lwip_t *)ctx;
-    char name[256];
-    uint32_t start = cw_lwip_now_ms(NULL);
-
-    l_close(l);
-    l->last_errno = 0;
-    l->gai_error = 0;
-    if (host == NULL || host_len == 0u || host_len >= sizeof name ||
-        memchr(host, '\0', host_len) != NULL) {
-        return CW_ERR_INVALID_ARG;
-    }
-    memcpy(name, host, host_len);
-    name[host_len] = '\0';
-    return resolve_and_connect(l, name, port, start, timeout_ms);
-}
-
-/* errno after a failed lwip_send/lwip_recv on a connected socket. */
-static int32_t io_error(cw_lwip_t *l, int err)
-{
-    l->last_errno = err;
-    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
-        return 0;
-    }
-    if (err == ENOTCONN || err == ECONNRESET || err == ECONNABORTED ||
-        err == EPIPE) {
-        return CW_ERR_CLOSED;
-    }
-    return CW_ERR_IO;
-}
-
-/* What send and recv do first: the socket must be open and become ready
- * within timeout_ms; *len is cut to what one call can report. Returns 1
- * when ready, else the value to return (0: try again, or an error). */
-static int ready(cw_lwip_t *l, int what, uint32_t timeout_ms, size_t *len)
-{
-    int err = 0;
-    int w;
-
-    if (l->fd < 0) {
-        return CW_ERR_CLOSED;
-    }
-    w = wait_fd(l->fd, what, timeout_ms, &err);
-    if (w < 0) {
-        l->last_errno = err;
-    }
-    if (*len > 0x7fffffffu) {
-        *len = 0x7fffffffu;
-    }
-    return w;
-}
-
-static int32_t l_send(void *ctx, const uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
-{
-    cw_lwip_t *l = (cw_lwip_t *)ctx;
-    ssize_t n;
-    int w = ready(l, WAIT_WRITE, timeout_ms, &len);
-
-    if (w <= 0) {
-        return w;
-    }
-    l->send_calls++;
-    n = lwip_send(l->fd, buf, len, 0);
-    if (n >= 0) {
-        return (int32_t)n;
-    }
-    return io_error(l, errno);
-}
-
-static int32_t l_recv(void *ctx, uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
-{
-    cw_lwip_t *l = (cw_lwip_t *)ctx;
-    ssize_t n;
-    int w = ready(l, WAIT_READ, timeout_ms, &len);
-
-    if (w <= 0) {
-        return w;
-    }
-    n = lwip_recv(l->fd, buf, len, 0);
-    if (n > 0) {
-        return (int32_t)n;
-    }
-    if (n == 0) {
-        return CW_ERR_CLOSED;
-    }
-    return io_error(l, errno);
-}
-
 cw_transport_t cw_lwip_transport(cw_lwip_t *l)
 {
-    cw_transport_t t;
-    memset(&t, 0, sizeof t); /* the optional members too */
-    t.ctx = l;
-    t.connect = l_connect;
-    t.send = l_send;
-    t.recv = l_recv;
-    t.close = l_close;
-    t.now_ms = cw_lwip_now_ms;
-    return t;
+    return sk_transport(l, cw_lwip_now_ms);
 }

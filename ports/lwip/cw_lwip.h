@@ -31,6 +31,8 @@
 
 #include "chatwire_transport.h"
 
+#include <stdbool.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,6 +43,9 @@ extern "C" {
 typedef struct cw_lwip {
     /** @privatesection */
     int fd;              /* lwIP socket, -1 when closed */
+    void *addrs;         /* connect_step: the addresses (lwip_getaddrinfo's) */
+    void *next;          /* connect_step: the one being tried */
+    bool connecting;     /* connect_step: fd is connecting to next */
     /** @publicsection */
     int last_errno;      /**< lwIP errno of the last failure, for messages */
     int gai_error;       /**< lwip_getaddrinfo's code after CW_ERR_DNS (0

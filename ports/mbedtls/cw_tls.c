@@ -75,8 +75,7 @@ static uint32_t now(const cw_tls_t *t)
 
 static uint32_t time_left(const cw_tls_t *t)
 {
-    uint32_t spent = now(t) - t->deadline_start;
-    return spent >= t->deadline_ms ? 0u : t->deadline_ms - spent;
+    return cw_time_left_ms(t->deadline_start, t->deadline_ms, now(t));
 }
 
 static void set_deadline(cw_tls_t *t, uint32_t timeout_ms)
@@ -328,7 +327,7 @@ static void describe_verify_failure(cw_tls_t *t)
 
 /* The trust anchors: a buffer, or a PEM file (named in the error: a path
  * is no secret). */
-static int load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
+static cw_status_t load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
 {
     char what[CW_TLS_ERROR_MAX / 2u];
     int rc;
@@ -367,13 +366,86 @@ static int load_anchors(cw_tls_t *t, const cw_tls_config_t *cfg)
     return CW_OK;
 }
 
-int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
+/* The random generator seeded (PSA started first, on mbedTLS 3). */
+static cw_status_t seed_random(cw_tls_t *t)
 {
     static const char pers[] = "chatwire";
+    int rc;
+
+#if CW_MBEDTLS3
+    if (psa_crypto_init() != PSA_SUCCESS) {
+        snprintf(t->error, sizeof t->error, "TLS: psa_crypto_init failed");
+        return CW_ERR_TLS;
+    }
+#endif
+    rc = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+                               (const unsigned char *)pers, sizeof pers - 1u);
+    if (rc != 0) {
+        set_error(t, "TLS: seeding the random generator failed", rc);
+        return CW_ERR_TLS;
+    }
+    return CW_OK;
+}
+
+/* A client configuration that verifies the server against t->ca, for TLS
+ * versions min_v to max_v (CW_TLS_1_2, CW_TLS_1_3), then the TLS context
+ * over it and over t's BIO. */
+static cw_status_t configure(cw_tls_t *t, int min_v, int max_v)
+{
+    int rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+                                         MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT);
+    if (rc != 0) {
+        set_error(t, "TLS: configuration failed", rc);
+        return CW_ERR_TLS;
+    }
+    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+    mbedtls_ssl_conf_verify(&t->conf, verify_cb, t);
+#if CW_MBEDTLS3
+    mbedtls_ssl_conf_min_tls_version(&t->conf, min_v == CW_TLS_1_3
+                                     ? MBEDTLS_SSL_VERSION_TLS1_3
+                                     : MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_max_tls_version(&t->conf, max_v == CW_TLS_1_3
+                                     ? MBEDTLS_SSL_VERSION_TLS1_3
+                                     : MBEDTLS_SSL_VERSION_TLS1_2);
+    mbedtls_ssl_conf_groups(&t->conf, group_list);
+#else
+    (void)min_v;
+    (void)max_v;
+    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+#if defined(MBEDTLS_SSL_ALPN)
+    mbedtls_ssl_conf_alpn_protocols(&t->conf, alpn_list);
+#else
+    (void)alpn_list;
+#endif
+    rc = mbedtls_ssl_setup(&t->ssl, &t->conf);
+    if (rc != 0) {
+        set_error(t, "TLS: setup failed", rc);
+        return CW_ERR_TLS;
+    }
+    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && \
+    defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
+    /* 3.6.1+: have mbedtls_ssl_read report TLS 1.3 tickets, to save them */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
+    return CW_OK;
+}
+
+cw_status_t cw_tls_init(cw_tls_t *t, cw_transport_t inner,
+                        const cw_tls_config_t *cfg)
+{
     cw_tls_config_t none;
     int min_v;
     int max_v;
-    int rc;
+    cw_status_t st;
 
     if (t == NULL || inner.send == NULL || inner.recv == NULL ||
         inner.now_ms == NULL) {
@@ -400,66 +472,17 @@ int cw_tls_init(cw_tls_t *t, cw_transport_t inner, const cw_tls_config_t *cfg)
                  "asked for", MBEDTLS_VERSION_STRING);
         return CW_ERR_INVALID_ARG;
     }
-#if CW_MBEDTLS3
-    if (psa_crypto_init() != PSA_SUCCESS) {
-        snprintf(t->error, sizeof t->error, "TLS: psa_crypto_init failed");
-        return CW_ERR_TLS;
+    st = seed_random(t);
+    if (st == CW_OK) {
+        st = load_anchors(t, cfg);
     }
-#endif
-    rc = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
-                               (const unsigned char *)pers, sizeof pers - 1u);
-    if (rc != 0) {
-        set_error(t, "TLS: seeding the random generator failed", rc);
-        return CW_ERR_TLS;
+    if (st == CW_OK) {
+        st = configure(t, min_v, max_v);
     }
-    rc = load_anchors(t, cfg);
-    if (rc != CW_OK) {
-        return rc;
+    if (st == CW_OK) {
+        t->no_resumption = cfg->no_resumption;
     }
-    rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
-                                     MBEDTLS_SSL_TRANSPORT_STREAM,
-                                     MBEDTLS_SSL_PRESET_DEFAULT);
-    if (rc != 0) {
-        set_error(t, "TLS: configuration failed", rc);
-        return CW_ERR_TLS;
-    }
-    mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-    mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
-    mbedtls_ssl_conf_verify(&t->conf, verify_cb, t);
-#if CW_MBEDTLS3
-    mbedtls_ssl_conf_min_tls_version(&t->conf, min_v == CW_TLS_1_3
-                                     ? MBEDTLS_SSL_VERSION_TLS1_3
-                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_max_tls_version(&t->conf, max_v == CW_TLS_1_3
-                                     ? MBEDTLS_SSL_VERSION_TLS1_3
-                                     : MBEDTLS_SSL_VERSION_TLS1_2);
-    mbedtls_ssl_conf_groups(&t->conf, group_list);
-#else
-    mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
-#if defined(MBEDTLS_SSL_ALPN)
-    mbedtls_ssl_conf_alpn_protocols(&t->conf, alpn_list);
-#else
-    (void)alpn_list;
-#endif
-    rc = mbedtls_ssl_setup(&t->ssl, &t->conf);
-    if (rc != 0) {
-        set_error(t, "TLS: setup failed", rc);
-        return CW_ERR_TLS;
-    }
-    mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-    t->no_resumption = cfg->no_resumption;
-#if defined(MBEDTLS_SSL_SESSION_TICKETS) && \
-    defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
-    /* 3.6.1+: have mbedtls_ssl_read report TLS 1.3 tickets, to save them */
-    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
-        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
-#endif
-    return CW_OK;
+    return st;
 }
 
 bool cw_tls_resumed(const cw_tls_t *t)
@@ -637,8 +660,8 @@ size_t cw_tls_session_size(const cw_tls_t *t)
     return BLOB_HEAD + strlen(t->session_host) + t->session_len + BLOB_SUM;
 }
 
-int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
-                          size_t *len)
+cw_status_t cw_tls_session_export(const cw_tls_t *t, uint8_t *blob,
+                                  size_t cap, size_t *len)
 {
     size_t need = cw_tls_session_size(t);
     size_t hl;
@@ -666,7 +689,7 @@ int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob, size_t cap,
 }
 
 /* Refuses an import: says why, keeps no session. */
-static int refuse_blob(cw_tls_t *t, const char *why)
+static cw_status_t refuse_blob(cw_tls_t *t, const char *why)
 {
     cw_tls_forget_session(t);
     t->session_note = why;
@@ -674,7 +697,8 @@ static int refuse_blob(cw_tls_t *t, const char *why)
     return CW_ERR_INVALID_ARG;
 }
 
-int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob, size_t len)
+cw_status_t cw_tls_session_import(cw_tls_t *t, const uint8_t *blob,
+                                  size_t len)
 {
     uint8_t sum[32];
     size_t hl;

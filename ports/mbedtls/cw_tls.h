@@ -15,7 +15,7 @@
 #ifndef CW_TLS_H
 #define CW_TLS_H
 
-#include "chatwire_transport.h"
+#include "chatwire.h" /* cw_status_t, and the transport contract */
 
 #include <stdbool.h>
 
@@ -115,7 +115,7 @@ typedef struct cw_tls {
     mbedtls_ssl_config conf;
     /** @publicsection */
     /** The trust anchors, parsed at init: more may be appended to it
-     * (cw_mbedtls_mcu_add_anchors()) before the first connection. */
+     * (cw_tls_mcu_add_anchors()) before the first connection. */
     mbedtls_x509_crt ca;
     /** @privatesection */
     mbedtls_entropy_context entropy;
@@ -162,8 +162,8 @@ typedef struct cw_tls {
 /** Prepares t over inner (copied): seeds the DRBG, loads the trust anchors,
  * sets up the configuration. Returns CW_OK, CW_ERR_INVALID_ARG (bad versions,
  * or trust anchors that do not load: see cw_tls_error) or CW_ERR_TLS. */
-CW_API int cw_tls_init(cw_tls_t *t, cw_transport_t inner,
-                       const cw_tls_config_t *cfg);
+CW_API cw_status_t cw_tls_init(cw_tls_t *t, cw_transport_t inner,
+                               const cw_tls_config_t *cfg);
 
 /** The transport. Its connect connects inner, then performs the handshake
  * with the host as SNI and for verification: CW_ERR_CERT when the
@@ -208,15 +208,15 @@ CW_API size_t cw_tls_session_size(const cw_tls_t *t);
  * Returns CW_OK, CW_ERR_BUFFER_TOO_SMALL (*len = the size needed), or
  * CW_ERR_INVALID_ARG when there is none. A TLS 1.3 ticket arrives after
  * the handshake, with the first response: export after a request. */
-CW_API int cw_tls_session_export(const cw_tls_t *t, uint8_t *blob,
-                                 size_t cap, size_t *len);
+CW_API cw_status_t cw_tls_session_export(const cw_tls_t *t, uint8_t *blob,
+                                         size_t cap, size_t *len);
 
 /** Takes a blob made by cw_tls_session_export (in this run or an earlier
  * one), to offer on the next connection to its host. Returns CW_OK, or
  * CW_ERR_INVALID_ARG when it is refused (cw_tls_session_note says why);
  * the next connection then does a full handshake. Copies the blob. */
-CW_API int cw_tls_session_import(cw_tls_t *t, const uint8_t *blob,
-                                 size_t len);
+CW_API cw_status_t cw_tls_session_import(cw_tls_t *t, const uint8_t *blob,
+                                         size_t len);
 
 /** What became of the saved session at the last import or connection:
  * "resumed", "offered", "imported", "no saved session", or a sentence on
@@ -240,4 +240,4 @@ CW_API const char *cw_tls_version(const cw_tls_t *t);
 }
 #endif
 
-#endif
+#endif /* CW_TLS_H */

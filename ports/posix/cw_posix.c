@@ -1,5 +1,7 @@
 /*
- * cw_posix.c - chatwire transport over POSIX sockets. See cw_posix.h.
+ * cw_posix.c - chatwire transport over POSIX sockets. See cw_posix.h. The
+ * transport itself is ports/common/cw_bsd_socket.h, shared with the lwIP
+ * port; what is POSIX's own is here.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cw_posix.h"
@@ -72,305 +74,71 @@ static int poll_timeout(uint32_t timeout_ms)
     return timeout_ms > 0x7fffffffu ? 0x7fffffff : (int)timeout_ms;
 }
 
-static void p_close(void *ctx)
-{
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    if (p->fd >= 0) {
-        close(p->fd);
-        p->fd = -1;
-    }
-    if (p->addrs != NULL) {
-        freeaddrinfo((struct addrinfo *)p->addrs);
-        p->addrs = NULL;
-    }
-    p->next = NULL;
-    p->connecting = false;
-}
+/* ------------------------------------------------ the BSD socket part */
 
-/* Starts a non-blocking connect to one address: CW_OK (connected at
- * once), CW_ERR_WOULD_BLOCK (under way on p->fd), or CW_ERR_CONNECT. The
- * socket stays non-blocking; poll() guards every later send and recv. */
-static int start_connect(cw_posix_t *p, const struct addrinfo *ai)
+#define SK_STATE cw_posix_t
+#define SK_NOW() cw_posix_now_ms(NULL)
+#define SK_SOCKET socket
+#define SK_CONNECT connect
+#define SK_SEND send
+#define SK_RECV recv
+#define SK_CLOSE close
+#define SK_GETSOCKOPT getsockopt
+#define SK_SETSOCKOPT setsockopt
+#define SK_HAVE_GETADDRINFO 1
+#define SK_GETADDRINFO getaddrinfo
+#define SK_FREEADDRINFO freeaddrinfo
+#define SK_SEND_FLAGS MSG_NOSIGNAL
+#define SK_HTONS htons
+#define SK_IPV4 1
+#define SK_IPV6 1
+#include "../common/cw_bsd_socket.h"
+
+/* Close on exec, no SIGPIPE where MSG_NOSIGNAL is not, non-blocking. */
+static int sk_setup(cw_posix_t *p, int fd)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     int flags;
 #ifdef SO_NOSIGPIPE
     int one = 1;
-#endif
-
-    if (fd < 0) {
-        p->last_errno = errno;
-        return CW_ERR_CONNECT;
-    }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-#ifdef SO_NOSIGPIPE
     (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+    (void)p;
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     flags = fcntl(fd, F_GETFL, 0);
     (void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    p->fd = fd;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-        return CW_OK;
-    }
-    if (errno == EINPROGRESS) {
-        return CW_ERR_WOULD_BLOCK;
-    }
-    p->last_errno = errno;
-    close(fd);
-    p->fd = -1;
-    return CW_ERR_CONNECT;
-}
-
-/* A connect under way on p->fd whose socket became writable: CW_OK, or
- * CW_ERR_CONNECT (the socket closed). ready < 0: poll failed. */
-static int end_connect(cw_posix_t *p, int ready)
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    int one = 1;
-
-    if (ready < 0 || getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err,
-                                &len) != 0 || err != 0) {
-        p->last_errno = ready < 0 ? errno : err;
-        close(p->fd);
-        p->fd = -1;
-        return CW_ERR_CONNECT;
-    }
-    (void)setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return CW_OK;
 }
 
-/* Waits until fd is ready for events; 1 ready, 0 timed out, <0 error. */
-static int poll_fd(int fd, short events, uint32_t timeout_ms)
+static int sk_wait(cw_posix_t *p, int fd, int what, uint32_t timeout_ms)
 {
     struct pollfd pfd;
     int n;
     pfd.fd = fd;
-    pfd.events = events;
+    pfd.events = what == SK_WAIT_READ ? POLLIN : POLLOUT;
     pfd.revents = 0;
     do {
         n = poll(&pfd, 1, poll_timeout(timeout_ms));
     } while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* One address, blocking: a non-blocking connect bounded by the timeout. */
-static int try_connect(cw_posix_t *p, const struct addrinfo *ai,
-                       uint32_t deadline_start, uint32_t timeout_ms)
-{
-    int rc = start_connect(p, ai);
-
-    if (rc == CW_ERR_WOULD_BLOCK) {
-        uint32_t spent = cw_posix_now_ms(NULL) - deadline_start;
-        int n = poll_fd(p->fd, POLLOUT,
-                        spent >= timeout_ms ? 0u : timeout_ms - spent);
-        if (n == 0) {
-            p->last_errno = ETIMEDOUT;
-            close(p->fd);
-            p->fd = -1;
-            return CW_ERR_TIMEOUT;
-        }
-        rc = end_connect(p, n);
-    } else if (rc == CW_OK) {
-        rc = end_connect(p, 1);
-    }
-    return rc;
-}
-
-/* The addresses of host:port (getaddrinfo), or CW_ERR_DNS /
- * CW_ERR_INVALID_ARG. */
-static int resolve(cw_posix_t *p, const char *host, size_t host_len,
-                   uint16_t port, struct addrinfo **list)
-{
-    char name[256];
-    char service[8];
-    struct addrinfo hints;
-
-    p_close(p);
-    p->last_errno = 0;
-    p->gai_error = 0;
-    if (host_len == 0u || host_len >= sizeof name) {
-        return CW_ERR_INVALID_ARG;
-    }
-    memcpy(name, host, host_len);
-    name[host_len] = '\0';
-    snprintf(service, sizeof service, "%u", (unsigned)port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    /* no AI_ADDRCONFIG: it hides ::1 on hosts with only loopback; an
-     * address family the host cannot reach fails fast and the next one is
-     * tried */
-    hints.ai_flags = AI_NUMERICSERV;
-    p->gai_error = getaddrinfo(name, service, &hints, list);
-    return p->gai_error != 0 ? CW_ERR_DNS : CW_OK;
-}
-
-/* connect_step: the first call resolves the name (getaddrinfo blocks for
- * as long as the system's resolver takes) and starts a connect to the
- * first address; each later call sees whether it finished, and moves to
- * the next address when it failed. */
-static int p_connect_step(void *ctx, const char *host, size_t host_len,
-                          uint16_t port, uint8_t *want)
-{
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    const struct addrinfo *ai;
-    int rc;
-
-    *want = CW_WAIT_WRITE;
-    if (!p->connecting) {
-        struct addrinfo *list = NULL;
-        rc = resolve(p, host, host_len, port, &list);
-        if (rc != CW_OK) {
-            return rc;
-        }
-        p->addrs = list;
-        p->next = list;
-        p->connecting = true;
-        rc = CW_ERR_CONNECT;
-    } else {
-        int n = poll_fd(p->fd, POLLOUT, 0);
-        if (n == 0) {
-            return CW_ERR_WOULD_BLOCK;
-        }
-        rc = end_connect(p, n);
-        if (rc != CW_OK) {
-            p->next = ((const struct addrinfo *)p->next)->ai_next;
-        }
-    }
-    while (rc == CW_ERR_CONNECT && p->next != NULL) {
-        ai = (const struct addrinfo *)p->next;
-        rc = start_connect(p, ai);
-        if (rc == CW_ERR_WOULD_BLOCK) {
-            return rc;
-        }
-        rc = rc == CW_OK ? end_connect(p, 1) : rc;
-        if (rc != CW_OK) {
-            p->next = ai->ai_next;
-        }
-    }
-    /* connected, or every address failed */
-    freeaddrinfo((struct addrinfo *)p->addrs);
-    p->addrs = NULL;
-    p->next = NULL;
-    p->connecting = false;
-    return rc;
-}
-
-static int p_handle(void *ctx)
-{
-    return ((const cw_posix_t *)ctx)->fd;
-}
-
-static int p_connect(void *ctx, const char *host, size_t host_len,
-                     uint16_t port, uint32_t timeout_ms)
-{
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    struct addrinfo *list = NULL;
-    const struct addrinfo *ai;
-    uint32_t start = cw_posix_now_ms(NULL);
-    int rc = resolve(p, host, host_len, port, &list);
-
-    if (rc != CW_OK) {
-        return rc;
-    }
-    rc = CW_ERR_CONNECT;
-    for (ai = list; ai != NULL; ai = ai->ai_next) {
-        rc = try_connect(p, ai, start, timeout_ms);
-        if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
-            break;
-        }
-    }
-    freeaddrinfo(list);
-    return rc;
-}
-
-/* Waits until fd is ready for events; 1 ready, 0 timed out, <0 error. */
-static int wait_fd(cw_posix_t *p, short events, uint32_t timeout_ms)
-{
-    int n = poll_fd(p->fd, events, timeout_ms);
     if (n < 0) {
         p->last_errno = errno;
         return CW_ERR_IO;
     }
-    return n;
+    return n > 0 ? 1 : 0;
 }
 
-/* What send and recv do first: the socket must be open and become ready
- * within timeout_ms; *len is cut to what one call can report. Returns 1
- * when ready, else the value to return (0: try again, or an error). */
-static int ready(cw_posix_t *p, short events, uint32_t timeout_ms,
-                 size_t *len)
+static int32_t sk_io_error(cw_posix_t *p, int err, bool sending)
 {
-    int w;
-
-    if (p->fd < 0) {
-        return CW_ERR_CLOSED;
-    }
-    w = wait_fd(p, events, timeout_ms);
-    if (*len > 0x7fffffffu) {
-        *len = 0x7fffffffu;
-    }
-    return w;
-}
-
-static int32_t p_send(void *ctx, const uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
-{
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    ssize_t n;
-    int w = ready(p, POLLOUT, timeout_ms, &len);
-
-    if (w <= 0) {
-        return w;
-    }
-    p->send_calls++;
-    n = send(p->fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0) {
-        return (int32_t)n;
-    }
-    p->last_errno = errno;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+    p->last_errno = err;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) {
         return 0;
     }
-    return (errno == EPIPE || errno == ECONNRESET) ? CW_ERR_CLOSED : CW_ERR_IO;
-}
-
-static int32_t p_recv(void *ctx, uint8_t *buf, size_t len,
-                      uint32_t timeout_ms)
-{
-    cw_posix_t *p = (cw_posix_t *)ctx;
-    ssize_t n;
-    int w = ready(p, POLLIN, timeout_ms, &len);
-
-    if (w <= 0) {
-        return w;
-    }
-    n = recv(p->fd, buf, len, 0);
-    if (n > 0) {
-        return (int32_t)n;
-    }
-    if (n == 0) {
+    if (err == ECONNRESET || (sending && err == EPIPE)) {
         return CW_ERR_CLOSED;
     }
-    p->last_errno = errno;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        return 0;
-    }
-    return errno == ECONNRESET ? CW_ERR_CLOSED : CW_ERR_IO;
+    return CW_ERR_IO;
 }
 
 cw_transport_t cw_posix_transport(cw_posix_t *p)
 {
-    cw_transport_t t;
-    memset(&t, 0, sizeof t); /* the optional members too */
-    t.ctx = p;
-    t.connect = p_connect;
-    t.connect_step = p_connect_step;
-    t.handle = p_handle;
-    t.send = p_send;
-    t.recv = p_recv;
-    t.close = p_close;
-    t.now_ms = cw_posix_now_ms;
-    return t;
+    return sk_transport(p, cw_posix_now_ms);
 }

@@ -50,4 +50,4 @@ CW_API cw_platform_t cw_posix_platform(void);
 }
 #endif
 
-#endif
+#endif /* CW_POSIX_H */

@@ -83,7 +83,7 @@ def main():
     arena = ints(r"fw: arena peak=(\d+)", every)
     asize = re.search(r"fw: arena peak=\d+ blocks=\d+ current=\d+ of=(\d+)", every)
     if arena:
-        print("  mbedTLS arena: peak %d of %s bytes (cw_mbedtls_mcu_arena_peak)"
+        print("  mbedTLS arena: peak %d of %s bytes (cw_tls_mcu_arena_peak)"
               % (max(arena), asize.group(1)))
     late = ints(r"fw: heartbeat .* max_late_ns=(\d+)", every)
     missed = ints(r"fw: heartbeat .* missed=(\d+)", every)

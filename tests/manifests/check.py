@@ -496,7 +496,7 @@ def check_pico(tmp, cm):
               cm["CHATWIRE_MBEDTLS_MCU_SOURCES"])
     check_listed("pico-sdk", bdir, wanted)
     syms = nm_defined([os.path.join(bdir, "libapp.a")])
-    need = {"cw_chat", "cw_jsmn_parse", "cw_lwip_transport", "cw_tls_init", "cw_mbedtls_mcu_init"}
+    need = {"cw_chat", "cw_jsmn_parse", "cw_lwip_transport", "cw_tls_init", "cw_tls_mcu_init"}
     check("pico-sdk: the target that links them defines %s" % ", ".join(sorted(need)),
           need <= syms, "missing %r" % sorted(need - syms))
     got = printed(bdir)

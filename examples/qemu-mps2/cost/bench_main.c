@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "cw_mbedtls_mcu.h"
+#include "cw_tls_mcu.h"
 
 #include <psa/crypto.h>
 
@@ -33,7 +33,7 @@ static uint32_t calibrate(void)
 
 int main(void)
 {
-    cw_mbedtls_mcu_config_t mcfg;
+    cw_tls_mcu_config_t mcfg;
     char *rest;
     const char *mode;
     const char *file;
@@ -51,7 +51,7 @@ int main(void)
     mcfg.entropy = cw_insecure_test_entropy;
     mcfg.now_ms = fw_now_ms;
     mcfg.build_time = CW_FW_BUILD_TIME;
-    if (cw_mbedtls_mcu_init(&mcfg) != 0 || psa_crypto_init() != PSA_SUCCESS) {
+    if (cw_tls_mcu_init(&mcfg) != CW_OK || psa_crypto_init() != PSA_SUCCESS) {
         printf("bench: FAIL init\n");
         return 1;
     }

@@ -19,14 +19,14 @@
  * Memory: mbedTLS calls calloc/free for its record buffers, handshake state,
  * parsed certificates and PSA key slots. MBEDTLS_MEMORY_BUFFER_ALLOC_C points
  * those calls at a static arena the application provides
- * (cw_mbedtls_mcu_init() in cw_mbedtls_mcu.h calls
+ * (cw_tls_mcu_init() in cw_tls_mcu.h calls
  * mbedtls_memory_buffer_alloc_init). The system heap is never used by
  * mbedTLS.
  *
- * Platform hooks this configuration requires (cw_mbedtls_mcu.c provides
+ * Platform hooks this configuration requires (cw_tls_mcu.c provides
  * them and forwards to functions the application registers at run time):
  *   - mbedtls_hardware_poll()  entropy (MBEDTLS_ENTROPY_HARDWARE_ALT): the
- *                              only entropy source; see cw_mbedtls_mcu.h for
+ *                              only entropy source; see cw_tls_mcu.h for
  *                              the contract a TRNG driver must meet;
  *   - mbedtls_ms_time()        monotonic milliseconds
  *                              (MBEDTLS_PLATFORM_MS_TIME_ALT), used for TLS
@@ -58,7 +58,7 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_TIME_ALT
 #define MBEDTLS_PLATFORM_MS_TIME_ALT
-/* Seconds to a date for certificate validity: cw_mbedtls_mcu.c converts
+/* Seconds to a date for certificate validity: cw_tls_mcu.c converts
  * itself. mbedTLS would call the C library's gmtime() (not gmtime_r: it
  * cannot tell that a bare-metal libc has one), which is not reentrant and,
  * in newlib-nano, allocates its struct tm with malloc on first use: inside

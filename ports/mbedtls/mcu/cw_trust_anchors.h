@@ -5,7 +5,7 @@
  * ca-certificates (ISRG Root X1/X2, GTS Root R1/R4, GlobalSign Root CA, ...;
  * the script explains the choice). Replace the list for your servers:
  * CW_TRUST_ANCHORS="Name_A Name_B" scripts/gen-trust-anchors.sh OUT.c, or
- * write the same table by hand. Load it with cw_mbedtls_mcu_add_anchors().
+ * write the same table by hand. Load it with cw_tls_mcu_add_anchors().
  */
 #ifndef CW_TRUST_ANCHORS_H
 #define CW_TRUST_ANCHORS_H

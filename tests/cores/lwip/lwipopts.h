@@ -23,4 +23,4 @@
 #define MEM_ALIGNMENT 4
 #define LWIP_TIMEVAL_PRIVATE 0
 
-#endif
+#endif /* CW_CORES_LWIPOPTS_H */

@@ -15,4 +15,4 @@
 #define LWIP_PLATFORM_ASSERT(x) abort()
 #define LWIP_RAND() ((uint32_t)rand())
 
-#endif
+#endif /* CW_CORES_ARCH_CC_H */

@@ -20,4 +20,4 @@ typedef unsigned long sys_prot_t;
 #define sys_mbox_valid(m) ((m) != NULL && (m)->h != NULL)
 #define sys_mbox_set_invalid(m) ((m)->h = NULL)
 
-#endif
+#endif /* CW_CORES_ARCH_SYS_ARCH_H */

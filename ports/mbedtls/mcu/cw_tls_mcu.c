@@ -1,8 +1,8 @@
 /*
- * cw_mbedtls_mcu.c - mbedTLS platform glue for microcontrollers. See
- * cw_mbedtls_mcu.h and cw_mbedtls_config.h.
+ * cw_tls_mcu.c - mbedTLS platform glue for microcontrollers. See
+ * cw_tls_mcu.h and cw_mbedtls_config.h.
  */
-#include "cw_mbedtls_mcu.h"
+#include "cw_tls_mcu.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -19,7 +19,7 @@
     !defined(MBEDTLS_PLATFORM_TIME_ALT) ||     \
     !defined(MBEDTLS_PLATFORM_MS_TIME_ALT) ||   \
     !defined(MBEDTLS_PLATFORM_GMTIME_R_ALT)
-#error "cw_mbedtls_mcu.c needs cw_mbedtls_config.h (MBEDTLS_CONFIG_FILE)"
+#error "cw_tls_mcu.c needs cw_mbedtls_config.h (MBEDTLS_CONFIG_FILE)"
 #endif
 
 /* mbedTLS declares this in a private header (library/entropy_poll.h). */
@@ -27,35 +27,35 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
                           size_t *olen);
 
 /* mbedTLS's allocator and time are global, so this state is too. */
-static cw_mbedtls_mcu_config_t glue;
+static cw_tls_mcu_config_t glue;
 static uint32_t ms_last;   /* last now_ms reading */
 static int64_t ms_high;    /* wraps of now_ms, in ms */
 
 /* MBEDTLS_PLATFORM_TIME_ALT: what mbedtls_time() returns. */
 static mbedtls_time_t mcu_time(mbedtls_time_t *timer)
 {
-    mbedtls_time_t t = (mbedtls_time_t)cw_mbedtls_mcu_unix_time();
+    mbedtls_time_t t = (mbedtls_time_t)cw_tls_mcu_unix_time();
     if (timer != NULL) {
         *timer = t;
     }
     return t;
 }
 
-int cw_mbedtls_mcu_init(const cw_mbedtls_mcu_config_t *cfg)
+cw_status_t cw_tls_mcu_init(const cw_tls_mcu_config_t *cfg)
 {
     if (cfg == NULL || cfg->arena == NULL || cfg->arena_size < 4096u ||
         cfg->entropy == NULL || cfg->now_ms == NULL) {
-        return -1;
+        return CW_ERR_INVALID_ARG;
     }
     glue = *cfg;
     ms_last = cfg->now_ms(cfg->now_ms_ctx);
     ms_high = 0;
     mbedtls_memory_buffer_alloc_init(cfg->arena, cfg->arena_size);
     (void)mbedtls_platform_set_time(mcu_time);
-    return 0;
+    return CW_OK;
 }
 
-int64_t cw_mbedtls_mcu_unix_time(void)
+int64_t cw_tls_mcu_unix_time(void)
 {
     int64_t t = 0;
     if (glue.unix_time != NULL) {
@@ -141,7 +141,7 @@ int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len,
     return 0;
 }
 
-size_t cw_mbedtls_mcu_add_anchors(mbedtls_x509_crt *chain,
+size_t cw_tls_mcu_add_anchors(mbedtls_x509_crt *chain,
                                   const cw_trust_anchor_t *anchors,
                                   size_t count)
 {
@@ -161,7 +161,7 @@ size_t cw_mbedtls_mcu_add_anchors(mbedtls_x509_crt *chain,
     return loaded;
 }
 
-size_t cw_mbedtls_mcu_arena_peak(size_t *blocks)
+size_t cw_tls_mcu_arena_peak(size_t *blocks)
 {
     size_t used = 0;
     size_t n = 0;
