@@ -8,11 +8,13 @@
 #define cw_json_token_capacity bench_json_token_capacity
 #define cw_json_token_align bench_json_token_align
 #define cw_copy_field bench_copy_field
+#define cw_hex_value bench_hex_value
 #define cw_utf8_tail bench_utf8_tail
 #define cw_utf8_check bench_utf8_check
 #define cw_utf8_valid bench_utf8_valid
 #define cw_json_unescape bench_json_unescape
 #define cw_json_error bench_json_error
+#define cw_json_text_check bench_json_text_check
 #define cw_json_completion bench_json_completion
 #define cw_json_chunk bench_json_chunk
 #define cw_json_chunk_jsmn bench_json_chunk_jsmn
