@@ -1387,7 +1387,7 @@ enum { R_OTHER, R_ROOT, R_CHOICES, R_CHOICE, R_DELTA };
 enum {
     M_ID, M_MODEL, M_ERROR, M_OBJECT, M_USAGE, M_CHOICES, M_INDEX, M_FINISH,
     M_DELTA, M_CONTENT, M_REFUSAL, M_TOOLS, M_FUNCTION, M_REASONING,
-    M_REASONING_C, M_REASONING_D, M_COUNT,
+    M_COUNT,
     M_ELEMENT = M_COUNT, M_NONE, M_SLOTS
 };
 #define M_CHOICE M_INDEX
@@ -1565,58 +1565,65 @@ static unsigned fast_member(const fast_t *f, unsigned r, const char *k,
     const char *name = "";
     unsigned m = M_NONE;
 
-    if (n > 31u) {
-        return M_NONE;
+    if (n > 13u) {
+        /* the two names this long, a delta's: rare enough to be tested
+         * apart from the switch of the usual ones */
+        if (n != 17u || r != R_DELTA) {
+            return M_NONE;
+        }
+        name = k[10] == 'c' ? "reasoning_content" : "reasoning_details";
+        m = M_REASONING;
     }
-    switch (r * 32u + n) {
-    case R_ROOT * 32u + 2u:
+    switch (n > 13u ? 0u : r * 16u + n) {
+    case R_ROOT * 16u + 2u:
         name = "id";
         m = M_ID;
         break;
-    case R_ROOT * 32u + 5u:
+    case R_ROOT * 16u + 5u:
         name = k[0] == 'm' ? "model" : k[0] == 'e' ? "error" : "usage";
         m = k[0] == 'm' ? M_MODEL : k[0] == 'e' ? M_ERROR : M_USAGE;
         break;
-    case R_ROOT * 32u + 6u:
+    case R_ROOT * 16u + 6u:
         name = "object";
         m = M_OBJECT;
         break;
-    case R_ROOT * 32u + 7u:
+    case R_ROOT * 16u + 7u:
         name = "choices";
         m = M_CHOICES;
         break;
-    case R_CHOICE * 32u + 5u:
+    case R_CHOICE * 16u + 5u:
         name = k[0] == 'i' ? "index" : "delta";
         m = k[0] == 'i' ? M_INDEX : M_DELTA;
         break;
-    case R_CHOICE * 32u + 13u:
+    case R_CHOICE * 16u + 13u:
         name = "finish_reason";
         m = M_FINISH;
         break;
-    case R_DELTA * 32u + 7u:
+    case R_DELTA * 16u + 7u:
         name = k[0] == 'c' ? "content" : "refusal";
         m = k[0] == 'c' ? M_CONTENT : M_REFUSAL;
         break;
-    case R_DELTA * 32u + 10u:
+    case R_DELTA * 16u + 10u:
         name = "tool_calls";
         m = M_TOOLS;
         break;
-    case R_DELTA * 32u + 13u:
+    case R_DELTA * 16u + 13u:
         name = "function_call";
         m = M_FUNCTION;
         break;
-    case R_DELTA * 32u + 9u:
+    case R_DELTA * 16u + 9u:
         name = "reasoning";
         m = M_REASONING;
-        break;
-    case R_DELTA * 32u + 17u:
-        name = k[10] == 'c' ? "reasoning_content" : "reasoning_details";
-        m = k[10] == 'c' ? M_REASONING_C : M_REASONING_D;
         break;
     default:
         break;
     }
-    return m != M_NONE && same(k, name, n) && f->k.kind[m] == FK_ABSENT
+    /* reasoning_content, reasoning and reasoning_details share a slot that
+     * ends up above null when any of them is (the fast path then declines,
+     * whichever of them the jsmn path would read) */
+    return m != M_NONE && same(k, name, n) &&
+                   (f->k.kind[m] == FK_ABSENT ||
+                    (m == M_REASONING && f->k.kind[m] == FK_NULL))
                ? m : M_NONE;
 }
 
@@ -1763,11 +1770,9 @@ static bool fast_scan(const char *js, size_t len, size_t ntok, fast_t *f)
                  * the last one's members go; an object is chosen (or not)
                  * at its end, anything else now: no member at all, no
                  * index, which choice0 takes */
-                unsigned i;
                 m = M_ELEMENT;
-                for (i = M_CHOICE; i < M_COUNT; i++) {
-                    f->k.kind[i] = FK_ABSENT;
-                }
+                /* a constant size: a few stores, no call */
+                memset(&f->k.kind[M_CHOICE], FK_ABSENT, N_CHOICE);
                 if (*skip_ws(s) != '{') {
                     f->picked = true;
                 }
@@ -1843,21 +1848,27 @@ bool cw_json_chunk_fast(char *json, size_t len, size_t ntok,
     const uint8_t *k = f.k.kind;
 
     if (!fast_scan(json, len, ntok, &f) ||
-        (k[M_ERROR] != FK_ABSENT && k[M_ERROR] != FK_NULL) ||
+        k[M_ERROR] > FK_NULL ||
         (k[M_OBJECT] == FK_STRING && f.v[M_OBJECT].len == 5u &&
          memcmp(json + f.v[M_OBJECT].at, "error", 5) == 0) ||
         k[M_USAGE] == FK_OBJECT ||
         (f.picked && (!text_or_null(k[M_CONTENT]) ||
                       !text_or_null(k[M_REFUSAL]) ||
-                      k[M_TOOLS] > FK_NULL || k[M_FUNCTION] > FK_NULL ||
-                      k[M_REASONING] > FK_NULL || k[M_REASONING_C] > FK_NULL ||
-                      k[M_REASONING_D] > FK_NULL))) {
+                      /* kinds above null have a bit above FK_NULL's */
+                      (k[M_TOOLS] | k[M_FUNCTION] | k[M_REASONING]) >
+                          FK_NULL))) {
         return false; /* the jsmn path's */
     }
     /* what open_doc() and cw_json_chunk_jsmn() do, in their order */
     fast_copy(json, &f, M_ID, res->id, sizeof res->id);
     fast_copy(json, &f, M_MODEL, res->model, sizeof res->model);
-    memset(chunk, 0, sizeof *chunk);
+    chunk->content = NULL;
+    chunk->content_len = 0;
+    chunk->refusal = NULL;
+    chunk->refusal_len = 0;
+    chunk->reasoning = NULL;
+    chunk->reasoning_len = 0;
+    chunk->error = false;
     if (!f.picked) {
         return true;
     }

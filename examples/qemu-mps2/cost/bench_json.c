@@ -19,7 +19,6 @@
 #define cw_json_chunk bench_json_chunk
 #define cw_json_chunk_jsmn bench_json_chunk_jsmn
 #define cw_json_chunk_fast bench_json_chunk_fast
-#define cw_json_text_check bench_json_text_check
 #include "../../../src/cw_json.c"
 
 int bench_json_parse(char *json, size_t len, void *tokens, size_t ntok,
