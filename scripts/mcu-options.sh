@@ -16,7 +16,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 base=$root/build-mcu
 options=(RETRIES RATELIMIT_HEADERS STATUS_TEXT HTTP_FAST_PATHS STREAM_FAST_PATHS DETAIL
-         TOOLS REQUEST_OPTIONS CONTENT_PARTS REASONING)
+         TOOLS REQUEST_OPTIONS CONTENT_PARTS REASONING NONBLOCKING)
 
 # the default and small builds, and mbedTLS, come from mcu-size.sh
 mkdir -p "$base"

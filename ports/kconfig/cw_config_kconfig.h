@@ -98,6 +98,14 @@
 #endif
 #endif
 
+#ifndef CW_CONFIG_NONBLOCKING
+#ifdef CONFIG_CHATWIRE_NONBLOCKING
+#define CW_CONFIG_NONBLOCKING 1
+#else
+#define CW_CONFIG_NONBLOCKING 0
+#endif
+#endif
+
 /* Sizes and times: Kconfig writes plain decimal ints. */
 #ifndef CW_HTTP_MAX_LINE
 #define CW_HTTP_MAX_LINE (CONFIG_CHATWIRE_HTTP_MAX_LINE + 0u)
