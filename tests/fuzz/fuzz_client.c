@@ -82,8 +82,38 @@ typedef struct outcome {
     seen_t reasoning;
 } outcome_t;
 
+/* cw_chat, or (stepped) the same chat through cw_chat_start and
+ * cw_chat_step: the scripted transport never makes a step wait long, so
+ * each wait is stepped again at once. */
+static int chat(cw_chat_request_t *req, cw_result_t *res, bool stepped)
+{
+#if CW_CONFIG_NONBLOCKING
+    if (stepped) {
+        cw_wait_t w;
+        unsigned long n = 0;
+        int rc = cw_chat_start(&client, req, res);
+        while (rc == CW_OK) {
+            rc = cw_chat_step(&client, &w);
+            FUZZ_CHECK(rc != CW_ERR_WOULD_BLOCK || (w.timeout_ms > 0u &&
+                                                    ++n < 100000000ul),
+                       "a step wait of %u ms, or no end",
+                       (unsigned)w.timeout_ms);
+            rc = rc == CW_ERR_WOULD_BLOCK ? CW_OK : rc;
+            if (rc == CW_OK && client.state == 0u) {
+                break; /* over, with CW_OK */
+            }
+        }
+        return rc;
+    }
+#else
+    (void)stepped;
+#endif
+    return cw_chat(&client, req, res);
+}
+
 static void run(const uint8_t *resp, size_t len, uint8_t flags,
-                const size_t *sizes, size_t nsizes, outcome_t *o)
+                const size_t *sizes, size_t nsizes, outcome_t *o,
+                bool stepped)
 {
     cw_client_config_t cfg;
     cw_chat_request_t req;
@@ -127,7 +157,7 @@ static void run(const uint8_t *resp, size_t len, uint8_t flags,
     memset(&thought, 0, sizeof thought);
     thought.hash = FUZZ_HASH_INIT;
     memset(o, 0, sizeof *o);
-    o->rc = cw_chat(&client, &req, &res);
+    o->rc = chat(&req, &res, stepped);
     o->reasoning = thought;
     o->calls_hash = FUZZ_HASH_INIT;
 #if CW_CONFIG_TOOLS
@@ -231,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static outcome_t whole;
     static outcome_t split;
     static outcome_t bytes;
+    static outcome_t stepped;
     static const size_t one[] = { 1 };
     size_t sizes[2];
     uint8_t flags;
@@ -243,12 +274,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     flags = data[0];
     resp = data + 3;
     len = size - 3u;
-    run(resp, len, flags, NULL, 0, &whole);
+    run(resp, len, flags, NULL, 0, &whole, false);
     sizes[0] = len > 0u ? ((size_t)data[1] << 8 | data[2]) % len + 1u : 1u;
     sizes[1] = 65536u;
-    run(resp, len, flags, sizes, 2, &split);
+    run(resp, len, flags, sizes, 2, &split, false);
     same(&whole, &split, "split");
-    run(resp, len, flags, one, 1, &bytes);
+    run(resp, len, flags, one, 1, &bytes, false);
     same(&whole, &bytes, "byte at a time");
+#if CW_CONFIG_NONBLOCKING
+    run(resp, len, flags, sizes, 2, &stepped, true);
+    same(&whole, &stepped, "through the step API");
+#endif
     return 0;
 }
