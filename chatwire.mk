@@ -11,17 +11,17 @@
 CHATWIRE_DIR ?= $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
 CHATWIRE_CORE_SRCS := \
-	$(CHATWIRE_DIR)/src/cw_client.c \
-	$(CHATWIRE_DIR)/src/cw_history.c \
-	$(CHATWIRE_DIR)/src/cw_http.c \
-	$(CHATWIRE_DIR)/src/cw_json.c \
-	$(CHATWIRE_DIR)/src/cw_proxy.c \
-	$(CHATWIRE_DIR)/src/cw_request.c \
-	$(CHATWIRE_DIR)/src/cw_retry.c \
-	$(CHATWIRE_DIR)/src/cw_sse.c \
-	$(CHATWIRE_DIR)/src/cw_status.c \
-	$(CHATWIRE_DIR)/src/cw_url.c
-CHATWIRE_JSMN_SRCS := $(CHATWIRE_DIR)/src/cw_jsmn.c
+	$(CHATWIRE_DIR)/src/core/cw_history.c \
+	$(CHATWIRE_DIR)/src/core/cw_http.c \
+	$(CHATWIRE_DIR)/src/core/cw_json.c \
+	$(CHATWIRE_DIR)/src/core/cw_request.c \
+	$(CHATWIRE_DIR)/src/core/cw_retry.c \
+	$(CHATWIRE_DIR)/src/core/cw_sse.c \
+	$(CHATWIRE_DIR)/src/core/cw_status.c \
+	$(CHATWIRE_DIR)/src/core/cw_url.c \
+	$(CHATWIRE_DIR)/src/client/cw_client.c \
+	$(CHATWIRE_DIR)/src/client/cw_proxy.c
+CHATWIRE_JSMN_SRCS := $(CHATWIRE_DIR)/src/core/cw_jsmn.c
 CHATWIRE_CORE_INC := $(CHATWIRE_DIR)/include
 CHATWIRE_CORE_PRIVATE_INC := $(CHATWIRE_DIR)/src
 

@@ -16,20 +16,23 @@
 
 set(CHATWIRE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
-# The I/O-free core and the client (what every build needs).
+# The I/O-free core (src/core: the request writer, the HTTP, SSE and JSON
+# parsers, the retry rules, conversations, status texts, URLs), and what
+# drives a transport with it (src/client: the client and the HTTP CONNECT
+# proxy). Every build needs both.
 set(CHATWIRE_CORE_SOURCES
-    ${CHATWIRE_DIR}/src/cw_client.c
-    ${CHATWIRE_DIR}/src/cw_history.c
-    ${CHATWIRE_DIR}/src/cw_http.c
-    ${CHATWIRE_DIR}/src/cw_json.c
-    ${CHATWIRE_DIR}/src/cw_proxy.c
-    ${CHATWIRE_DIR}/src/cw_request.c
-    ${CHATWIRE_DIR}/src/cw_retry.c
-    ${CHATWIRE_DIR}/src/cw_sse.c
-    ${CHATWIRE_DIR}/src/cw_status.c
-    ${CHATWIRE_DIR}/src/cw_url.c)
+    ${CHATWIRE_DIR}/src/core/cw_history.c
+    ${CHATWIRE_DIR}/src/core/cw_http.c
+    ${CHATWIRE_DIR}/src/core/cw_json.c
+    ${CHATWIRE_DIR}/src/core/cw_request.c
+    ${CHATWIRE_DIR}/src/core/cw_retry.c
+    ${CHATWIRE_DIR}/src/core/cw_sse.c
+    ${CHATWIRE_DIR}/src/core/cw_status.c
+    ${CHATWIRE_DIR}/src/core/cw_url.c
+    ${CHATWIRE_DIR}/src/client/cw_client.c
+    ${CHATWIRE_DIR}/src/client/cw_proxy.c)
 # jsmn, compiled once with chatwire's options (its symbols renamed).
-set(CHATWIRE_JSMN_SOURCES ${CHATWIRE_DIR}/src/cw_jsmn.c)
+set(CHATWIRE_JSMN_SOURCES ${CHATWIRE_DIR}/src/core/cw_jsmn.c)
 set(CHATWIRE_CORE_INCLUDE_DIRS ${CHATWIRE_DIR}/include)
 set(CHATWIRE_CORE_PRIVATE_INCLUDE_DIRS ${CHATWIRE_DIR}/src)
 

@@ -22,7 +22,7 @@ Groups:
           (a static mbedTLS has no debug information, so its file is "???"),
           or whose name starts with mbedtls_ / psa_
   client  libcurl, libcjson; in the executable: chatwire's src/ and ports/,
-          and jsmn (compiled into chatwire by src/cw_jsmn.c)
+          and jsmn (compiled into chatwire by src/core/cw_jsmn.c)
   libc    libc.so, libm.so
   other   the dynamic loader, the application (bench/*.c), every other
           library (libz, libnghttp2, libidn2, ...), and callgrind's
@@ -55,7 +55,7 @@ def classify(ob, fl, fn, exe):
     if "/src/cw_" in fl or "/ports/" in fl or "/examples/" in fl:
         return "client"
     if fn.startswith("cw_jsmn_") or fl.endswith("/jsmn.h"):
-        return "client"  # jsmn, compiled into chatwire (src/cw_jsmn.c)
+        return "client"  # jsmn, compiled into chatwire (src/core/cw_jsmn.c)
     if fn.startswith(("mbedtls_", "psa_")) or "mbedtls" in fl or fl == "???":
         return "tls"
     return "other"

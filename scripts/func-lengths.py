@@ -3,7 +3,7 @@
 the signature to the closing brace (comments and blank lines inside count).
 
     python3 scripts/func-lengths.py [--top N] FILE...
-    python3 scripts/func-lengths.py src/*.c ports/*/*.c examples/cli/*.c
+    python3 scripts/func-lengths.py src/*/*.c ports/*/*.c examples/cli/*.c
 
 A function is found the way this repository writes them: a signature that
 starts in column 0, its body's braces in column 0. Declarations, structs and

@@ -278,7 +278,7 @@ for o in src_objs:
     row(o[:-2], get("cw:" + o), "  ")
 if full_total:
     row("chatwire, default options", full_total)
-row("jsmn 1.1.0 (src/cw_jsmn.c)", get("jsmn"))
+row("jsmn 1.1.0 (src/core/cw_jsmn.c)", get("jsmn"))
 row("cw_tls (TLS port)", get("tls"))
 row("cw_tls_mcu (glue)", get("glue"))
 row("mbedTLS 3.6.6", get("mbedtls"))

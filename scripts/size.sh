@@ -72,7 +72,7 @@ arm_flags=(-std=c99 -Os -mcpu=cortex-m4 -mthumb -ffunction-sections
 if $have_arm; then
   mkdir -p "$tmp/jsmn" "$tmp/arm"
   cp "$jsmn_dir/jsmn.h" "$tmp/jsmn/"
-  for src in "$root"/src/*.c; do
+  for src in "$root"/src/core/*.c "$root"/src/client/*.c; do
     name=$(basename "$src" .c)
     "$arm_cc" "${arm_flags[@]}" -I"$root/include" -I"$root/src" \
       -isystem "$tmp/jsmn" -c "$src" -o "$tmp/arm/$name.o"

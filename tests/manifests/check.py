@@ -133,8 +133,10 @@ def check_sources(cm):
         missing = [f for f in files if not os.path.exists(os.path.join(REPO, f))]
         check("sources: %s all exist" % name, not missing, "missing %r" % missing)
     listed = set(cm["CHATWIRE_CORE_SOURCES"] + cm["CHATWIRE_JSMN_SOURCES"])
-    in_src = set("src/" + os.path.basename(p) for p in glob.glob(os.path.join(REPO, "src", "*.c")))
-    check("sources: every src/*.c is in the core or jsmn list (and only those)",
+    in_src = set(os.path.relpath(p, REPO) for d in ("core", "client")
+                 for p in glob.glob(os.path.join(REPO, "src", d, "*.c")))
+    in_src |= set(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "src", "*.c")))
+    check("sources: every src/core, src/client (and src/) *.c is in the core or jsmn list (and only those)",
           listed == in_src, "not listed %r, listed but absent %r"
           % (sorted(in_src - listed), sorted(listed - in_src)))
     ports = set(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "ports", "**", "*.c"), recursive=True))

@@ -1,6 +1,6 @@
 /*
  * bench_json.c - the JSON layer's tokenise-and-check step alone, for
- * bench_stream.c's breakdown: src/cw_json.c compiled once more in this file
+ * bench_stream.c's breakdown: src/core/cw_json.c compiled once more in this file
  * (its functions renamed, so that they do not clash with the library's),
  * which makes its static parse() (jsmn, then the grammar check) callable.
  * The same source and flags as the library's object: the same code.
@@ -19,7 +19,7 @@
 #define cw_json_chunk bench_json_chunk
 #define cw_json_chunk_jsmn bench_json_chunk_jsmn
 #define cw_json_chunk_fast bench_json_chunk_fast
-#include "../../../src/cw_json.c"
+#include "../../../src/core/cw_json.c"
 
 int bench_json_parse(char *json, size_t len, void *tokens, size_t ntok,
                      cw_result_t *res);
