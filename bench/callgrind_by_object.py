@@ -52,7 +52,8 @@ def classify(ob, fl, fn, exe):
         return "other"
     if "/bench/" in fl:
         return "other"
-    if "/src/cw_" in fl or "/ports/" in fl or "/examples/" in fl:
+    if "/src/core/" in fl or "/src/client/" in fl or "/ports/" in fl or \
+            "/examples/" in fl:
         return "client"
     if fn.startswith("cw_jsmn_") or fl.endswith("/jsmn.h"):
         return "client"  # jsmn, compiled into chatwire (src/core/cw_jsmn.c)

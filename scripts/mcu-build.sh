@@ -27,10 +27,10 @@
 #                                 --only mbedtls fetches it) with
 #                                 ports/mbedtls/mcu/cw_mbedtls_config.h;
 #                                 rebuilt only when the config or flags change
-#   DIR/obj/                      chatwire src/*.c, cw_tls.c, the MCU glue, the
+#   DIR/obj/                      chatwire src/core, src/client, cw_tls.c, the MCU glue, the
 #                                 firmware, generated trust anchors (+ .su
 #                                 stack-usage files; .ci call graphs for
-#                                 src/*.c, read by scripts/mcu-size.sh)
+#                                 src/core, src/client, read by scripts/mcu-size.sh)
 #   DIR/gen/                      test_ca.c (DER of --ca), trust_anchors.c
 #   DIR/chatwire-mps2.elf, .map   the firmware
 # CW_MBEDTLS_USER_CONFIG=/path/to/file.h adds a user config that mbedTLS

@@ -6,7 +6,7 @@
 #
 # For each option, the QEMU mps2-an386 firmware (examples/qemu-mps2) is
 # linked with chatwire's defaults and that one option at 0, and chatwire's
-# own flash (text + rodata + data of src/*.c but jsmn, as linked with
+# own flash (text + rodata + data of src/core, src/client but jsmn, as linked with
 # --gc-sections) is read by scripts/mcu-size.sh. The saving is the default
 # build's flash minus that. mbedTLS is reused from build-mcu/. Prints one
 # line per option, then the default and the smallest profile

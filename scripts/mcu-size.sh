@@ -7,7 +7,7 @@
 #
 # Flash and static RAM per part come from the linker map
 # (build-mcu/chatwire-mps2.map): every input section the link kept, summed
-# by object file, so unused functions do not count. Parts: chatwire (src/*.c
+# by object file, so unused functions do not count. Parts: chatwire (src/core, src/client
 # but cw_jsmn.c, one row per object, as the firmware builds it with
 # examples/qemu-mps2/cw_config_small.h; then one row for the same firmware
 # built with chatwire's default options, in DIR/full), jsmn (cw_jsmn.c, a
@@ -23,7 +23,7 @@
 # with --build; run scripts/mcu-run.sh first so that the measured arena and
 # stack peaks belong to the same build.
 #
-# --check: exit 1 when chatwire's own flash (text + rodata + data of src/*.c
+# --check: exit 1 when chatwire's own flash (text + rodata + data of src/core, src/client
 # but jsmn, as linked, in the firmware's cw_config_small.h build) is over the
 # budget, or sizeof(cw_client_t) is over 1 KiB. Without it, the script only
 # reports.
@@ -101,7 +101,7 @@ ours = [p for p in paths if os.path.basename(p) in cw_objs]
 if not ours or any(part_of(p) != "chatwire" for p in ours):
     sys.exit("mcu-size: %s: chatwire's objects are not all under %schatwire/" % (mapf, obj))
 
-rows = [("chatwire (src/*.c, default options)", "chatwire"),
+rows = [("chatwire (src/core, src/client, default options)", "chatwire"),
         ("FreeRTOS-Kernel V11.3.0 (tasks, queue, list, heap_4, port)", "kernel"),
         ("lwIP 2.2.1 (IPv4, TCP, UDP, DNS, sockets, sys_arch)", "lwip"),
         ("LAN9118 driver (lan9118.c)", "driver"),
@@ -257,7 +257,7 @@ def row(name, d, indent=""):
     rows.append((indent + name, d["text"], d["rodata"], d["data"], d["bss"], flash))
 
 def chatwire_total(sizes):
-    """chatwire's own sections (src/*.c but jsmn), summed."""
+    """chatwire's own sections (src/core, src/client but jsmn), summed."""
     total = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     for o in src_objs:
         for k in total:
@@ -368,7 +368,7 @@ if su:
     s = su[0]
     print(fmt2 % ("largest frame overall", s[0], "%s (%s), -fstack-usage" % (s[1], os.path.basename(s[2]))))
 # chatwire's own worst stack path, from the -fcallgraph-info=su call graphs
-# of src/*.c: direct calls only (the transport, the parsers' callbacks and
+# of src/core, src/client: direct calls only (the transport, the parsers' callbacks and
 # the user's on_delta are called through pointers and are not included).
 nodes, edges = {}, {}
 for f in glob.glob(out + "/obj/*.ci"):

@@ -7,7 +7,7 @@
 # host:      the `chatwire` static library built by CMake (MinSizeRel, -Os)
 #            with the host compiler ($CC, default cc), measured with
 #            `size -t` on the archive.
-# cortex-m4: when arm-none-eabi-gcc is installed, each src/*.c compiled
+# cortex-m4: when arm-none-eabi-gcc is installed, each src/core, src/client compiled
 #            alone with -Os -mcpu=cortex-m4 -mthumb -ffunction-sections
 #            -fdata-sections (newlib's headers, plus only jsmn.h copied from
 #            the host), measured with arm-none-eabi-size. Nothing is linked,
