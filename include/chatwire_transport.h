@@ -83,8 +83,9 @@ typedef struct cw_transport {
     int (*handle)(void *ctx);
 } cw_transport_t;
 
-/** What a transport or a chat waits for: readable, writable. */
+/** What a transport or a chat waits for: the descriptor readable. */
 #define CW_WAIT_READ 1u
+/** What a transport or a chat waits for: the descriptor writable. */
 #define CW_WAIT_WRITE 2u
 
 /** Milliseconds left of a budget of budget_ms that began when the clock
