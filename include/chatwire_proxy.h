@@ -39,6 +39,9 @@ typedef struct cw_proxy {
     char error[160];       /**< the last failure, in words (no secrets) */
     cw_http_parser_t parser;
     cw_http_info_t info;
+    uint8_t phase;         /* connect_step: where the CONNECT stands */
+    size_t sent;           /* connect_step: request bytes sent */
+    size_t len;            /* connect_step: the request's length */
     char buf[1024];        /**< the CONNECT request, then its answer: kept
                               here, not on the stack of a small device */
 } cw_proxy_t;

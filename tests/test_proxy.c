@@ -86,6 +86,77 @@ TEST(test_proxy_refusals_are_proxy_errors)
     CHECK_EQ_INT(connect_through("HTTP/1.1 20"), CW_ERR_PROXY);
 }
 
+/* The same exchange through connect_step, the answer arriving a byte at
+ * a time with "try again" between the bytes: the same outcome as the
+ * blocking connect, and the same request. */
+static int connect_stepped(const char *answer, unsigned *waits)
+{
+    static const size_t one[] = { 1 };
+    cw_transport_t pt;
+    uint8_t want = 0;
+    int rc;
+
+    fake_reset(&fake, (const uint8_t *)answer, strlen(answer));
+    fake.would_block = true;
+    fake.sizes = one;
+    fake.nsizes = 1;
+    CHECK_EQ_INT(cw_proxy_init(&proxy, fake_transport(&fake),
+                               "http://alice:pw@127.0.0.1:8888"), CW_OK);
+    pt = cw_proxy_transport(&proxy);
+    CHECK(pt.connect_step != NULL);
+    *waits = 0;
+    do {
+        rc = pt.connect_step(pt.ctx, "api.cometapi.com", 16, 443, &want);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            CHECK(want == CW_WAIT_READ || want == CW_WAIT_WRITE);
+            (*waits)++;
+        }
+    } while (rc == CW_ERR_WOULD_BLOCK && *waits < 10000u);
+    return rc;
+}
+
+TEST(test_connect_step_gives_what_connect_gives)
+{
+    static const char *const answers[] = {
+        "HTTP/1.1 200 Connection established\r\n\r\n",
+        "HTTP/1.1 407 Proxy Authentication Required\r\n\r\n",
+        "HTTP/1.0 502 Bad Gateway\r\n\r\n",
+        "HTTP/1.1 20",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        char sent[512];
+        char error[160];
+        int status;
+        unsigned waits;
+        static const size_t one[] = { 1 };
+        cw_transport_t pt;
+        int rc;
+        /* the blocking connect on the same slices, for reference (a byte
+         * after the answer shows only when it comes with it) */
+        fake_reset(&fake, (const uint8_t *)answers[i], strlen(answers[i]));
+        fake.would_block = true;
+        fake.sizes = one;
+        fake.nsizes = 1;
+        CHECK_EQ_INT(cw_proxy_init(&proxy, fake_transport(&fake),
+                                   "http://alice:pw@127.0.0.1:8888"), CW_OK);
+        pt = cw_proxy_transport(&proxy);
+        rc = pt.connect(pt.ctx, "api.cometapi.com", 16, 443, 5000);
+        memcpy(sent, fake.sent, fake.sent_len);
+        sent[fake.sent_len] = '\0';
+        strcpy(error, cw_proxy_error(&proxy));
+        status = proxy.status;
+        CHECK_EQ_INT(connect_stepped(answers[i], &waits), rc);
+        CHECK(waits > 0u);
+        fake.sent[fake.sent_len] = 0;
+        CHECK_EQ_STR((const char *)fake.sent, sent);
+        CHECK_EQ_STR(cw_proxy_error(&proxy), error);
+        CHECK_EQ_INT(proxy.status, status);
+        CHECK(strstr(proxy.buf, "YWxp") == NULL); /* credentials wiped */
+    }
+}
+
 TEST(test_unreachable_proxy)
 {
     cw_transport_t pt;
@@ -155,6 +226,7 @@ TEST(test_transport_without_close)
 }
 
 static const cw_test_case_t tests[] = {
+    T(test_connect_step_gives_what_connect_gives),
     T(test_proxy_url_forms),
     T(test_connect_request_and_tunnel),
     T(test_proxy_refusals_are_proxy_errors),

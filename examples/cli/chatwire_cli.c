@@ -1405,12 +1405,8 @@ static int batch(options_t *o, const char *key, const cw_client_config_t *cfg)
                 base.error_at);
         return EXIT_USAGE;
     }
-    if (pick_proxy(o, &base) != NULL) {
-        return fail(EXIT_USAGE, "--batch does not go through a proxy (its "
-                    "connections do not block, a proxy's CONNECT would): "
-                    "--proxy '' or NO_PROXY%s%s", "", "");
-    }
     memset(&b, 0, sizeof b);
+    b.proxy = pick_proxy(o, &base);
     b.file = o->batch_file;
     b.concurrency = o->concurrency > 0 ? (size_t)o->concurrency : 4u;
     b.base_url = o->base_url;

@@ -12,6 +12,7 @@
 #include "cli_batch.h"
 
 #include "chatwire.h"
+#include "chatwire_proxy.h"
 #include "cli_extra.h"
 #include "cw_posix.h"
 #include "cw_tls.h"
@@ -39,6 +40,8 @@ typedef struct answer {
 /* One connection and the chat on it. */
 typedef struct slot {
     cw_posix_t sock;
+    cw_proxy_t proxy;
+    bool proxy_on;
     cw_tls_t tls;
     bool tls_on;
     cw_client_t client;
@@ -303,6 +306,16 @@ static int slot_init(slot_t *s, const cli_batch_opts_t *o)
     }
     cw_posix_init(&s->sock);
     cfg.transport = cw_posix_transport(&s->sock);
+    s->proxy_on = o->proxy != NULL;
+    if (s->proxy_on) {
+        /* its CONNECT goes step by step too (connect_step) */
+        if (cw_proxy_init(&s->proxy, cfg.transport, o->proxy) != CW_OK) {
+            fprintf(stderr, "chatwire: bad proxy URL (not shown: it may hold "
+                    "a password); want http://[user:password@]host[:port]\n");
+            return CW_ERR_INVALID_ARG;
+        }
+        cfg.transport = cw_proxy_transport(&s->proxy);
+    }
     s->tls_on = url.tls;
     if (url.tls) {
         cw_tls_config_t tcfg;
@@ -379,6 +392,9 @@ static const char *port_detail(const slot_t *s, int rc)
 {
     if (s->res.detail[0] != '\0') {
         return s->res.detail;
+    }
+    if (rc == CW_ERR_PROXY && s->proxy_on) {
+        return cw_proxy_error(&s->proxy);
     }
     if (s->tls_on && (rc == CW_ERR_TLS || rc == CW_ERR_CERT ||
                       (cw_tls_error(&s->tls)[0] != '\0' &&

@@ -19,6 +19,7 @@ typedef struct cli_batch_opts {
     const char *model;
     const char *system;      /* NULL: none */
     const char *ca_file;     /* NULL: the default */
+    const char *proxy;       /* HTTP CONNECT proxy URL, NULL: none */
     uint8_t tls_min;
     uint8_t tls_max;
     uint32_t timeout_ms;     /* per chat; CW_NO_TIMEOUT: none */

@@ -227,39 +227,45 @@ static size_t write_connect(cw_proxy_t *p, const char *host, size_t host_len,
     return append(req, sizeof p->buf, n, "\r\n");
 }
 
-/* Sends p->buf[0..n) within the time left; then wipes it (it held the
- * credentials). */
-static int send_connect(cw_proxy_t *p, size_t n, uint32_t start,
-                        uint32_t timeout_ms)
+/* Sends p->buf[p->sent..p->len) within the time left (step: without
+ * waiting, CW_ERR_WOULD_BLOCK when the inner transport takes no more);
+ * then wipes it (it held the credentials). */
+static int send_connect(cw_proxy_t *p, uint32_t start, uint32_t timeout_ms,
+                        bool step)
 {
-    size_t sent = 0;
     int rc = CW_OK;
 
-    while (sent < n) {
+    while (p->sent < p->len) {
+        size_t n = p->len - p->sent;
         int32_t k;
-        if (left(p, start, timeout_ms) == 0u) {
+        if (!step && left(p, start, timeout_ms) == 0u) {
             rc = CW_ERR_TIMEOUT;
             break;
         }
-        k = p->inner.send(p->inner.ctx, (const uint8_t *)p->buf + sent,
-                          n - sent, left(p, start, timeout_ms));
+        k = p->inner.send(p->inner.ctx, (const uint8_t *)p->buf + p->sent, n,
+                          step ? 0u : left(p, start, timeout_ms));
+        if (k == 0 && step) {
+            return CW_ERR_WOULD_BLOCK;
+        }
         if (k < 0) {
             rc = (int)k;
             break;
         }
-        if ((size_t)k > n - sent) {
+        if ((size_t)k > n) {
             rc = CW_ERR_IO; /* a port that claims more than it was given */
             break;
         }
-        sent += (size_t)k;
+        p->sent += (size_t)k;
     }
     memset(p->buf, 0, sizeof p->buf);
     return rc;
 }
 
 /* The answer: a status line and headers, never a body (the parser set
- * up by px_connect). */
-static int read_answer(cw_proxy_t *p, uint32_t start, uint32_t timeout_ms)
+ * up by px_connect). Step: without waiting, CW_ERR_WOULD_BLOCK when
+ * nothing has arrived. */
+static int read_answer(cw_proxy_t *p, uint32_t start, uint32_t timeout_ms,
+                       bool step)
 {
     int rc = CW_OK;
 
@@ -267,11 +273,14 @@ static int read_answer(cw_proxy_t *p, uint32_t start, uint32_t timeout_ms)
         uint8_t *buf = (uint8_t *)p->buf;
         size_t used = 0;
         int32_t k;
-        if (left(p, start, timeout_ms) == 0u) {
+        if (!step && left(p, start, timeout_ms) == 0u) {
             return CW_ERR_TIMEOUT;
         }
         k = p->inner.recv(p->inner.ctx, buf, sizeof p->buf,
-                          left(p, start, timeout_ms));
+                          step ? 0u : left(p, start, timeout_ms));
+        if (k == 0 && step) {
+            return CW_ERR_WOULD_BLOCK;
+        }
         if (k < 0) {
             rc = (int)k;
         } else if (k > 0) {
@@ -343,12 +352,79 @@ static int px_connect(void *ctx, const char *host, size_t host_len,
         close_inner(p);
         return CW_ERR_INVALID_ARG;
     }
-    rc = send_connect(p, n, start, timeout_ms);
+    p->sent = 0;
+    p->len = n;
+    rc = send_connect(p, start, timeout_ms, false);
     cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
     cw_http_head_only(&p->parser);
     if (rc == CW_OK) {
-        rc = read_answer(p, start, timeout_ms);
+        rc = read_answer(p, start, timeout_ms, false);
     }
+    return conclude(p, rc);
+}
+
+/* connect_step: the same exchange without blocking (the inner transport's
+ * connect_step, or its blocking connect when it has none; then the
+ * request and the answer as far as they go). */
+enum { PX_NONE, PX_INNER, PX_SEND, PX_READ };
+
+static int px_connect_step(void *ctx, const char *host, size_t host_len,
+                           uint16_t port, uint8_t *want)
+{
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    int rc = CW_OK;
+
+    if (p->phase == PX_NONE) {
+        p->status = 0;
+        p->inner_error = 0;
+        p->error[0] = '\0';
+        if (host_len == 0u || host_len + 3u > ORIGIN_MAX) {
+            return CW_ERR_INVALID_ARG;
+        }
+        p->phase = PX_INNER;
+    }
+    if (p->phase == PX_INNER) {
+        rc = p->inner.connect_step != NULL
+                 ? p->inner.connect_step(p->inner.ctx, p->host,
+                                         strlen(p->host), p->port, want)
+                 : p->inner.connect(p->inner.ctx, p->host, strlen(p->host),
+                                    p->port, CW_DEFAULT_CONNECT_TIMEOUT_MS);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            return rc;
+        }
+        p->phase = PX_NONE;
+        if (rc != CW_OK) {
+            p->inner_error = rc;
+            say(p, cw_strerror(rc));
+            return CW_ERR_PROXY;
+        }
+        p->len = write_connect(p, host, host_len, port);
+        if (p->len >= sizeof p->buf) {
+            memset(p->buf, 0, sizeof p->buf);
+            close_inner(p);
+            return CW_ERR_INVALID_ARG;
+        }
+        p->sent = 0;
+        p->phase = PX_SEND;
+    }
+    if (p->phase == PX_SEND) {
+        rc = send_connect(p, 0, 0, true);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            *want = CW_WAIT_WRITE;
+            return rc;
+        }
+        cw_http_init(&p->parser, &p->info, NULL, NULL, NULL);
+        cw_http_head_only(&p->parser);
+        p->phase = PX_READ;
+    }
+    if (rc == CW_OK) {
+        rc = read_answer(p, 0, 0, true);
+        if (rc == CW_ERR_WOULD_BLOCK) {
+            *want = CW_WAIT_READ;
+            return rc;
+        }
+    }
+    p->phase = PX_NONE;
     return conclude(p, rc);
 }
 
@@ -368,7 +444,13 @@ static int32_t px_recv(void *ctx, uint8_t *buf, size_t len,
 
 static void px_close(void *ctx)
 {
-    close_inner((cw_proxy_t *)ctx);
+    cw_proxy_t *p = (cw_proxy_t *)ctx;
+    if (p->phase != PX_NONE) {
+        /* a connect_step under way is abandoned: no credentials kept */
+        memset(p->buf, 0, sizeof p->buf);
+        p->phase = PX_NONE;
+    }
+    close_inner(p);
 }
 
 static uint32_t px_now(void *ctx)
@@ -377,8 +459,7 @@ static uint32_t px_now(void *ctx)
     return p->inner.now_ms(p->inner.ctx);
 }
 
-/* The inner transport's descriptor: the step API waits on it. The proxy
- * has no connect_step: the CONNECT exchange blocks (within its timeout). */
+/* The inner transport's descriptor: the step API waits on it. */
 static int px_handle(void *ctx)
 {
     cw_proxy_t *p = (cw_proxy_t *)ctx;
@@ -396,5 +477,6 @@ cw_transport_t cw_proxy_transport(cw_proxy_t *p)
     t.close = px_close;
     t.now_ms = px_now;
     t.handle = px_handle;
+    t.connect_step = px_connect_step;
     return t;
 }

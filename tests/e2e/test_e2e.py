@@ -1258,6 +1258,26 @@ class Batch(Base):
         self.assertLess(took, 1.4, "the three chats took %.2f s" % took)
         self.assertNotIn(KEY, out)
 
+    def test_through_a_proxy_connect_included(self):
+        if "proxy" not in PORTS:
+            if IN_CI:
+                self.fail("tinyproxy is not installed")
+            self.skipTest("tinyproxy is not installed")
+        prompts = ["!mode:pace=50 via the proxy %d" % i for i in range(3)]
+        rc, rows, err, _ = self.batch(
+            prompts, "--concurrency", "3", "--proxy",
+            "http://127.0.0.1:%d" % PORTS["proxy"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([r["content"] for r in rows],
+                         ["Echo: " + p for p in prompts])
+        with open(os.path.join(TMP, "proxy.log")) as f:
+            self.assertIn("CONNECT localhost:%d" % PORTS["good"], f.read())
+        rc, rows, err, _ = self.batch(
+            ["refused"], "--proxy",
+            "http://127.0.0.1:%d" % PORTS["authproxy"])
+        self.assertEqual(rc, 8, err)
+        self.assertIn("requires authentication (407)", rows[0]["detail"])
+
     def test_bad_batch_use_is_a_usage_error(self):
         path = os.path.join(TMP, "batch-nul.txt")
         with open(path, "wb") as f:
