@@ -788,7 +788,10 @@ CW_API cw_status_t cw_chat_start(cw_client_t *c, const cw_chat_request_t *req,
  * waits for; call cw_chat_step again when that happens or after
  * wait->timeout_ms (calling it earlier is harmless). Any other value ends
  * the chat: it is what cw_chat would have returned, with res filled the
- * same way. Timeouts are the client's, measured with now_ms. */
+ * same way; a call after that, with no chat started, returns
+ * CW_ERR_INVALID_ARG. Timeouts are the client's, measured with now_ms.
+ * To give a chat up half-way, start another (its connection is closed
+ * first) or call cw_client_close. */
 CW_API cw_status_t cw_chat_step(cw_client_t *c, cw_wait_t *wait);
 #endif
 
