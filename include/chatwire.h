@@ -791,7 +791,8 @@ CW_API cw_status_t cw_chat_start(cw_client_t *c, const cw_chat_request_t *req,
  * same way; a call after that, with no chat started, returns
  * CW_ERR_INVALID_ARG. Timeouts are the client's, measured with now_ms.
  * To give a chat up half-way, start another (its connection is closed
- * first) or call cw_client_close. */
+ * first), or call cw_client_close (a later cw_chat_step then ends it with
+ * the closed connection's error). */
 CW_API cw_status_t cw_chat_step(cw_client_t *c, cw_wait_t *wait);
 #endif
 
