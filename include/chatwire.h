@@ -791,12 +791,14 @@ CW_API cw_status_t cw_chat_start(cw_client_t *c, const cw_chat_request_t *req,
  * same way; a call after that, with no chat started, returns
  * CW_ERR_INVALID_ARG. Timeouts are the client's, measured with now_ms.
  * To give a chat up half-way, start another (its connection is closed
- * first), or call cw_client_close (a later cw_chat_step then ends it with
- * the closed connection's error). */
+ * first), or call cw_client_close: the connection is closed and the chat
+ * is over (a later cw_chat_step returns CW_ERR_INVALID_ARG; res keeps what
+ * had arrived). */
 CW_API cw_status_t cw_chat_step(cw_client_t *c, cw_wait_t *wait);
 #endif
 
-/** Closes the connection, if any (transport.close). */
+/** Closes the connection, if any (transport.close), and ends a chat
+ * started with cw_chat_start that is still under way. */
 CW_API void cw_client_close(cw_client_t *c);
 
 /* ---------------------------------------------------------------- history */

@@ -732,6 +732,41 @@ TEST(test_connect_failure_is_reported)
     CHECK_EQ_INT(fake.sent_len, 0);
 }
 
+#if CW_CONFIG_NONBLOCKING
+/* A chat given up half-way with cw_client_close: over, the connection
+ * closed, and the client ready for the next one. */
+TEST(test_a_stepped_chat_given_up_with_close)
+{
+    static uint8_t resp[8192];
+    size_t len = load_data("stream_many_events_crlf.http", resp, sizeof resp);
+    cw_chat_request_t req;
+    cw_result_t r;
+    cw_wait_t w;
+    int rc;
+
+    setup(256, sizeof work_buf);
+    fake_reset(&fake, resp, len);
+    fake.would_block = true;
+    cw_chat_request_init(&req, hello, 1);
+    req.stream = true;
+    req.on_delta = on_delta;
+    req.on_delta_user = &got;
+    memset(&got, 0, sizeof got);
+    CHECK_EQ_INT(cw_chat_start(&client, &req, &r), CW_OK);
+    do {
+        rc = cw_chat_step(&client, &w);
+    } while (rc == CW_ERR_WOULD_BLOCK && fake.in_pos == 0u);
+    CHECK_EQ_INT(rc, CW_ERR_WOULD_BLOCK); /* under way, the answer begun */
+    cw_client_close(&client);
+    CHECK_EQ_INT(fake.closes, 1);
+    CHECK_EQ_INT(cw_chat_step(&client, &w), CW_ERR_INVALID_ARG);
+    /* the next chat on a new connection */
+    fake_reset(&fake, resp, len);
+    CHECK_EQ_INT(run(true, &r), CW_OK);
+    CHECK_EQ_INT(fake.connects, 1);
+}
+#endif
+
 TEST(test_invalid_arguments_refused)
 {
     cw_result_t r;
@@ -1168,6 +1203,9 @@ static const cw_test_case_t tests[] = {
     T(test_keep_alive_reuses_connection_and_close_reconnects),
     T(test_callback_abort_stops_the_stream),
     T(test_connect_failure_is_reported),
+#if CW_CONFIG_NONBLOCKING
+    T(test_a_stepped_chat_given_up_with_close),
+#endif
     T(test_invalid_arguments_refused),
     T(test_malformed_response_reports_offset),
     T(test_answer_reused_from_work_buffer_is_refused_before_sending),

@@ -76,12 +76,14 @@ cw_status_t cw_client_init(cw_client_t *c, const cw_client_config_t *cfg)
     return CW_OK;
 }
 
-void cw_client_close(cw_client_t *c)
+/* The connection closed (or one being opened abandoned); the call, if
+ * one is under way, goes on (a retry may open another). */
+static void drop_connection(cw_client_t *c)
 {
 #if CW_CONFIG_NONBLOCKING
-    bool open = c != NULL && (c->connected || c->connecting);
+    bool open = c->connected || c->connecting;
 #else
-    bool open = c != NULL && c->connected;
+    bool open = c->connected;
 #endif
     if (open) {
         if (c->tp.close != NULL) {
@@ -91,6 +93,14 @@ void cw_client_close(cw_client_t *c)
 #if CW_CONFIG_NONBLOCKING
         c->connecting = false;
 #endif
+    }
+}
+
+void cw_client_close(cw_client_t *c)
+{
+    if (c != NULL) {
+        drop_connection(c);
+        c->state = ST_IDLE; /* a chat under way is over */
     }
 }
 
@@ -883,7 +893,7 @@ static int open_connection(cw_client_t *c, cw_wait_t *w)
             res->reused_connection = true;
             return CW_OK;
         }
-        cw_client_close(c);
+        drop_connection(c);
         res->stale_reconnect = true;
     }
 #if CW_CONFIG_NONBLOCKING
@@ -1025,7 +1035,7 @@ static int attempt_end(cw_client_t *c, int rc)
         res->http.keep_alive = false; /* the stream position is unknown */
     }
     if (!cw_http_done(&c->http) || !res->http.keep_alive) {
-        cw_client_close(c);
+        drop_connection(c);
     }
     return rc;
 }
@@ -1242,7 +1252,6 @@ static cw_status_t start(cw_client_t *c, const cw_chat_request_t *req,
     if (c->state != ST_IDLE) {
         /* a call abandoned half-way: where its response stands is unknown */
         cw_client_close(c);
-        c->state = ST_IDLE;
     }
     if (req->stream && req->on_delta == NULL) {
         cw_detail(res, "stream is true but on_delta is NULL: the streamed "
