@@ -64,41 +64,14 @@ static void sk_close(void *ctx)
     step_forget(s); /* a connect_step under way is abandoned */
 }
 
-/* Whether the connect in progress on fd completed, within what is left of
- * timeout_ms since start: CW_OK, CW_ERR_TIMEOUT or CW_ERR_CONNECT. */
-static int connect_wait(SK_STATE *s, int fd, uint32_t start,
-                        uint32_t timeout_ms)
-{
-    int err = 0;
-    socklen_t len = (socklen_t)sizeof err;
-    int w = sk_wait(s, fd, SK_WAIT_WRITE,
-                    cw_time_left_ms(start, timeout_ms, SK_NOW()));
-
-    if (w == 0) {
-        s->last_errno = ETIMEDOUT;
-        return CW_ERR_TIMEOUT;
-    }
-    if (w < 0) {
-        return CW_ERR_CONNECT;
-    }
-    if (SK_GETSOCKOPT(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-        err = errno;
-    }
-    if (err != 0) {
-        s->last_errno = err;
-        return CW_ERR_CONNECT;
-    }
-    return CW_OK;
-}
-
-/* One address: a non-blocking connect bounded by what is left of
- * timeout_ms since start. The socket stays non-blocking; a wait guards
+/* Starts a non-blocking connect to one address: CW_OK (connected at
+ * once), CW_ERR_WOULD_BLOCK (under way) or CW_ERR_CONNECT. Unless it
+ * failed, s->fd is the socket; it stays non-blocking, and a wait guards
  * every later send and recv. */
-static int try_connect(SK_STATE *s, const struct sockaddr *sa,
-                       socklen_t sa_len, uint32_t start, uint32_t timeout_ms)
+static int begin_connect(SK_STATE *s, const struct sockaddr *sa,
+                         socklen_t sa_len)
 {
     int fd = SK_SOCKET(sa->sa_family, SOCK_STREAM, IPPROTO_TCP);
-    int one = 1;
     int rc;
 
     if (fd < 0) {
@@ -107,89 +80,6 @@ static int try_connect(SK_STATE *s, const struct sockaddr *sa,
     }
     rc = sk_setup(s, fd);
     if (rc == CW_OK && SK_CONNECT(fd, sa, sa_len) != 0) {
-        if (errno != EINPROGRESS) {
-            s->last_errno = errno;
-            rc = CW_ERR_CONNECT;
-        } else {
-            rc = connect_wait(s, fd, start, timeout_ms);
-        }
-    }
-    if (rc != CW_OK) {
-        (void)SK_CLOSE(fd);
-        return rc;
-    }
-    (void)SK_SETSOCKOPT(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-                        (socklen_t)sizeof one);
-    s->fd = fd;
-    return CW_OK;
-}
-
-#if SK_HAVE_GETADDRINFO
-/* The port goes into each address the resolver gives (asked without a
- * service, it leaves the port 0): no service text to write. */
-static void set_port(struct sockaddr *sa, uint16_t port)
-{
-#if SK_IPV6
-    if (sa->sa_family == AF_INET6) {
-        ((struct sockaddr_in6 *)(void *)sa)->sin6_port = SK_HTONS(port);
-    }
-#endif
-#if SK_IPV4
-    if (sa->sa_family == AF_INET) {
-        ((struct sockaddr_in *)(void *)sa)->sin_port = SK_HTONS(port);
-    }
-#endif
-}
-
-/* Every address of name in turn, until one connects or the time is up. */
-static int resolve_and_connect(SK_STATE *s, const char *name, uint16_t port,
-                               uint32_t start, uint32_t timeout_ms)
-{
-    struct addrinfo hints;
-    struct addrinfo *list = NULL;
-    const struct addrinfo *ai;
-    int rc = CW_ERR_CONNECT;
-
-    memset(&hints, 0, sizeof hints);
-    /* no AI_ADDRCONFIG: it hides ::1 on hosts with only loopback; an
-     * address family the host cannot reach fails fast and the next one is
-     * tried */
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    s->gai_error = SK_GETADDRINFO(name, NULL, &hints, &list);
-    if (s->gai_error != 0 || list == NULL) {
-        return CW_ERR_DNS;
-    }
-    for (ai = list; ai != NULL; ai = ai->ai_next) {
-        set_port(ai->ai_addr, port);
-        rc = try_connect(s, ai->ai_addr, ai->ai_addrlen, start, timeout_ms);
-        if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
-            break;
-        }
-    }
-    SK_FREEADDRINFO(list);
-    return rc;
-}
-
-/* ------------------------------------------------------------ connect_step
- * The same connect without blocking, for the step API: the first call
- * resolves the name (the resolver blocks for as long as it takes) and
- * starts a connect to the first address; each later call sees whether it
- * finished, and moves on to the next address when it failed. */
-
-/* Starts a non-blocking connect to ai: CW_OK (connected at once),
- * CW_ERR_WOULD_BLOCK (under way on s->fd) or CW_ERR_CONNECT. */
-static int step_begin(SK_STATE *s, const struct addrinfo *ai)
-{
-    int fd = SK_SOCKET(ai->ai_addr->sa_family, SOCK_STREAM, IPPROTO_TCP);
-    int rc;
-
-    if (fd < 0) {
-        s->last_errno = errno;
-        return CW_ERR_CONNECT;
-    }
-    rc = sk_setup(s, fd);
-    if (rc == CW_OK && SK_CONNECT(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (errno == EINPROGRESS) {
             s->fd = fd;
             return CW_ERR_WOULD_BLOCK;
@@ -205,9 +95,10 @@ static int step_begin(SK_STATE *s, const struct addrinfo *ai)
     return CW_OK;
 }
 
-/* The connect on s->fd is over (its socket was ready): CW_OK, or
- * CW_ERR_CONNECT with the socket closed. */
-static int step_end(SK_STATE *s, int ready)
+/* The connect on s->fd is over, its socket ready (ready > 0) or the wait
+ * for it failed (ready < 0, s->last_errno set): CW_OK, or CW_ERR_CONNECT
+ * with the socket closed. */
+static int end_connect(SK_STATE *s, int ready)
 {
     int err = 0;
     int one = 1;
@@ -229,6 +120,114 @@ static int step_end(SK_STATE *s, int ready)
     return CW_OK;
 }
 
+/* One address: a non-blocking connect bounded by what is left of
+ * timeout_ms since start. */
+static int try_connect(SK_STATE *s, const struct sockaddr *sa,
+                       socklen_t sa_len, uint32_t start, uint32_t timeout_ms)
+{
+    int rc = begin_connect(s, sa, sa_len);
+    int w = 1;
+
+    if (rc == CW_ERR_WOULD_BLOCK) {
+        w = sk_wait(s, s->fd, SK_WAIT_WRITE,
+                    cw_time_left_ms(start, timeout_ms, SK_NOW()));
+        if (w == 0) {
+            s->last_errno = ETIMEDOUT;
+            (void)SK_CLOSE(s->fd);
+            s->fd = -1;
+            return CW_ERR_TIMEOUT;
+        }
+    } else if (rc != CW_OK) {
+        return rc;
+    }
+    return end_connect(s, w);
+}
+
+/* What both connects begin with: no connection, no error kept, and the
+ * host as a C string in name[256]. CW_OK, or CW_ERR_INVALID_ARG. */
+static int host_name(SK_STATE *s, const char *host, size_t host_len,
+                     char name[256])
+{
+    sk_close(s);
+    s->last_errno = 0;
+    s->gai_error = 0;
+    if (host == NULL || host_len == 0u || host_len >= 256u ||
+        memchr(host, '\0', host_len) != NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memcpy(name, host, host_len);
+    name[host_len] = '\0';
+    return CW_OK;
+}
+
+#if SK_HAVE_GETADDRINFO
+/* The port goes into each address the resolver gives (asked without a
+ * service, it leaves the port 0): no service text to write. */
+static void set_port(struct sockaddr *sa, uint16_t port)
+{
+#if SK_IPV6
+    if (sa->sa_family == AF_INET6) {
+        ((struct sockaddr_in6 *)(void *)sa)->sin6_port = SK_HTONS(port);
+    }
+#endif
+#if SK_IPV4
+    if (sa->sa_family == AF_INET) {
+        ((struct sockaddr_in *)(void *)sa)->sin_port = SK_HTONS(port);
+    }
+#endif
+}
+
+/* The addresses of name (*list, to be freed), or CW_ERR_DNS. */
+static int resolve(SK_STATE *s, const char *name, struct addrinfo **list)
+{
+    struct addrinfo hints;
+
+    memset(&hints, 0, sizeof hints);
+    /* no AI_ADDRCONFIG: it hides ::1 on hosts with only loopback; an
+     * address family the host cannot reach fails fast and the next one is
+     * tried */
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    *list = NULL;
+    s->gai_error = SK_GETADDRINFO(name, NULL, &hints, list);
+    if (s->gai_error != 0 || *list == NULL) {
+        if (*list != NULL) {
+            SK_FREEADDRINFO(*list);
+        }
+        return CW_ERR_DNS;
+    }
+    return CW_OK;
+}
+
+/* Every address of name in turn, until one connects or the time is up. */
+static int resolve_and_connect(SK_STATE *s, const char *name, uint16_t port,
+                               uint32_t start, uint32_t timeout_ms)
+{
+    struct addrinfo *list;
+    const struct addrinfo *ai;
+    int rc = resolve(s, name, &list);
+
+    if (rc != CW_OK) {
+        return rc;
+    }
+    rc = CW_ERR_CONNECT;
+    for (ai = list; ai != NULL; ai = ai->ai_next) {
+        set_port(ai->ai_addr, port);
+        rc = try_connect(s, ai->ai_addr, ai->ai_addrlen, start, timeout_ms);
+        if (rc == CW_OK || rc == CW_ERR_TIMEOUT) {
+            break;
+        }
+    }
+    SK_FREEADDRINFO(list);
+    return rc;
+}
+
+/* ------------------------------------------------------------ connect_step
+ * The same connect without blocking, for the step API: the first call
+ * resolves the name (the resolver blocks for as long as it takes) and
+ * starts a connect to the first address; each later call sees whether it
+ * finished, and moves on to the next address when it failed. */
+
 static void step_forget(SK_STATE *s)
 {
     if (s->addrs != NULL) {
@@ -248,37 +247,23 @@ static int sk_connect_step(void *ctx, const char *host, size_t host_len,
 
     *want = CW_WAIT_WRITE;
     if (!s->connecting) {
-        struct addrinfo hints;
-        struct addrinfo *list = NULL;
+        struct addrinfo *list;
         char name[256];
-        sk_close(s);
-        s->last_errno = 0;
-        s->gai_error = 0;
-        if (host == NULL || host_len == 0u || host_len >= sizeof name ||
-            memchr(host, '\0', host_len) != NULL) {
-            return CW_ERR_INVALID_ARG;
-        }
-        memcpy(name, host, host_len);
-        name[host_len] = '\0';
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        s->gai_error = SK_GETADDRINFO(name, NULL, &hints, &list);
-        if (s->gai_error != 0 || list == NULL) {
-            if (list != NULL) {
-                SK_FREEADDRINFO(list);
-            }
-            return CW_ERR_DNS;
+        rc = host_name(s, host, host_len, name);
+        rc = rc == CW_OK ? resolve(s, name, &list) : rc;
+        if (rc != CW_OK) {
+            return rc;
         }
         s->addrs = list;
         s->next = list;
         s->connecting = true;
+        rc = CW_ERR_CONNECT; /* no address tried yet */
     } else {
         int w = sk_wait(s, s->fd, SK_WAIT_WRITE, 0);
         if (w == 0) {
             return CW_ERR_WOULD_BLOCK;
         }
-        rc = step_end(s, w);
+        rc = end_connect(s, w);
         if (rc != CW_OK) {
             s->next = ((const struct addrinfo *)s->next)->ai_next;
         }
@@ -286,11 +271,11 @@ static int sk_connect_step(void *ctx, const char *host, size_t host_len,
     while (rc == CW_ERR_CONNECT && s->next != NULL) {
         ai = (const struct addrinfo *)s->next;
         set_port(ai->ai_addr, port);
-        rc = step_begin(s, ai);
+        rc = begin_connect(s, ai->ai_addr, ai->ai_addrlen);
         if (rc == CW_ERR_WOULD_BLOCK) {
             return rc;
         }
-        rc = rc == CW_OK ? step_end(s, 1) : rc;
+        rc = rc == CW_OK ? end_connect(s, 1) : rc;
         if (rc != CW_OK) {
             s->next = ai->ai_next;
         }
@@ -320,17 +305,10 @@ static int sk_connect(void *ctx, const char *host, size_t host_len,
     SK_STATE *s = (SK_STATE *)ctx;
     char name[256];
     uint32_t start = SK_NOW();
+    int rc = host_name(s, host, host_len, name);
 
-    sk_close(s);
-    s->last_errno = 0;
-    s->gai_error = 0;
-    if (host == NULL || host_len == 0u || host_len >= sizeof name ||
-        memchr(host, '\0', host_len) != NULL) {
-        return CW_ERR_INVALID_ARG;
-    }
-    memcpy(name, host, host_len);
-    name[host_len] = '\0';
-    return resolve_and_connect(s, name, port, start, timeout_ms);
+    return rc == CW_OK ? resolve_and_connect(s, name, port, start, timeout_ms)
+                       : rc;
 }
 
 /* What send and recv do first: the socket must be open and become ready
