@@ -151,33 +151,48 @@ static int wait_for(const cw_client_t *c, cw_wait_t *w, uint8_t events,
 
 /* ------------------------------------------------------------ sending */
 
-/* The request writer's sink when the call may block: each piece is sent
- * whole before the writer goes on. */
-static int send_all(void *ctx, const uint8_t *data, size_t len)
+/* Sends data[*done..len), each wait bounded by the budget; stepping,
+ * without waiting: CW_ERR_WOULD_BLOCK, *w set, when the port takes no more
+ * for now (*done says how far it got). */
+static int send_out(cw_client_t *c, const uint8_t *data, size_t len,
+                    size_t *done, cw_wait_t *w)
 {
-    cw_client_t *c = (cw_client_t *)ctx;
-
-    while (len > 0u) {
+    (void)w;
+    while (*done < len) {
         uint32_t wait = wait_budget(c);
+        size_t rest = len - *done;
         int32_t n;
 
         if (wait == 0u) {
             return CW_ERR_TIMEOUT;
         }
-        n = c->tp.send(c->tp.ctx, data, len, wait);
+        n = c->tp.send(c->tp.ctx, data + *done, rest,
+                       STEPPING(c) ? 0u : wait);
         if (n < 0) {
             return (int)n;
         }
-        if ((size_t)n > len) {
+        if ((size_t)n > rest) {
             return CW_ERR_IO; /* a port that claims more than it was given */
         }
         if (n > 0) {
             c->idle_start = c->tp.now_ms(c->tp.ctx);
+            *done += (size_t)n;
         }
-        data += n;
-        len -= (size_t)n;
+#if CW_CONFIG_NONBLOCKING
+        else if (c->step) {
+            return wait_for(c, w, CW_WAIT_WRITE, wait);
+        }
+#endif
     }
     return CW_OK;
+}
+
+/* The request writer's sink when the call may block: each piece is sent
+ * whole before the writer goes on. */
+static int send_all(void *ctx, const uint8_t *data, size_t len)
+{
+    size_t done = 0;
+    return send_out((cw_client_t *)ctx, data, len, &done, NULL);
 }
 
 #if CW_CONFIG_NONBLOCKING
@@ -198,26 +213,9 @@ static int hold(void *ctx, const uint8_t *data, size_t len)
 static int send_step(cw_client_t *c, cw_wait_t *w)
 {
     for (;;) {
-        int rc;
-        while (c->io_off < c->io_len) {
-            uint32_t wait = wait_budget(c);
-            size_t len = c->io_len - c->io_off;
-            int32_t n;
-            if (wait == 0u) {
-                return CW_ERR_TIMEOUT;
-            }
-            n = c->tp.send(c->tp.ctx, c->io + c->io_off, len, 0);
-            if (n == 0) {
-                return wait_for(c, w, CW_WAIT_WRITE, wait);
-            }
-            if (n < 0) {
-                return (int)n;
-            }
-            if ((size_t)n > len) {
-                return CW_ERR_IO; /* a port that claims more than it was given */
-            }
-            c->idle_start = c->tp.now_ms(c->tp.ctx);
-            c->io_off += (size_t)n;
+        int rc = send_out(c, c->io, c->io_len, &c->io_off, w);
+        if (rc != CW_OK) {
+            return rc; /* CW_ERR_WOULD_BLOCK: the rest waits in io */
         }
         if (c->req_done) {
             return CW_OK;
