@@ -1190,55 +1190,8 @@ static void print_json(const cw_result_t *res, int rc)
                         c->arguments_len);
         fputc('}', out);
     }
-    fputs("],\"finish_reason\":", out);
-    cli_json_string(out, res->finish_reason[0] != '\0' ? res->finish_reason
-                                                       : NULL,
-                    strlen(res->finish_reason));
-    fputs(",\"usage\":", out);
-    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
-        fprintf(out, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
-                "\"total_tokens\":%lld", (long long)res->prompt_tokens,
-                (long long)res->completion_tokens,
-                (long long)res->total_tokens);
-        if (res->reasoning_tokens >= 0) {
-            fprintf(out, ",\"reasoning_tokens\":%lld",
-                    (long long)res->reasoning_tokens);
-        }
-        if (res->cached_tokens >= 0) {
-            fprintf(out, ",\"cached_tokens\":%lld",
-                    (long long)res->cached_tokens);
-        }
-        fputc('}', out);
-    } else {
-        fputs("null", out);
-    }
-    fputs(",\"id\":", out);
-    cli_json_string(out, res->id[0] != '\0' ? res->id : NULL, strlen(res->id));
-    fputs(",\"model\":", out);
-    cli_json_string(out, res->model[0] != '\0' ? res->model : NULL,
-                    strlen(res->model));
-    fprintf(out, ",\"http_status\":%d,\"request_id\":", res->http.status);
-    cli_json_string(out, res->http.request_id[0] != '\0'
-                             ? res->http.request_id : NULL,
-                    strlen(res->http.request_id));
-    fputs(",\"error\":", out);
-    if (res->error.present) {
-        fputs("{\"type\":", out);
-        cli_json_string(out, res->error.type, strlen(res->error.type));
-        fputs(",\"code\":", out);
-        cli_json_string(out, res->error.code[0] != '\0' ? res->error.code
-                                                        : NULL,
-                        strlen(res->error.code));
-        fputs(",\"message\":", out);
-        cli_json_string(out, res->error.message, strlen(res->error.message));
-        fputs(",\"param\":", out);
-        cli_json_string(out, res->error.param[0] != '\0' ? res->error.param
-                                                         : NULL,
-                        strlen(res->error.param));
-        fputc('}', out);
-    } else {
-        fputs("null", out);
-    }
+    fputs("],", out);
+    cli_json_result(out, res);
     fputs("}\n", out);
     if (content.cut || reasoning.cut) {
         fprintf(stderr, "chatwire: the answer or its reasoning was longer "

@@ -79,139 +79,46 @@ static int on_delta(void *user, const char *text, size_t len)
     return 0;
 }
 
-/* A growing string for a JSON line. */
-typedef struct sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-    bool bad;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->bad) {
-        return;
-    }
-    if (b->len + n + 1u > b->cap) {
-        size_t cap = b->cap > 0u ? b->cap : 256u;
-        char *p;
-        while (cap < b->len + n + 1u) {
-            cap *= 2u;
-        }
-        p = (char *)realloc(b->p, cap);
-        if (p == NULL) {
-            b->bad = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-/* A JSON string (or null for NULL), as cli_json_string writes it. */
-static void sb_json(sbuf_t *b, const char *s, size_t n)
-{
-    char *mem = NULL;
-    size_t mlen = 0;
-    FILE *f = open_memstream(&mem, &mlen);
-
-    if (f == NULL) {
-        b->bad = true;
-        return;
-    }
-    cli_json_string(f, s, n);
-    fclose(f);
-    sb_put(b, mem, mlen);
-    free(mem);
-}
-
-static void sb_opt(sbuf_t *b, const char *s)
-{
-    sb_json(b, s[0] != '\0' ? s : NULL, strlen(s));
-}
-
 /* The JSON line of a chat that is over: the fields of --output json (no
- * tool calls: the batch offers no tools), with "index", "status" (the
- * cw_status_t name's sentence, null when it succeeded) and "detail". */
+ * tool calls or reasoning: the batch offers neither), with "index",
+ * "status" (the status in words, null when it succeeded) and "detail".
+ * Written into a memory stream: the caller frees it; NULL when out of
+ * memory. */
 static char *json_line(size_t index, int rc, const cw_result_t *res,
                        const answer_t *a, const char *detail)
 {
-    sbuf_t b;
-    char num[96];
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
 
-    memset(&b, 0, sizeof b);
-    snprintf(num, sizeof num, "{\"index\":%zu,\"content\":", index);
-    sb_str(&b, num);
-    if (a->len > 0u && !res->refusal) {
-        sb_json(&b, a->text, a->len);
-    } else {
-        sb_str(&b, "null");
-    }
-    sb_str(&b, ",\"refusal\":");
-    if (res->refusal) {
-        sb_json(&b, res->error.message, strlen(res->error.message));
-    } else {
-        sb_str(&b, "null");
-    }
-    sb_str(&b, ",\"finish_reason\":");
-    sb_opt(&b, res->finish_reason);
-    sb_str(&b, ",\"usage\":");
-    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
-        snprintf(num, sizeof num, "{\"prompt_tokens\":%lld,"
-                 "\"completion_tokens\":%lld,\"total_tokens\":%lld}",
-                 (long long)res->prompt_tokens,
-                 (long long)res->completion_tokens,
-                 (long long)res->total_tokens);
-        sb_str(&b, num);
-    } else {
-        sb_str(&b, "null");
-    }
-    sb_str(&b, ",\"id\":");
-    sb_opt(&b, res->id);
-    sb_str(&b, ",\"model\":");
-    sb_opt(&b, res->model);
-    snprintf(num, sizeof num, ",\"http_status\":%d,\"request_id\":",
-             res->http.status);
-    sb_str(&b, num);
-    sb_opt(&b, res->http.request_id);
-    sb_str(&b, ",\"error\":");
-    if (res->error.present) {
-        sb_str(&b, "{\"type\":");
-        sb_json(&b, res->error.type, strlen(res->error.type));
-        sb_str(&b, ",\"code\":");
-        sb_opt(&b, res->error.code);
-        sb_str(&b, ",\"message\":");
-        sb_json(&b, res->error.message, strlen(res->error.message));
-        sb_str(&b, ",\"param\":");
-        sb_opt(&b, res->error.param);
-        sb_str(&b, "}");
-    } else {
-        sb_str(&b, "null");
-    }
-    sb_str(&b, ",\"status\":");
-    if (rc == CW_OK) {
-        sb_str(&b, "null");
-    } else {
-        const char *s = a->failed_alloc ? "out of memory for the answer"
-                                        : cw_strerror((cw_status_t)rc);
-        sb_json(&b, s, strlen(s));
-    }
-    sb_str(&b, ",\"detail\":");
-    sb_opt(&b, detail);
-    sb_str(&b, "}\n");
-    if (b.bad) {
-        free(b.p);
+    if (f == NULL) {
         return NULL;
     }
-    return b.p;
+    fprintf(f, "{\"index\":%zu,\"content\":", index);
+    cli_json_string(f, a->len > 0u && !res->refusal ? a->text : NULL, a->len);
+    fputs(",\"refusal\":", f);
+    cli_json_string(f, res->refusal ? res->error.message : NULL,
+                    strlen(res->error.message));
+    fputc(',', f);
+    cli_json_result(f, res);
+    fputs(",\"status\":", f);
+    if (rc == CW_OK) {
+        fputs("null", f);
+    } else {
+        const char *st = a->failed_alloc ? "out of memory for the answer"
+                                         : cw_strerror((cw_status_t)rc);
+        cli_json_string(f, st, strlen(st));
+    }
+    fputs(",\"detail\":", f);
+    cli_json_string(f, detail[0] != '\0' ? detail : NULL, strlen(detail));
+    fputs("}\n", f);
+    if (ferror(f)) {
+        fclose(f);
+        free(line);
+        return NULL;
+    }
+    fclose(f);
+    return line;
 }
 
 /* The prompts: the lines of the file, each without its end of line; empty

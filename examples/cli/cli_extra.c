@@ -502,3 +502,55 @@ void cli_json_string(FILE *out, const char *s, size_t len)
     }
     fputc('"', out);
 }
+
+/* s, or null when it is empty. */
+static void json_opt(FILE *out, const char *s)
+{
+    cli_json_string(out, s[0] != '\0' ? s : NULL, strlen(s));
+}
+
+void cli_json_result(FILE *out, const cw_result_t *res)
+{
+    fputs("\"finish_reason\":", out);
+    json_opt(out, res->finish_reason);
+    fputs(",\"usage\":", out);
+    if (res->total_tokens >= 0 || res->prompt_tokens >= 0) {
+        fprintf(out, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
+                "\"total_tokens\":%lld", (long long)res->prompt_tokens,
+                (long long)res->completion_tokens,
+                (long long)res->total_tokens);
+#if CW_CONFIG_REASONING
+        if (res->reasoning_tokens >= 0) {
+            fprintf(out, ",\"reasoning_tokens\":%lld",
+                    (long long)res->reasoning_tokens);
+        }
+        if (res->cached_tokens >= 0) {
+            fprintf(out, ",\"cached_tokens\":%lld",
+                    (long long)res->cached_tokens);
+        }
+#endif
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\"id\":", out);
+    json_opt(out, res->id);
+    fputs(",\"model\":", out);
+    json_opt(out, res->model);
+    fprintf(out, ",\"http_status\":%d,\"request_id\":", res->http.status);
+    json_opt(out, res->http.request_id);
+    fputs(",\"error\":", out);
+    if (res->error.present) {
+        fputs("{\"type\":", out);
+        cli_json_string(out, res->error.type, strlen(res->error.type));
+        fputs(",\"code\":", out);
+        json_opt(out, res->error.code);
+        fputs(",\"message\":", out);
+        cli_json_string(out, res->error.message, strlen(res->error.message));
+        fputs(",\"param\":", out);
+        json_opt(out, res->error.param);
+        fputc('}', out);
+    } else {
+        fputs("null", out);
+    }
+}

@@ -48,5 +48,8 @@ const char *cli_image_mime(const char *path);
 /* s[0..len) as a JSON string (NULL: null), with ill-formed UTF-8 as
  * U+FFFD so that the output is always valid JSON. */
 void cli_json_string(FILE *out, const char *s, size_t len);
+/* The fields --output json and --batch share, from finish_reason to the
+ * API's error object, each with its name, comma-separated (no braces). */
+void cli_json_result(FILE *out, const cw_result_t *res);
 
 #endif /* CLI_EXTRA_H */
