@@ -189,26 +189,9 @@ EOF
 }
 
 # ------------------------------------------------------------ servers
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cw-mcu-cost.XXXXXX")
-pids=()
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_file() { # file pid what
-  local _
-  for _ in $(seq 1 100); do
-    [[ -s "$1" ]] && return 0
-    kill -0 "$2" 2>/dev/null || die "$3 exited early"
-    sleep 0.1
-  done
-  die "$3 did not start"
-}
+# shellcheck source=scripts/procs.sh
+source "$root/scripts/procs.sh"
+procs_init cw-mcu-cost
 
 start_server() { # NAME [CERT]
   local name=$1

@@ -68,26 +68,9 @@ fi
 elf=$out/chatwire-mps2.elf
 [[ -f "$elf" ]] || die "$elf not built"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cw-mcu-run.XXXXXX")
-pids=()
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-wait_file() { # file pid what
-  local _
-  for _ in $(seq 1 100); do
-    [[ -s "$1" ]] && return 0
-    kill -0 "$2" 2>/dev/null || die "$3 exited early"
-    sleep 0.1
-  done
-  die "$3 did not start"
-}
+# shellcheck source=scripts/procs.sh
+source "$root/scripts/procs.sh"
+procs_init cw-mcu-run
 
 python3 "$root/tests/server/chat_server.py" --port 0 --port-file "$tmp/server.port" \
   --tls-cert "$certs/$cert_name.pem" --tls-key "$certs/$cert_name.key" \
